@@ -1,0 +1,313 @@
+//! Fault injection: how the sandbox misbehaves on purpose, per route and per request.
+//!
+//! A fault is chosen for each request, first match wins:
+//! 1. the request header `x-paygate-fault: SPEC` (one request, scriptable from any client);
+//! 2. the next queued fault for the route ([`FaultController::push`], consumed in order);
+//! 3. the standing fault for the route ([`FaultController::set_always`]);
+//! 4. the same two for the wildcard route `*`.
+//!
+//! Routes are the command names: `create-card-ref`, `status`, `CreateKey`, `TokenizeCard`.
+//!
+//! | spec | fault | handler runs? |
+//! |---|---|---|
+//! | `delay=250ms` (`s`, `ms`) | answer after a delay | yes |
+//! | `close` | close the connection without an answer | yes: the effect happened, the answer is lost |
+//! | `close-mid-body` | send headers and half the body, then close | yes |
+//! | `status=503` / `status=503-empty` | that HTTP status, with a short text body or none (also 500, 502, 429, …); `status=503,retry-after=1` adds `Retry-After` | no: like a proxy in front of the gateway |
+//! | `garbage` | HTTP 200 with random-looking bytes | yes |
+//! | `wrong-content-type` | the real answer under `Content-Type: application/octet-stream` | yes |
+//! | `oversized=N` | HTTP 200 with an N-byte body | yes |
+//! | `drip=20ms` | the real answer one byte every 20 ms | yes |
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The request header that selects a fault for one request.
+pub const FAULT_HEADER: &str = "x-paygate-fault";
+
+/// One way to misbehave. See the [module docs](self) for the spec syntax.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Answer normally after this delay.
+    Delay(Duration),
+    /// Process the request, then close the connection without answering.
+    CloseBeforeAnswer,
+    /// Process the request, send the headers and half the body, then close.
+    CloseMidBody,
+    /// Answer with this HTTP status without processing the request.
+    Status {
+        /// The HTTP status code.
+        code: u16,
+        /// Whether a short text body is sent.
+        with_body: bool,
+        /// A `Retry-After` header, in seconds.
+        retry_after: Option<u64>,
+    },
+    /// Process the request, answer 200 with bytes that are no valid answer.
+    Garbage,
+    /// Process the request, answer with a wrong `Content-Type`.
+    WrongContentType,
+    /// Process the request, answer 200 with a body of this many bytes.
+    Oversized(usize),
+    /// Process the request, send the answer one byte per interval.
+    SlowDrip(Duration),
+}
+
+impl Fault {
+    /// Whether the gateway logic runs before the fault (see the module table).
+    pub fn processes_request(&self) -> bool {
+        !matches!(self, Fault::Status { .. })
+    }
+}
+
+/// A fault spec that could not be parsed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid fault spec {spec:?}: {reason}")]
+pub struct FaultParseError {
+    spec: String,
+    reason: &'static str,
+}
+
+fn parse_duration(text: &str) -> Option<Duration> {
+    if let Some(ms) = text.strip_suffix("ms") {
+        ms.parse().ok().map(Duration::from_millis)
+    } else if let Some(s) = text.strip_suffix('s') {
+        s.parse().ok().map(Duration::from_secs)
+    } else {
+        None
+    }
+}
+
+impl FromStr for Fault {
+    type Err = FaultParseError;
+
+    fn from_str(spec: &str) -> Result<Self, Self::Err> {
+        let err = |reason| FaultParseError {
+            spec: spec.chars().take(64).collect(),
+            reason,
+        };
+        let spec_trimmed = spec.trim();
+        let (name, value) = match spec_trimmed.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (spec_trimmed, None),
+        };
+        const MAX_DELAY: Duration = Duration::from_secs(600);
+        match (name, value) {
+            ("delay", Some(v)) => parse_duration(v)
+                .filter(|d| *d <= MAX_DELAY)
+                .map(Fault::Delay)
+                .ok_or_else(|| err("expected a duration such as 250ms or 2s (at most 600s)")),
+            ("close", None) => Ok(Fault::CloseBeforeAnswer),
+            ("close-mid-body", None) => Ok(Fault::CloseMidBody),
+            ("status", Some(v)) => {
+                let (code_part, retry_after) = match v.split_once(",retry-after=") {
+                    Some((c, ra)) => (
+                        c,
+                        Some(ra.parse::<u64>().map_err(|_| err("bad retry-after seconds"))?),
+                    ),
+                    None => (v, None),
+                };
+                let (code, with_body) = match code_part.strip_suffix("-empty") {
+                    Some(c) => (c, false),
+                    None => (code_part, true),
+                };
+                let code: u16 = code.parse().map_err(|_| err("expected an HTTP status"))?;
+                if !(200..=599).contains(&code) {
+                    return Err(err("HTTP status must be 200..=599"));
+                }
+                Ok(Fault::Status {
+                    code,
+                    with_body,
+                    retry_after,
+                })
+            }
+            ("garbage", None) => Ok(Fault::Garbage),
+            ("wrong-content-type", None) => Ok(Fault::WrongContentType),
+            ("oversized", Some(v)) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= 64 * 1024 * 1024)
+                .map(Fault::Oversized)
+                .ok_or_else(|| err("expected a byte count up to 64 MiB")),
+            ("drip", Some(v)) => parse_duration(v)
+                .filter(|d| *d <= Duration::from_secs(10))
+                .map(Fault::SlowDrip)
+                .ok_or_else(|| err("expected an interval such as 20ms (at most 10s)")),
+            _ => Err(err(
+                "unknown fault; use delay=D, close, close-mid-body, status=N[-empty][,retry-after=S], garbage, wrong-content-type, oversized=N or drip=D",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Delay(d) => write!(f, "delay={}ms", d.as_millis()),
+            Fault::CloseBeforeAnswer => f.write_str("close"),
+            Fault::CloseMidBody => f.write_str("close-mid-body"),
+            Fault::Status {
+                code,
+                with_body,
+                retry_after,
+            } => {
+                write!(f, "status={code}")?;
+                if !with_body {
+                    f.write_str("-empty")?;
+                }
+                if let Some(ra) = retry_after {
+                    write!(f, ",retry-after={ra}")?;
+                }
+                Ok(())
+            }
+            Fault::Garbage => f.write_str("garbage"),
+            Fault::WrongContentType => f.write_str("wrong-content-type"),
+            Fault::Oversized(n) => write!(f, "oversized={n}"),
+            Fault::SlowDrip(d) => write!(f, "drip={}ms", d.as_millis()),
+        }
+    }
+}
+
+/// Parses `ROUTE=SPEC` or `SPEC` (route `*`), as `paygate sandbox --fault` takes it.
+///
+/// # Errors
+/// [`FaultParseError`] when the spec is not one of the documented faults.
+pub fn parse_route_fault(text: &str) -> Result<(String, Fault), FaultParseError> {
+    // A route never contains `=`, but `delay=1s` does: only split on the first `=` when what
+    // comes before it is not a fault name.
+    if let Some((route, spec)) = text.split_once('=') {
+        let is_fault_name = matches!(route, "delay" | "status" | "oversized" | "drip");
+        if !is_fault_name {
+            return Ok((route.to_owned(), spec.parse()?));
+        }
+    }
+    Ok(("*".to_owned(), text.parse()?))
+}
+
+#[derive(Default)]
+struct Plan {
+    queued: HashMap<String, VecDeque<Fault>>,
+    always: HashMap<String, Fault>,
+}
+
+/// Scripts faults for a running sandbox. Cheap to clone; clones share the plan.
+#[derive(Clone, Default)]
+pub struct FaultController {
+    plan: Arc<Mutex<Plan>>,
+}
+
+impl fmt::Debug for FaultController {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FaultController").finish_non_exhaustive()
+    }
+}
+
+impl FaultController {
+    /// Queues `fault` for the next request to `route` (`*` for any route).
+    pub fn push(&self, route: &str, fault: Fault) {
+        let mut plan = self.plan.lock().unwrap_or_else(|p| p.into_inner());
+        plan.queued
+            .entry(route.to_owned())
+            .or_default()
+            .push_back(fault);
+    }
+
+    /// Sets (or with `None` clears) the fault applied to every request to `route`.
+    pub fn set_always(&self, route: &str, fault: Option<Fault>) {
+        let mut plan = self.plan.lock().unwrap_or_else(|p| p.into_inner());
+        match fault {
+            Some(f) => {
+                plan.always.insert(route.to_owned(), f);
+            }
+            None => {
+                plan.always.remove(route);
+            }
+        }
+    }
+
+    /// Removes every queued and standing fault.
+    pub fn clear(&self) {
+        let mut plan = self.plan.lock().unwrap_or_else(|p| p.into_inner());
+        plan.queued.clear();
+        plan.always.clear();
+    }
+
+    /// The fault for a request to `route`, consuming a queued one.
+    pub(crate) fn take(&self, route: &str) -> Option<Fault> {
+        let mut plan = self.plan.lock().unwrap_or_else(|p| p.into_inner());
+        for key in [route, "*"] {
+            if let Some(f) = plan.queued.get_mut(key).and_then(VecDeque::pop_front) {
+                return Some(f);
+            }
+            if let Some(f) = plan.always.get(key) {
+                return Some(f.clone());
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_round_trip() {
+        for spec in [
+            "delay=250ms",
+            "close",
+            "close-mid-body",
+            "status=503",
+            "status=502-empty",
+            "status=503,retry-after=1",
+            "garbage",
+            "wrong-content-type",
+            "oversized=2000000",
+            "drip=20ms",
+        ] {
+            let fault: Fault = spec.parse().unwrap();
+            assert_eq!(fault.to_string(), spec);
+        }
+        assert_eq!("delay=2s".parse::<Fault>().unwrap(), Fault::Delay(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn bad_specs_are_errors() {
+        for spec in ["", "delay", "delay=fast", "status=99", "status=abc", "explode", "oversized=-1", "delay=9999s"] {
+            assert!(spec.parse::<Fault>().is_err(), "{spec}");
+        }
+    }
+
+    #[test]
+    fn route_prefix() {
+        assert_eq!(
+            parse_route_fault("create-card-ref=close").unwrap(),
+            ("create-card-ref".to_owned(), Fault::CloseBeforeAnswer)
+        );
+        assert_eq!(
+            parse_route_fault("delay=1s").unwrap(),
+            ("*".to_owned(), Fault::Delay(Duration::from_secs(1)))
+        );
+        assert_eq!(
+            parse_route_fault("CreateKey=status=503").unwrap().1,
+            Fault::Status { code: 503, with_body: true, retry_after: None }
+        );
+    }
+
+    #[test]
+    fn queue_then_always_then_wildcard() {
+        let c = FaultController::default();
+        c.push("status", Fault::Garbage);
+        c.set_always("status", Some(Fault::CloseBeforeAnswer));
+        c.set_always("*", Some(Fault::WrongContentType));
+        assert_eq!(c.take("status"), Some(Fault::Garbage));
+        assert_eq!(c.take("status"), Some(Fault::CloseBeforeAnswer));
+        assert_eq!(c.take("CreateKey"), Some(Fault::WrongContentType));
+        c.clear();
+        assert_eq!(c.take("status"), None);
+    }
+}

@@ -1,0 +1,226 @@
+//! An embedded emulator of the Payneteasy v4 and PaySecure gateways, for tests, demos and
+//! your own integration tests.
+//!
+//! The sandbox is a real hyper server on a real socket (plain HTTP on loopback, or HTTPS with
+//! a certificate made at start). It uses the same codecs as the client and the signer's
+//! *verify* path, checks every signature and credential, keeps seeded data with real
+//! semantics, and can misbehave on purpose ([`faults`]).
+//!
+//! Routes: Payneteasy under `/paynet/api/v4/` ([`Sandbox::payneteasy_base_url`]), PaySecure
+//! under `/paysecure/` ([`Sandbox::paysecure_base_url`]).
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod faults;
+mod server;
+mod tls;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use faults::{FAULT_HEADER, Fault, FaultController, FaultParseError};
+pub use server::MAX_REQUEST_BYTES;
+pub use tls::TlsSetupError;
+
+use server::{Counters, GatewayHalf, Shared};
+
+/// Why the sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// TLS could not be set up.
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
+    /// A gateway half's configuration is invalid (a bad public key, a duplicate merchant, …).
+    #[error("invalid sandbox configuration: {0}")]
+    Config(String),
+}
+
+/// Configures and starts a [`Sandbox`].
+#[must_use]
+pub struct SandboxBuilder {
+    addr: SocketAddr,
+    tls: bool,
+    halves: Vec<Arc<dyn GatewayHalf>>,
+    faults: FaultController,
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> Self {
+        SandboxBuilder {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: false,
+            halves: Vec::new(),
+            faults: FaultController::default(),
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// The address to listen on. Default `127.0.0.1:0` (a free port on loopback).
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Serve HTTPS with a certificate made at start (default: plain HTTP).
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
+
+    /// Faults scripted before the start (the same controller is available afterwards
+    /// from [`Sandbox::faults`]).
+    pub fn faults(mut self, faults: FaultController) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn half(mut self, half: Arc<dyn GatewayHalf>) -> Self {
+        self.halves.push(half);
+        self
+    }
+
+    /// Binds the socket and starts serving on the current Tokio runtime.
+    ///
+    /// # Errors
+    /// [`StartError::Bind`] when the address is taken or not allowed, [`StartError::Tls`]
+    /// when the certificate cannot be made.
+    pub async fn start(self) -> Result<Sandbox, StartError> {
+        let listener = TcpListener::bind(self.addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: self.addr,
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: self.addr,
+            source,
+        })?;
+        let (tls_acceptor, ca_pem) = if self.tls {
+            let extra = vec![local_addr.ip().to_string()];
+            let made = tls::make(&extra)?;
+            (Some(made.acceptor), Some(made.ca_pem))
+        } else {
+            (None, None)
+        };
+        let shared = Arc::new(Shared {
+            halves: self.halves,
+            faults: self.faults.clone(),
+            counters: Counters::default(),
+        });
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let task = tokio::spawn(server::serve(
+            listener,
+            tls_acceptor,
+            shared.clone(),
+            shutdown_rx,
+        ));
+        Ok(Sandbox {
+            addr: local_addr,
+            ca_pem,
+            faults: self.faults,
+            shared,
+            shutdown: shutdown_tx,
+            task: Some(task),
+        })
+    }
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct Sandbox {
+    addr: SocketAddr,
+    ca_pem: Option<String>,
+    faults: FaultController,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("addr", &self.addr)
+            .field("tls", &self.ca_pem.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// A builder with the defaults: `127.0.0.1:0`, plain HTTP, no gateway mounted.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT` or `https://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The Payneteasy base URL up to the API version: `BASE/paynet/api/v4`.
+    pub fn payneteasy_base_url(&self) -> String {
+        format!("{}/paynet/api/v4", self.base_url())
+    }
+
+    /// The PaySecure base URL: `BASE/paysecure` (the service routes such as `/CreateKey`
+    /// follow it).
+    pub fn paysecure_base_url(&self) -> String {
+        format!("{}/paysecure", self.base_url())
+    }
+
+    /// The PEM of the throwaway CA that signed the HTTPS certificate (TLS only).
+    pub fn ca_certificate_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// The fault plan of this sandbox.
+    pub fn faults(&self) -> &FaultController {
+        &self.faults
+    }
+
+    /// Requests received so far (every route, faulted ones included).
+    pub fn requests_served(&self) -> u64 {
+        self.shared.counters.requests.load(Ordering::Relaxed)
+    }
+
+    /// Faults injected so far.
+    pub fn faults_injected(&self) -> u64 {
+        self.shared.counters.faults.load(Ordering::Relaxed)
+    }
+
+    /// Stops accepting connections and closes the open ones.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}

@@ -1,0 +1,276 @@
+//! `cargo xtask bench`: run every criterion benchmark, then write `BENCHMARKS.md` from the
+//! estimates criterion left in `target/criterion`, each figure beside the baseline measured in
+//! the same run.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::SystemTime;
+
+use crate::{root, run};
+
+/// One "ours versus baseline" pair: both ids are criterion `group/function` ids.
+struct Comparison {
+    layer: &'static str,
+    what: &'static str,
+    ours: &'static str,
+    baseline: &'static str,
+    target: Target,
+}
+
+enum Target {
+    /// `ours` may cost at most this many percent more than `baseline`.
+    MaxOverheadPct(f64),
+    /// `ours` must be at least this many times faster than `baseline`.
+    MinSpeedup(f64),
+    /// Reported only.
+    None,
+}
+
+const COMPARISONS: &[Comparison] = &[
+    Comparison {
+        layer: "oauth1-signer",
+        what: "full OAuth signing of the seed create-card-ref request, 2048-bit key, vs raw RSA-SHA256 signature (aws-lc-rs)",
+        ours: "sign_2048/oauth1_signer",
+        baseline: "sign_2048/raw_aws_lc_rs",
+        target: Target::MaxOverheadPct(3.0),
+    },
+    Comparison {
+        layer: "oauth1-signer",
+        what: "full OAuth signing of the seed create-card-ref request, 4096-bit key, vs raw RSA-SHA256 signature (aws-lc-rs)",
+        ours: "sign_4096/oauth1_signer",
+        baseline: "sign_4096/raw_aws_lc_rs",
+        target: Target::MaxOverheadPct(3.0),
+    },
+    Comparison {
+        layer: "oauth1-signer",
+        what: "verification (parse header, rebuild base string, check), 2048-bit key, vs raw RSA-SHA256 verification",
+        ours: "verify_2048/oauth1_signer",
+        baseline: "verify_2048/raw_aws_lc_rs",
+        target: Target::MaxOverheadPct(5.0),
+    },
+    Comparison {
+        layer: "oauth1-signer",
+        what: "verification, 4096-bit key, vs raw RSA-SHA256 verification",
+        ours: "verify_4096/oauth1_signer",
+        baseline: "verify_4096/raw_aws_lc_rs",
+        target: Target::MaxOverheadPct(5.0),
+    },
+    Comparison {
+        layer: "oauth1-signer",
+        what: "default back end (aws-lc-rs) vs the optional `rsa` back end, full signing, 4096-bit key",
+        ours: "sign_4096/oauth1_signer",
+        baseline: "sign_4096/oauth1_signer_rsa_backend",
+        target: Target::None,
+    },
+    Comparison {
+        layer: "payneteasy-codec",
+        what: "decoding the seed's create-card-ref success body into the typed response vs `serde_urlencoded` + trimming",
+        ours: "payneteasy_decode/codec",
+        baseline: "payneteasy_decode/serde_urlencoded_trim",
+        target: Target::MinSpeedup(3.0),
+    },
+    Comparison {
+        layer: "paysecure-codec",
+        what: "typed decoding of the seed CreateKey response vs `serde_json::Value` parsing of the same bytes",
+        ours: "paysecure_decode/typed",
+        baseline: "paysecure_decode/serde_json_value",
+        target: Target::MinSpeedup(1.5),
+    },
+];
+
+struct Estimate {
+    mean_ns: f64,
+    median_ns: f64,
+}
+
+pub(crate) fn run_benches(args: &[String]) -> Result<SystemTime, String> {
+    let started = SystemTime::now();
+    let mut cargo_args: Vec<String> = vec![
+        "bench".into(),
+        "--locked".into(),
+        "-p".into(),
+        "paygate-benches".into(),
+    ];
+    if args.iter().any(|a| a == "--quick") {
+        cargo_args.extend(
+            ["--", "--warm-up-time", "1", "--measurement-time", "3"]
+                .iter()
+                .map(|s| (*s).to_owned()),
+        );
+    }
+    run("cargo", &cargo_args, &[])?;
+    Ok(started)
+}
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let started = run_benches(args)?;
+    let estimates = collect(&root().join("target/criterion"), started)?;
+    let markdown = render(&estimates, &crate::bench_extra::collect_extra(args)?);
+    let path = root().join("BENCHMARKS.md");
+    std::fs::write(&path, markdown).map_err(|e| format!("write {}: {e}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+/// Reads every `*/new/estimates.json` written since `since`, keyed by `group/function`.
+fn collect(dir: &Path, since: SystemTime) -> Result<BTreeMap<String, Estimate>, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.file_name().and_then(|n| n.to_str()) != Some("benchmark.json")
+                || path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str())
+                    != Some("new")
+            {
+                continue;
+            }
+            let fresh = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .map(|t| t >= since)
+                .unwrap_or(false);
+            if !fresh {
+                continue;
+            }
+            let bench: serde_json::Value = read_json(&path)?;
+            let est: serde_json::Value = read_json(&path.with_file_name("estimates.json"))?;
+            let id = bench["full_id"].as_str().unwrap_or_default().to_owned();
+            let mean = est["mean"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
+            let median = est["median"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
+            out.insert(
+                id,
+                Estimate {
+                    mean_ns: mean,
+                    median_ns: median,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub(crate) fn human_ns(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.3} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.3} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.3} µs", ns / 1e3)
+    } else {
+        format!("{ns:.1} ns")
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let rustc = std::process::Command::new("rustc")
+        .arg("-V")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!("{cpu}, {cores} cores available, {rustc}, {}", std::env::consts::ARCH)
+}
+
+fn render(estimates: &BTreeMap<String, Estimate>, extra: &str) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# Benchmarks\n");
+    let _ = writeln!(
+        md,
+        "Generated by `cargo xtask bench`; do not edit by hand. Every ratio compares two figures \
+         measured in the same run on the same machine, so the ratio, not the absolute time, is \
+         the result.\n"
+    );
+    let _ = writeln!(md, "Machine: {}\n", machine());
+    let mut layers: Vec<&str> = COMPARISONS.iter().map(|c| c.layer).collect();
+    layers.dedup();
+    for layer in layers {
+        let _ = writeln!(md, "## {layer}\n");
+        let _ = writeln!(
+            md,
+            "| what | ours (mean) | baseline (mean) | ratio | target | met |\n|---|---|---|---|---|---|"
+        );
+        for c in COMPARISONS.iter().filter(|c| c.layer == layer) {
+            let (Some(ours), Some(base)) = (estimates.get(c.ours), estimates.get(c.baseline))
+            else {
+                let _ = writeln!(
+                    md,
+                    "| {} | not measured | not measured | | | |",
+                    c.what
+                );
+                continue;
+            };
+            let (ratio, target, met) = match c.target {
+                Target::MaxOverheadPct(max) => {
+                    let pct = (ours.mean_ns / base.mean_ns - 1.0) * 100.0;
+                    (
+                        format!("{pct:+.2}% overhead"),
+                        format!("≤ {max}%"),
+                        if pct <= max { "yes" } else { "no" },
+                    )
+                }
+                Target::MinSpeedup(min) => {
+                    let x = base.mean_ns / ours.mean_ns;
+                    (
+                        format!("{x:.2}x faster"),
+                        format!("≥ {min}x"),
+                        if x >= min { "yes" } else { "no" },
+                    )
+                }
+                Target::None => (
+                    format!("{:.2}x", base.mean_ns / ours.mean_ns),
+                    "report".to_owned(),
+                    "",
+                ),
+            };
+            let _ = writeln!(
+                md,
+                "| {} (`{}` vs `{}`) | {} | {} | {ratio} | {target} | {met} |",
+                c.what,
+                c.ours,
+                c.baseline,
+                human_ns(ours.mean_ns),
+                human_ns(base.mean_ns)
+            );
+        }
+        let _ = writeln!(md);
+    }
+    let _ = writeln!(md, "## Every benchmark of this run\n");
+    let _ = writeln!(md, "| id | mean | median |\n|---|---|---|");
+    for (id, e) in estimates {
+        let _ = writeln!(
+            md,
+            "| `{id}` | {} | {} |",
+            human_ns(e.mean_ns),
+            human_ns(e.median_ns)
+        );
+    }
+    let _ = writeln!(md);
+    md.push_str(extra);
+    md
+}

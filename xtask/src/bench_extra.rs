@@ -1,0 +1,80 @@
+//! The figures of `BENCHMARKS.md` that criterion does not produce: the build time of
+//! `oauth1-signer` alone and the peak memory of the `paygate` binary running the demo.
+
+use std::fmt::Write as _;
+use std::process::Command;
+use std::time::Instant;
+
+use crate::root;
+
+pub(crate) fn collect_extra(_args: &[String]) -> Result<String, String> {
+    let mut md = String::new();
+    let _ = writeln!(md, "## Build and memory\n");
+    let _ = writeln!(md, "| what | figure |\n|---|---|");
+    for (what, figure) in [
+        ("clean release build of `oauth1-signer` alone (default features, its own target dir)", build_time("oauth1-signer", &[])),
+        ("clean release build of `oauth1-signer` with `--no-default-features` (HMAC/PLAINTEXT only)", build_time("oauth1-signer", &["--no-default-features"])),
+        ("peak resident memory of `paygate demo` (release build, whole process)", demo_peak_memory()),
+    ] {
+        let _ = writeln!(md, "| {what} | {figure} |");
+    }
+    let _ = writeln!(md);
+    Ok(md)
+}
+
+fn build_time(package: &str, extra: &[&str]) -> String {
+    let target = root().join("target/xtask-build-time");
+    let _ = std::fs::remove_dir_all(&target);
+    let started = Instant::now();
+    let status = Command::new("cargo")
+        .args(["build", "--release", "--locked", "-p", package])
+        .args(extra)
+        .arg("--target-dir")
+        .arg(&target)
+        .current_dir(root())
+        .status();
+    let elapsed = started.elapsed();
+    let _ = std::fs::remove_dir_all(&target);
+    match status {
+        Ok(s) if s.success() => format!(
+            "{:.1} s on {} cores",
+            elapsed.as_secs_f64(),
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        ),
+        Ok(s) => format!("build failed ({s})"),
+        Err(e) => format!("not measured: {e}"),
+    }
+}
+
+fn demo_peak_memory() -> String {
+    if let Err(e) = crate::run(
+        "cargo",
+        ["build", "--release", "--locked", "-p", "paygate-cli"],
+        &[],
+    ) {
+        return format!("not measured: {e}");
+    }
+    let binary = root().join("target/release/paygate");
+    // GNU time's `%M` is the peak resident set size in KiB.
+    let output = Command::new("/usr/bin/time")
+        .args(["-f", "PEAK_RSS_KIB=%M"])
+        .arg(&binary)
+        .args(["demo", "--json"])
+        .current_dir(root())
+        .output();
+    match output {
+        Ok(out) => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let kib = stderr
+                .lines()
+                .find_map(|l| l.strip_prefix("PEAK_RSS_KIB="))
+                .and_then(|v| v.trim().parse::<f64>().ok());
+            match (out.status.success(), kib) {
+                (true, Some(kib)) => format!("{:.1} MiB", kib / 1024.0),
+                (false, _) => format!("demo failed ({})", out.status),
+                (_, None) => "not measured: /usr/bin/time printed no figure".to_owned(),
+            }
+        }
+        Err(e) => format!("not measured: /usr/bin/time unavailable ({e})"),
+    }
+}
