@@ -1,0 +1,395 @@
+//! Just enough DER to tell key formats apart and name the problem: PKCS#1 versus PKCS#8 private
+//! keys, SPKI versus PKCS#1 public keys, encrypted and non-RSA keys. The back ends do the full
+//! validation afterwards.
+
+use crate::KeyError;
+
+const TAG_INTEGER: u8 = 0x02;
+const TAG_BIT_STRING: u8 = 0x03;
+const TAG_OCTET_STRING: u8 = 0x04;
+const TAG_OID: u8 = 0x06;
+const TAG_SEQUENCE: u8 = 0x30;
+
+/// rsaEncryption, 1.2.840.113549.1.1.1
+const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+
+fn algorithm_name(oid: &[u8]) -> &'static str {
+    match oid {
+        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a] => "RSASSA-PSS (restricted RSA key)",
+        [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01] => "EC",
+        [0x2b, 0x65, 0x70] => "Ed25519",
+        [0x2b, 0x65, 0x71] => "Ed448",
+        [0x2b, 0x65, 0x6e] => "X25519",
+        [0x2b, 0x65, 0x6f] => "X448",
+        [0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01] => "DSA",
+        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x03, 0x01] => "Diffie-Hellman",
+        _ => "an unknown algorithm",
+    }
+}
+
+/// Reads one TLV; returns (tag, content, rest).
+fn read<'a>(input: &'a [u8], format: &'static str) -> Result<(u8, &'a [u8], &'a [u8]), KeyError> {
+    let err = |reason| KeyError::Der { format, reason };
+    let (&tag, rest) = input
+        .split_first()
+        .ok_or(err("truncated (missing element)"))?;
+    let (&first, rest) = rest
+        .split_first()
+        .ok_or(err("truncated (missing length)"))?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else if first == 0x80 {
+        return Err(err("indefinite length is not DER"));
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n > 4 {
+            return Err(err("length too large"));
+        }
+        if rest.len() < n {
+            return Err(err("truncated (length)"));
+        }
+        let (len_bytes, rest) = rest.split_at(n);
+        let len = len_bytes
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        (len, rest)
+    };
+    if rest.len() < len {
+        return Err(err("truncated (content shorter than its length)"));
+    }
+    let (content, rest) = rest.split_at(len);
+    Ok((tag, content, rest))
+}
+
+fn expect<'a>(
+    input: &'a [u8],
+    tag: u8,
+    format: &'static str,
+    what: &'static str,
+) -> Result<(&'a [u8], &'a [u8]), KeyError> {
+    let (t, content, rest) = read(input, format)?;
+    if t != tag {
+        return Err(KeyError::Der {
+            format,
+            reason: what,
+        });
+    }
+    Ok((content, rest))
+}
+
+/// The outer SEQUENCE's content; nothing may follow it.
+fn outer_sequence<'a>(der: &'a [u8], format: &'static str) -> Result<&'a [u8], KeyError> {
+    let (content, rest) = expect(
+        der,
+        TAG_SEQUENCE,
+        format,
+        "not an ASN.1 SEQUENCE (garbage or not a key)",
+    )?;
+    if !rest.is_empty() {
+        return Err(KeyError::Der {
+            format,
+            reason: "trailing bytes after the key",
+        });
+    }
+    Ok(content)
+}
+
+/// Strips the sign byte of a positive INTEGER.
+fn unsigned(int: &[u8]) -> &[u8] {
+    let mut int = int;
+    while let [0, rest @ ..] = int {
+        int = rest;
+    }
+    int
+}
+
+/// Size in bits of a big-endian unsigned integer.
+pub(crate) fn bit_len(int: &[u8]) -> usize {
+    let int = unsigned(int);
+    match int.first() {
+        None => 0,
+        Some(&b) => (int.len() - 1) * 8 + (8 - b.leading_zeros() as usize),
+    }
+}
+
+/// The private key formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PrivateFormat {
+    Pkcs1,
+    Pkcs8,
+}
+
+/// A classified RSA private key: its format, the inner PKCS#1 `RSAPrivateKey`, modulus and
+/// public exponent (both borrowed from the input).
+pub(crate) struct PrivateKeyInfo<'a> {
+    pub(crate) format: PrivateFormat,
+    pub(crate) n: &'a [u8],
+    pub(crate) e: &'a [u8],
+}
+
+fn parse_pkcs1_private<'a>(
+    pkcs1: &'a [u8],
+    format: &'static str,
+) -> Result<(&'a [u8], &'a [u8]), KeyError> {
+    let body = outer_sequence(pkcs1, format)?;
+    let (version, rest) = expect(
+        body,
+        TAG_INTEGER,
+        format,
+        "RSAPrivateKey version is not an INTEGER",
+    )?;
+    if version != [0] && version != [1] {
+        return Err(KeyError::Der {
+            format,
+            reason: "unsupported RSAPrivateKey version",
+        });
+    }
+    let (n, rest) = expect(rest, TAG_INTEGER, format, "modulus is not an INTEGER")?;
+    let (e, rest) = expect(
+        rest,
+        TAG_INTEGER,
+        format,
+        "public exponent is not an INTEGER",
+    )?;
+    let mut rest = rest;
+    for what in [
+        "private exponent missing",
+        "prime p missing",
+        "prime q missing",
+        "exponent dp missing",
+        "exponent dq missing",
+        "coefficient missing",
+    ] {
+        let (_, r) = expect(rest, TAG_INTEGER, format, what)?;
+        rest = r;
+    }
+    Ok((unsigned(n), unsigned(e)))
+}
+
+/// Classifies DER private key bytes as PKCS#1 or PKCS#8 RSA, or names what else it is.
+pub(crate) fn classify_private(der: &[u8]) -> Result<PrivateKeyInfo<'_>, KeyError> {
+    let body = outer_sequence(der, "private key")?;
+    let (tag, first, rest) = read(body, "private key")?;
+    match tag {
+        TAG_INTEGER => {
+            let (next_tag, _, _) = read(rest, "private key")?;
+            if next_tag == TAG_SEQUENCE {
+                // PrivateKeyInfo: version, AlgorithmIdentifier, OCTET STRING { RSAPrivateKey }
+                let (alg, rest) =
+                    expect(rest, TAG_SEQUENCE, "PKCS#8", "missing AlgorithmIdentifier")?;
+                let (oid, _) = expect(alg, TAG_OID, "PKCS#8", "AlgorithmIdentifier has no OID")?;
+                if oid != OID_RSA {
+                    return Err(KeyError::NotRsa {
+                        algorithm: algorithm_name(oid),
+                    });
+                }
+                let (inner, _) = expect(
+                    rest,
+                    TAG_OCTET_STRING,
+                    "PKCS#8",
+                    "private key is not an OCTET STRING",
+                )?;
+                let (n, e) = parse_pkcs1_private(inner, "PKCS#8")?;
+                Ok(PrivateKeyInfo {
+                    format: PrivateFormat::Pkcs8,
+                    n,
+                    e,
+                })
+            } else if next_tag == TAG_OCTET_STRING && first == [1] {
+                Err(KeyError::NotRsa {
+                    algorithm: "EC (SEC1 \"EC PRIVATE KEY\")",
+                })
+            } else {
+                let (n, e) = parse_pkcs1_private(der, "PKCS#1")?;
+                Ok(PrivateKeyInfo {
+                    format: PrivateFormat::Pkcs1,
+                    n,
+                    e,
+                })
+            }
+        }
+        TAG_SEQUENCE => {
+            let (next_tag, _, _) = read(rest, "private key")?;
+            match next_tag {
+                TAG_OCTET_STRING => Err(KeyError::Encrypted {
+                    format: "PKCS#8 EncryptedPrivateKeyInfo",
+                }),
+                TAG_BIT_STRING => Err(KeyError::WrongKind {
+                    expected: "a private key",
+                    found: "a public key (SPKI)",
+                }),
+                _ => Err(KeyError::UnsupportedFormat {
+                    found: "an ASN.1 structure that is not a private key".into(),
+                }),
+            }
+        }
+        _ => Err(KeyError::Der {
+            format: "private key",
+            reason: "neither PKCS#1 nor PKCS#8",
+        }),
+    }
+}
+
+/// A classified RSA public key: the PKCS#1 `RSAPublicKey` DER, modulus and exponent.
+pub(crate) struct PublicKeyInfo<'a> {
+    pub(crate) pkcs1: &'a [u8],
+    pub(crate) n: &'a [u8],
+    pub(crate) e: &'a [u8],
+}
+
+/// Classifies DER public key bytes (SPKI or PKCS#1).
+pub(crate) fn classify_public(der: &[u8]) -> Result<PublicKeyInfo<'_>, KeyError> {
+    let body = outer_sequence(der, "public key")?;
+    let (tag, first, rest) = read(body, "public key")?;
+    match tag {
+        TAG_SEQUENCE => {
+            // SubjectPublicKeyInfo: AlgorithmIdentifier, BIT STRING { RSAPublicKey }
+            let (oid, _) = expect(first, TAG_OID, "SPKI", "AlgorithmIdentifier has no OID")?;
+            if oid != OID_RSA {
+                return Err(KeyError::NotRsa {
+                    algorithm: algorithm_name(oid),
+                });
+            }
+            let (bits, _) = expect(
+                rest,
+                TAG_BIT_STRING,
+                "SPKI",
+                "public key is not a BIT STRING",
+            )?;
+            let (&unused, pkcs1) = bits.split_first().ok_or(KeyError::Der {
+                format: "SPKI",
+                reason: "empty BIT STRING",
+            })?;
+            if unused != 0 {
+                return Err(KeyError::Der {
+                    format: "SPKI",
+                    reason: "BIT STRING has unused bits",
+                });
+            }
+            let (n, e) = parse_pkcs1_public(pkcs1, "SPKI")?;
+            Ok(PublicKeyInfo { pkcs1, n, e })
+        }
+        TAG_INTEGER => {
+            if rest.first() == Some(&TAG_INTEGER)
+                && read(rest, "public key").is_ok_and(|(_, _, r)| !r.is_empty())
+            {
+                return Err(KeyError::WrongKind {
+                    expected: "a public key",
+                    found: "a private key",
+                });
+            }
+            let (n, e) = parse_pkcs1_public(der, "PKCS#1")?;
+            Ok(PublicKeyInfo { pkcs1: der, n, e })
+        }
+        _ => Err(KeyError::Der {
+            format: "public key",
+            reason: "neither SPKI nor PKCS#1",
+        }),
+    }
+}
+
+fn parse_pkcs1_public<'a>(
+    pkcs1: &'a [u8],
+    format: &'static str,
+) -> Result<(&'a [u8], &'a [u8]), KeyError> {
+    let body = outer_sequence(pkcs1, format)?;
+    let (n, rest) = expect(body, TAG_INTEGER, format, "modulus is not an INTEGER")?;
+    let (e, rest) = expect(
+        rest,
+        TAG_INTEGER,
+        format,
+        "public exponent is not an INTEGER",
+    )?;
+    if !rest.is_empty() {
+        return Err(KeyError::Der {
+            format,
+            reason: "unexpected data after the public exponent",
+        });
+    }
+    Ok((unsigned(n), unsigned(e)))
+}
+
+fn push_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+}
+
+fn push_uint(out: &mut Vec<u8>, int: &[u8]) {
+    let int = unsigned(int);
+    let pad = int.first().is_none_or(|&b| b & 0x80 != 0);
+    out.push(TAG_INTEGER);
+    push_len(out, int.len() + usize::from(pad));
+    if pad {
+        out.push(0);
+    }
+    out.extend_from_slice(int);
+}
+
+/// DER `RSAPublicKey ::= SEQUENCE { n INTEGER, e INTEGER }`.
+pub(crate) fn encode_pkcs1_public(n: &[u8], e: &[u8]) -> Vec<u8> {
+    let mut ints = Vec::with_capacity(n.len() + e.len() + 16);
+    push_uint(&mut ints, n);
+    push_uint(&mut ints, e);
+    let mut out = Vec::with_capacity(ints.len() + 6);
+    out.push(TAG_SEQUENCE);
+    push_len(&mut out, ints.len());
+    out.extend_from_slice(&ints);
+    out
+}
+
+/// DER `SubjectPublicKeyInfo` for an RSA `RSAPublicKey`.
+pub(crate) fn encode_spki(pkcs1: &[u8]) -> Vec<u8> {
+    // AlgorithmIdentifier { rsaEncryption, NULL }
+    let mut alg = vec![TAG_SEQUENCE, 13, TAG_OID, 9];
+    alg.extend_from_slice(OID_RSA);
+    alg.extend_from_slice(&[0x05, 0x00]);
+    let mut bits = Vec::with_capacity(pkcs1.len() + 6);
+    bits.push(TAG_BIT_STRING);
+    push_len(&mut bits, pkcs1.len() + 1);
+    bits.push(0);
+    bits.extend_from_slice(pkcs1);
+    let mut out = Vec::with_capacity(alg.len() + bits.len() + 6);
+    out.push(TAG_SEQUENCE);
+    push_len(&mut out, alg.len() + bits.len());
+    out.extend_from_slice(&alg);
+    out.extend_from_slice(&bits);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_and_truncation() {
+        assert!(matches!(classify_private(b""), Err(KeyError::Der { .. })));
+        assert!(matches!(
+            classify_private(b"\x30\x82\x01"),
+            Err(KeyError::Der { .. })
+        ));
+        assert!(matches!(
+            classify_private(b"\x30\x03\x02\x01\x00\x00"),
+            Err(KeyError::Der { .. })
+        ));
+        assert!(matches!(
+            classify_public(b"hello"),
+            Err(KeyError::Der { .. })
+        ));
+    }
+
+    #[test]
+    fn public_round_trip() {
+        let der = encode_pkcs1_public(&[0x80, 1], &[1, 0, 1]);
+        let PublicKeyInfo { pkcs1, n, e } = classify_public(&der).unwrap();
+        assert_eq!(e, &[1, 0, 1]);
+        assert_eq!(pkcs1, der.as_slice());
+        assert_eq!(n, &[0x80, 1]);
+        assert_eq!(bit_len(n), 16);
+    }
+}

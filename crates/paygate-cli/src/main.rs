@@ -1,0 +1,56 @@
+//! `paygate`: command-line tools for the paygate workspace.
+//!
+//! `main` only parses the command line and dispatches to one module per subcommand; each module
+//! owns its clap `Args` and a `run` function returning an [`ExitCode`].
+//!
+//! Exit codes: 0 success, 1 "verify says the signature is invalid", 2 bad arguments or an
+//! unreadable key (a one-line reason on stderr; clap's usage errors also exit 2).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod output;
+mod sign;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Command-line tools for the Payneteasy / PaySecure paygate workspace.
+#[derive(Debug, Parser)]
+#[command(name = "paygate", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sign a request with OAuth 1.0a RSA-SHA256 and print every step.
+    Sign(sign::Args),
+    /// Verify the OAuth 1.0a signature of a request with a public key.
+    Verify(verify::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with 0; usage errors to stderr with 2.
+            let _ = e.print();
+            return if e.use_stderr() {
+                output::exit_usage()
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Sign(args) => sign::run(args),
+        Command::Verify(args) => verify::run(args),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("paygate: {e}");
+        output::exit_usage()
+    })
+}
