@@ -1,0 +1,64 @@
+//! Fuzz harness functions (used by `fuzz/fuzz_targets/`). Not a stable API.
+
+use payneteasy_proto::{CreateCardRef, StatusCommand};
+
+use crate::decode::{DecodeLimits, decode_response_fields, decode_response_parts};
+use crate::encode::encode_response;
+use crate::form::encode_response_body;
+
+const CONTENT_TYPES: [Option<&str>; 4] = [
+    None,
+    Some("text/html;charset=utf-8"),
+    Some("application/json"),
+    Some("application/x-www-form-urlencoded"),
+];
+
+/// Decodes arbitrary bytes as a gateway response and checks the invariants:
+/// - no input makes the decoder panic (whatever the status and content type);
+/// - a body that decodes to fields re-encodes (gateway style) and decodes to the same fields;
+/// - a body that decodes to a typed response re-encodes and decodes to an equal response.
+///
+/// The first byte picks the HTTP status, the second the content type; the rest is the body.
+///
+/// # Panics
+/// Only when an invariant is broken.
+pub fn payneteasy_response(data: &[u8]) {
+    let (status, content_type, body) = match data {
+        [s, c, body @ ..] => {
+            let status = match s % 8 {
+                0..=3 => 200,
+                4 => 401,
+                5 => 403,
+                6 => 500,
+                _ => 100 + u16::from(*s),
+            };
+            (status, CONTENT_TYPES[usize::from(c % 4)], body)
+        }
+        _ => (200, None, data),
+    };
+    let limits = DecodeLimits::default().with_max_body_bytes(64 * 1024);
+    // Re-encoding may triple the size of escaped text: decode it again without that bound.
+    let roomy = DecodeLimits::default()
+        .with_max_body_bytes(usize::MAX)
+        .with_max_fields(usize::MAX);
+
+    if let Ok(fields) = decode_response_fields(status, content_type, body, &limits) {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (&**n, &**v)).collect();
+        let again = encode_response_body(&pairs);
+        let back = decode_response_fields(200, None, again.as_bytes(), &roomy)
+            .expect("a re-encoded body decodes");
+        assert_eq!(back, fields, "fields survive a round trip");
+    }
+    if let Ok(r) = decode_response_parts::<CreateCardRef>(status, content_type, body, &limits) {
+        let again = encode_response::<CreateCardRef>(&r);
+        let back = decode_response_parts::<CreateCardRef>(200, None, again.as_bytes(), &roomy)
+            .expect("a re-encoded create-card-ref response decodes");
+        assert_eq!(back, r, "create-card-ref response survives a round trip");
+    }
+    if let Ok(r) = decode_response_parts::<StatusCommand>(status, content_type, body, &limits) {
+        let again = encode_response::<StatusCommand>(&r);
+        let back = decode_response_parts::<StatusCommand>(200, None, again.as_bytes(), &roomy)
+            .expect("a re-encoded status response decodes");
+        assert_eq!(back, r, "status response survives a round trip");
+    }
+}

@@ -1,0 +1,214 @@
+//! Transaction statuses and response types, both open-ended.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
+
+/// The status of a transaction, as the gateway reports it in `status`.
+///
+/// Parsing never fails: a value this crate does not model is kept verbatim in
+/// [`Status::Unknown`]. That includes `pending`, `unknown` and `chain_declined`, which have been
+/// seen but are not documented as final. Matching is exact (the gateway writes lowercase).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Status {
+    /// `approved`: final, the operation succeeded.
+    Approved,
+    /// `declined`: final, refused by the issuer or the gateway.
+    Declined,
+    /// `error`: final, the operation failed.
+    Error,
+    /// `filtered`: final, declined by fraud control.
+    Filtered,
+    /// `processing`: not final, ask again later.
+    Processing,
+    /// Any other value, kept as received. Never final.
+    Unknown(String),
+}
+
+impl Status {
+    /// Reads a status value; unknown values become [`Status::Unknown`].
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "approved" => Self::Approved,
+            "declined" => Self::Declined,
+            "error" => Self::Error,
+            "filtered" => Self::Filtered,
+            "processing" => Self::Processing,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Approved => "approved",
+            Self::Declined => "declined",
+            Self::Error => "error",
+            Self::Filtered => "filtered",
+            Self::Processing => "processing",
+            Self::Unknown(other) => other,
+        }
+    }
+
+    /// Whether the gateway will not change this status any more.
+    ///
+    /// `approved`, `declined`, `error` and `filtered` are final; `processing` and every unknown
+    /// value are not (the caller keeps asking with the `status` command).
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Self::Approved | Self::Declined | Self::Error | Self::Filtered
+        )
+    }
+
+    /// Whether this is `approved`.
+    pub fn is_approved(&self) -> bool {
+        matches!(self, Self::Approved)
+    }
+}
+
+impl From<&str> for Status {
+    fn from(value: &str) -> Self {
+        Self::parse(value)
+    }
+}
+
+impl FromStr for Status {
+    type Err = Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self::parse(s))
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `type` field of a response: what kind of answer the gateway gave.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ResponseType {
+    /// `create-card-ref-response`.
+    CreateCardRefResponse,
+    /// `status-response`.
+    StatusResponse,
+    /// `validation-error`: the request was refused before processing.
+    ValidationError,
+    /// `error`: processing failed.
+    Error,
+    /// Any other value, kept as received.
+    Unknown(String),
+}
+
+impl ResponseType {
+    /// Reads a `type` value; unknown values become [`ResponseType::Unknown`].
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "create-card-ref-response" => Self::CreateCardRefResponse,
+            "status-response" => Self::StatusResponse,
+            "validation-error" => Self::ValidationError,
+            "error" => Self::Error,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CreateCardRefResponse => "create-card-ref-response",
+            Self::StatusResponse => "status-response",
+            Self::ValidationError => "validation-error",
+            Self::Error => "error",
+            Self::Unknown(other) => other,
+        }
+    }
+
+    /// Whether this type reports a refusal (`validation-error` or `error`) rather than a result.
+    pub fn is_gateway_error(&self) -> bool {
+        matches!(self, Self::ValidationError | Self::Error)
+    }
+}
+
+impl From<&str> for ResponseType {
+    fn from(value: &str) -> Self {
+        Self::parse(value)
+    }
+}
+
+impl FromStr for ResponseType {
+    type Err = Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self::parse(s))
+    }
+}
+
+impl fmt::Display for ResponseType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        let table = [
+            ("approved", Status::Approved, true),
+            ("declined", Status::Declined, true),
+            ("error", Status::Error, true),
+            ("filtered", Status::Filtered, true),
+            ("processing", Status::Processing, false),
+            ("pending", Status::Unknown("pending".into()), false),
+            ("unknown", Status::Unknown("unknown".into()), false),
+            (
+                "chain_declined",
+                Status::Unknown("chain_declined".into()),
+                false,
+            ),
+            ("APPROVED", Status::Unknown("APPROVED".into()), false),
+            ("", Status::Unknown(String::new()), false),
+        ];
+        for (wire, status, fin) in table {
+            let parsed = Status::parse(wire);
+            assert_eq!(parsed, status, "{wire}");
+            assert_eq!(parsed.is_final(), fin, "{wire}");
+            assert_eq!(parsed.as_str(), wire);
+            assert_eq!(parsed.to_string(), wire);
+            assert_eq!(wire.parse::<Status>(), Ok(status));
+        }
+        assert!(Status::Approved.is_approved());
+        assert!(!Status::Filtered.is_approved());
+    }
+
+    #[test]
+    fn response_types() {
+        for (wire, ty) in [
+            (
+                "create-card-ref-response",
+                ResponseType::CreateCardRefResponse,
+            ),
+            ("status-response", ResponseType::StatusResponse),
+            ("validation-error", ResponseType::ValidationError),
+            ("error", ResponseType::Error),
+            (
+                "sale-response",
+                ResponseType::Unknown("sale-response".into()),
+            ),
+        ] {
+            let parsed = ResponseType::parse(wire);
+            assert_eq!(parsed, ty);
+            assert_eq!(parsed.as_str(), wire);
+            assert_eq!(ResponseType::from(wire).to_string(), wire);
+        }
+        assert!(ResponseType::Error.is_gateway_error());
+        assert!(ResponseType::ValidationError.is_gateway_error());
+        assert!(!ResponseType::StatusResponse.is_gateway_error());
+    }
+}

@@ -1,0 +1,3 @@
+#![no_main]
+// WcfDate: parse → display → parse gives the same value.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| paysecure_codec::fuzzing::date(data));
