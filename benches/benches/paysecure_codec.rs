@@ -2,6 +2,9 @@
 //! beside `serde_json::from_slice::<serde_json::Value>` of the same bytes (what a client that
 //! looks members up by hand would do), measured in the same run.
 
+// `criterion_group!` defines an undocumented public function.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::SystemTime;
 
-use crate::{root, run};
+use crate::root;
 
 /// One "ours versus baseline" pair: both ids are criterion `group/function` ids.
 struct Comparison {
@@ -99,7 +99,7 @@ pub(crate) fn run_benches(args: &[String]) -> Result<SystemTime, String> {
                 .map(|s| (*s).to_owned()),
         );
     }
-    run("cargo", &cargo_args, &[])?;
+    crate::run("cargo", &cargo_args, &[])?;
     Ok(started)
 }
 
@@ -128,7 +128,10 @@ fn collect(dir: &Path, since: SystemTime) -> Result<BTreeMap<String, Estimate>, 
                 continue;
             }
             if path.file_name().and_then(|n| n.to_str()) != Some("benchmark.json")
-                || path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str())
+                || path
+                    .parent()
+                    .and_then(|p| p.file_name())
+                    .and_then(|n| n.to_str())
                     != Some("new")
             {
                 continue;
@@ -194,7 +197,10 @@ fn machine() -> String {
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
-    format!("{cpu}, {cores} cores available, {rustc}, {}", std::env::consts::ARCH)
+    format!(
+        "{cpu}, {cores} cores available, {rustc}, {}",
+        std::env::consts::ARCH
+    )
 }
 
 fn render(estimates: &BTreeMap<String, Estimate>, extra: &str) -> String {
@@ -218,11 +224,7 @@ fn render(estimates: &BTreeMap<String, Estimate>, extra: &str) -> String {
         for c in COMPARISONS.iter().filter(|c| c.layer == layer) {
             let (Some(ours), Some(base)) = (estimates.get(c.ours), estimates.get(c.baseline))
             else {
-                let _ = writeln!(
-                    md,
-                    "| {} | not measured | not measured | | | |",
-                    c.what
-                );
+                let _ = writeln!(md, "| {} | not measured | not measured | | | |", c.what);
                 continue;
             };
             let (ratio, target, met) = match c.target {

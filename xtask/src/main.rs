@@ -55,7 +55,10 @@ where
     S: AsRef<OsStr>,
 {
     let args: Vec<_> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-    let shown: Vec<_> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let shown: Vec<_> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     eprintln!("+ {program} {}", shown.join(" "));
     let status = Command::new(program)
         .args(&args)
@@ -105,9 +108,11 @@ fn fuzz_targets() -> Result<Vec<String>, String> {
         .filter_map(|entry| entry.ok())
         .filter_map(|entry| {
             let path = entry.path();
-            (path.extension()? == "rs").then(|| path.file_stem()?.to_string_lossy().into_owned())
+            if path.extension()? != "rs" {
+                return None;
+            }
+            Some(path.file_stem()?.to_string_lossy().into_owned())
         })
-        .flatten()
         .collect();
     names.sort();
     Ok(names)

@@ -8,8 +8,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod create_key;
 mod output;
+mod payneteasy_cmd;
+mod sandbox;
 mod sign;
+mod tokenize;
 mod verify;
 
 use std::process::ExitCode;
@@ -30,6 +34,16 @@ enum Command {
     Sign(sign::Args),
     /// Verify the OAuth 1.0a signature of a request with a public key.
     Verify(verify::Args),
+    /// Ask PaySecure (or the sandbox) for a card-encryption key (`CreateKey`).
+    CreateKey(create_key::Args),
+    /// Encrypt a card under a fresh PaySecure key and exchange it for a token (`TokenizeCard`).
+    TokenizeCard(tokenize::Args),
+    /// Run the gateway emulator (Payneteasy v4) until Ctrl-C and print how to reach it.
+    Sandbox(sandbox::Args),
+    /// Payneteasy `create-card-ref`: a card reference from an approved first payment.
+    CreateCardRef(payneteasy_cmd::CreateCardRefArgs),
+    /// Payneteasy `status`: the current state of an order.
+    Status(payneteasy_cmd::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +62,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::CreateKey(args) => create_key::run(args),
+        Command::TokenizeCard(args) => tokenize::run(args),
+        Command::Sandbox(args) => sandbox::run(args),
+        Command::CreateCardRef(args) => payneteasy_cmd::run_create_card_ref(args),
+        Command::Status(args) => payneteasy_cmd::run_status(args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("paygate: {e}");

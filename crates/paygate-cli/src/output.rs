@@ -19,6 +19,11 @@ pub(crate) fn exit_invalid() -> ExitCode {
 pub(crate) struct CliError(String);
 
 impl CliError {
+    /// A one-line error with no underlying cause.
+    pub(crate) fn message(text: impl Into<String>) -> Self {
+        CliError(text.into().replace('\n', " "))
+    }
+
     /// `context: error: source: source…` on one line.
     pub(crate) fn new(context: impl fmt::Display, error: &dyn std::error::Error) -> Self {
         let mut line = format!("{context}: {error}");

@@ -293,9 +293,9 @@ impl StdError for Error {
         match self {
             Error::NotSent { source, .. }
             | Error::MaybeSent { source, .. }
-            | Error::ResponseUnreadable { source, .. } => source
-                .as_deref()
-                .map(|e| e as &(dyn StdError + 'static)),
+            | Error::ResponseUnreadable { source, .. } => {
+                source.as_deref().map(|e| e as &(dyn StdError + 'static))
+            }
             Error::AuthenticationRefused { .. } | Error::Rejected(_) => None,
         }
     }

@@ -31,6 +31,8 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod payneteasy;
+pub mod paysecure;
 pub mod retry;
 pub mod transport;
 
@@ -38,6 +40,8 @@ pub use error::{
     Dispatch, Error, Gateway, MaybeSentReason, NotSentReason, Rejection, RejectionKind,
     UnreadableReason,
 };
+pub use payneteasy::{PayneteasyClient, PayneteasyConfig};
+pub use paysecure::{IssuedKey, PaySecureClient, PaySecureConfig};
 pub use retry::{Decision, Idempotency, RetryPolicy, StopReason};
 pub use transport::{CallBudget, Roots, Transport, TransportConfig};
 
@@ -77,7 +81,12 @@ where
                 number += 1;
             }
             Decision::Stop(reason) => {
-                tracing::debug!(attempt = number, class = error.class(), ?reason, "giving up");
+                tracing::debug!(
+                    attempt = number,
+                    class = error.class(),
+                    ?reason,
+                    "giving up"
+                );
                 return Err(error);
             }
         }

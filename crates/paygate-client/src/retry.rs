@@ -117,7 +117,9 @@ impl RetryPolicy {
         if attempt >= self.max_attempts {
             return Decision::Stop(StopReason::AttemptsExhausted);
         }
-        let wait = self.backoff(attempt, jitter).max(error.retry_after().unwrap_or_default());
+        let wait = self
+            .backoff(attempt, jitter)
+            .max(error.retry_after().unwrap_or_default());
         // Leave room for the next attempt to do something useful: a wait that ends at the
         // deadline would only produce a guaranteed timeout.
         if elapsed.saturating_add(wait) >= self.total_deadline {
@@ -242,7 +244,11 @@ mod tests {
         ];
         for (i, (err, idem, should_retry, stop)) in cases.iter().enumerate() {
             let d = p.decide(err, *idem, 1, z, 0.5);
-            assert_eq!(retry(d), *should_retry, "case {i}: {err:?} {idem:?} -> {d:?}");
+            assert_eq!(
+                retry(d),
+                *should_retry,
+                "case {i}: {err:?} {idem:?} -> {d:?}"
+            );
             if let Some(stop) = stop {
                 assert_eq!(d, Decision::Stop(*stop), "case {i}");
             }
@@ -253,7 +259,10 @@ mod tests {
     fn attempts_are_bounded() {
         let p = RetryPolicy::default();
         let e = not_sent(NotSentReason::Connect);
-        assert!(matches!(p.decide(&e, N, 2, Duration::ZERO, 0.0), Decision::RetryAfter(_)));
+        assert!(matches!(
+            p.decide(&e, N, 2, Duration::ZERO, 0.0),
+            Decision::RetryAfter(_)
+        ));
         assert_eq!(
             p.decide(&e, N, 3, Duration::ZERO, 0.0),
             Decision::Stop(StopReason::AttemptsExhausted)

@@ -191,29 +191,27 @@ impl Transport {
                 "the deadline passed before the request could start",
             ));
         }
-        if !request.headers().contains_key(http::header::USER_AGENT) {
-            if let Ok(v) = http::HeaderValue::from_str(&self.config.user_agent) {
-                request.headers_mut().insert(http::header::USER_AGENT, v);
-            }
+        if !request.headers().contains_key(http::header::USER_AGENT)
+            && let Ok(v) = http::HeaderValue::from_str(&self.config.user_agent)
+        {
+            request.headers_mut().insert(http::header::USER_AGENT, v);
         }
         let (parts, body) = request.into_parts();
         let request = Request::from_parts(parts, Full::new(body));
         let headers_deadline = deadline.min(started + self.config.request_timeout);
-        let response = match tokio::time::timeout_at(
-            headers_deadline.into(),
-            self.client.request(request),
-        )
-        .await
-        {
-            Err(_elapsed) => {
-                return Err(Error::maybe_sent(
-                    MaybeSentReason::Timeout,
-                    Some("no response headers before the timeout".into()),
-                ));
-            }
-            Ok(Err(e)) => return Err(classify_hyper_error(e)),
-            Ok(Ok(response)) => response,
-        };
+        let response =
+            match tokio::time::timeout_at(headers_deadline.into(), self.client.request(request))
+                .await
+            {
+                Err(_elapsed) => {
+                    return Err(Error::maybe_sent(
+                        MaybeSentReason::Timeout,
+                        Some("no response headers before the timeout".into()),
+                    ));
+                }
+                Ok(Err(e)) => return Err(classify_hyper_error(e)),
+                Ok(Ok(response)) => response,
+            };
         let (parts, body) = response.into_parts();
         let status = parts.status.as_u16();
         let retry_after = parse_retry_after(&parts.headers);
@@ -230,13 +228,12 @@ impl Transport {
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok())
+            && len > limit as u64
         {
-            if len > limit as u64 {
-                return Err(unreadable(
-                    UnreadableReason::TooLarge,
-                    format!("Content-Length {len} is over the {limit}-byte limit").into(),
-                ));
-            }
+            return Err(unreadable(
+                UnreadableReason::TooLarge,
+                format!("Content-Length {len} is over the {limit}-byte limit").into(),
+            ));
         }
         let read = async {
             let mut body = body;
@@ -290,13 +287,12 @@ fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
         if err.is::<rustls::Error>() {
             return true;
         }
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if io
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io
                 .get_ref()
                 .is_some_and(|inner| inner.is::<rustls::Error>())
-            {
-                return true;
-            }
+        {
+            return true;
         }
         current = err.source();
     }

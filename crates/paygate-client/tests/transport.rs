@@ -80,7 +80,10 @@ async fn a_server_that_never_answers_is_maybe_sent_after_the_timeout() {
         "{err:?}"
     );
     assert!(err.may_have_reached_gateway());
-    assert!(started.elapsed() < Duration::from_secs(2), "no hang past the timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "no hang past the timeout"
+    );
 }
 
 #[tokio::test]

@@ -107,7 +107,10 @@ impl FromStr for Fault {
                 let (code_part, retry_after) = match v.split_once(",retry-after=") {
                     Some((c, ra)) => (
                         c,
-                        Some(ra.parse::<u64>().map_err(|_| err("bad retry-after seconds"))?),
+                        Some(
+                            ra.parse::<u64>()
+                                .map_err(|_| err("bad retry-after seconds"))?,
+                        ),
                     ),
                     None => (v, None),
                 };
@@ -272,12 +275,24 @@ mod tests {
             let fault: Fault = spec.parse().unwrap();
             assert_eq!(fault.to_string(), spec);
         }
-        assert_eq!("delay=2s".parse::<Fault>().unwrap(), Fault::Delay(Duration::from_secs(2)));
+        assert_eq!(
+            "delay=2s".parse::<Fault>().unwrap(),
+            Fault::Delay(Duration::from_secs(2))
+        );
     }
 
     #[test]
     fn bad_specs_are_errors() {
-        for spec in ["", "delay", "delay=fast", "status=99", "status=abc", "explode", "oversized=-1", "delay=9999s"] {
+        for spec in [
+            "",
+            "delay",
+            "delay=fast",
+            "status=99",
+            "status=abc",
+            "explode",
+            "oversized=-1",
+            "delay=9999s",
+        ] {
             assert!(spec.parse::<Fault>().is_err(), "{spec}");
         }
     }
@@ -294,7 +309,11 @@ mod tests {
         );
         assert_eq!(
             parse_route_fault("CreateKey=status=503").unwrap().1,
-            Fault::Status { code: 503, with_body: true, retry_after: None }
+            Fault::Status {
+                code: 503,
+                with_body: true,
+                retry_after: None
+            }
         );
     }
 

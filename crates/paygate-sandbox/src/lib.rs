@@ -13,6 +13,8 @@
 #![warn(missing_docs)]
 
 pub mod faults;
+pub mod payneteasy;
+pub mod paysecure;
 mod server;
 mod tls;
 
@@ -26,6 +28,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use faults::{FAULT_HEADER, Fault, FaultController, FaultParseError};
+pub use payneteasy::{PayneteasyMerchant, PayneteasySandboxConfig, PayneteasyStats, SeededOrder};
+pub use paysecure::{PaySecureMerchant, PaySecureSandboxConfig, PaySecureStats};
 pub use server::MAX_REQUEST_BYTES;
 pub use tls::TlsSetupError;
 
@@ -58,6 +62,9 @@ pub struct SandboxBuilder {
     tls: bool,
     halves: Vec<Arc<dyn GatewayHalf>>,
     faults: FaultController,
+    paysecure: Option<Arc<paysecure::Counters>>,
+    payneteasy: Option<(Arc<payneteasy::PayneteasyHalf>, Arc<payneteasy::Counters>)>,
+    config_errors: Vec<String>,
 }
 
 impl Default for SandboxBuilder {
@@ -67,6 +74,9 @@ impl Default for SandboxBuilder {
             tls: false,
             halves: Vec::new(),
             faults: FaultController::default(),
+            paysecure: None,
+            payneteasy: None,
+            config_errors: Vec::new(),
         }
     }
 }
@@ -91,6 +101,44 @@ impl SandboxBuilder {
         self
     }
 
+    /// Mounts the PaySecure emulator under `/paysecure/` ([`paysecure`] lists its routes and
+    /// answers). A bad configuration makes [`Self::start`] fail with [`StartError::Config`].
+    pub fn paysecure(self, config: PaySecureSandboxConfig) -> Self {
+        let counters = Arc::new(paysecure::Counters::default());
+        match paysecure::PaySecureHalf::new(config, counters.clone()) {
+            Ok(half) => {
+                let mut builder = self.half(Arc::new(half));
+                builder.paysecure = Some(counters);
+                builder
+            }
+            Err(reason) => {
+                let mut builder = self;
+                builder.config_errors.push(reason);
+                builder
+            }
+        }
+    }
+
+    /// Mounts the Payneteasy v4 emulator under `/paynet/api/v4/` ([`payneteasy`] lists its
+    /// routes and answers). A bad configuration (an unreadable public key, a duplicate
+    /// merchant) makes [`Self::start`] fail with [`StartError::Config`].
+    pub fn payneteasy(self, config: PayneteasySandboxConfig) -> Self {
+        let counters = Arc::new(payneteasy::Counters::default());
+        match payneteasy::PayneteasyHalf::new(config, counters.clone()) {
+            Ok(half) => {
+                let half = Arc::new(half);
+                let mut builder = self.half(half.clone());
+                builder.payneteasy = Some((half, counters));
+                builder
+            }
+            Err(reason) => {
+                let mut builder = self;
+                builder.config_errors.push(reason);
+                builder
+            }
+        }
+    }
+
     #[allow(dead_code)]
     pub(crate) fn half(mut self, half: Arc<dyn GatewayHalf>) -> Self {
         self.halves.push(half);
@@ -103,6 +151,9 @@ impl SandboxBuilder {
     /// [`StartError::Bind`] when the address is taken or not allowed, [`StartError::Tls`]
     /// when the certificate cannot be made.
     pub async fn start(self) -> Result<Sandbox, StartError> {
+        if let Some(reason) = self.config_errors.first() {
+            return Err(StartError::Config(reason.clone()));
+        }
         let listener = TcpListener::bind(self.addr)
             .await
             .map_err(|source| StartError::Bind {
@@ -125,6 +176,9 @@ impl SandboxBuilder {
             faults: self.faults.clone(),
             counters: Counters::default(),
         });
+        if let Some((half, _)) = &self.payneteasy {
+            half.set_tls(self.tls);
+        }
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(
             listener,
@@ -133,6 +187,8 @@ impl SandboxBuilder {
             shutdown_rx,
         ));
         Ok(Sandbox {
+            paysecure: self.paysecure,
+            payneteasy: self.payneteasy.map(|(_, counters)| counters),
             addr: local_addr,
             ca_pem,
             faults: self.faults,
@@ -151,6 +207,8 @@ pub struct Sandbox {
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    paysecure: Option<Arc<paysecure::Counters>>,
+    payneteasy: Option<Arc<payneteasy::Counters>>,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -175,7 +233,11 @@ impl Sandbox {
 
     /// `http://127.0.0.1:PORT` or `https://127.0.0.1:PORT`.
     pub fn base_url(&self) -> String {
-        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         format!("{scheme}://{}", self.addr)
     }
 
@@ -203,6 +265,22 @@ impl Sandbox {
     /// Requests received so far (every route, faulted ones included).
     pub fn requests_served(&self) -> u64 {
         self.shared.counters.requests.load(Ordering::Relaxed)
+    }
+
+    /// What the Payneteasy emulator has done so far (all zero when it is not mounted).
+    pub fn payneteasy_stats(&self) -> PayneteasyStats {
+        self.payneteasy
+            .as_ref()
+            .map(|c| c.snapshot())
+            .unwrap_or_default()
+    }
+
+    /// What the PaySecure emulator has done so far (all zero when it is not mounted).
+    pub fn paysecure_stats(&self) -> PaySecureStats {
+        self.paysecure
+            .as_ref()
+            .map(|c| c.snapshot())
+            .unwrap_or_default()
     }
 
     /// Faults injected so far.

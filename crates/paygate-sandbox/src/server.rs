@@ -124,7 +124,10 @@ fn full(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) 
 
 /// Answers one request, applying the fault chosen for it. An `Err` makes hyper close the
 /// connection without an answer (the `close` fault).
-async fn answer(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Response<Body>, io::Error> {
+async fn answer(
+    shared: Arc<Shared>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, io::Error> {
     shared.counters.requests.fetch_add(1, Ordering::Relaxed);
     let path = request.uri().path().to_owned();
     let Some(half) = shared
@@ -171,7 +174,11 @@ async fn answer(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
         {
             let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             let body = if *with_body {
-                format!("{} {}\n", status.as_str(), status.canonical_reason().unwrap_or(""))
+                format!(
+                    "{} {}\n",
+                    status.as_str(),
+                    status.canonical_reason().unwrap_or("")
+                )
             } else {
                 String::new()
             };
@@ -190,7 +197,9 @@ async fn answer(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
     let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
-            let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let too_large = e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
             return if too_large {
                 Ok(full(
                     StatusCode::PAYLOAD_TOO_LARGE,
@@ -210,7 +219,10 @@ async fn answer(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
     deliver(response, fault).await
 }
 
-async fn deliver(response: Response<Bytes>, fault: Option<Fault>) -> Result<Response<Body>, io::Error> {
+async fn deliver(
+    response: Response<Bytes>,
+    fault: Option<Fault>,
+) -> Result<Response<Body>, io::Error> {
     let (mut parts, body) = response.into_parts();
     let whole = |parts: http::response::Parts, body: Bytes| {
         Response::from_parts(

@@ -36,7 +36,11 @@ pub(crate) fn make(extra_names: &[String]) -> Result<SandboxTls, TlsSetupError> 
     let ca_cert = ca_params.self_signed(&ca_key)?;
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
 
-    let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    let mut names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
     names.extend(extra_names.iter().cloned());
     let leaf_key = KeyPair::generate()?;
     let mut leaf_params = CertificateParams::new(names)?;

@@ -1,0 +1,276 @@
+//! `paygate create-key`: ask PaySecure (or the sandbox) for a card-encryption key.
+//!
+//! Also the shared plumbing of the PaySecure subcommands: the connection arguments, reading the
+//! password from `PAYSECURE_PASSWORD` or the terminal (never the command line), and turning a
+//! client [`Error`] into an exit code and a message or a JSON object.
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use paygate_client::paysecure::PRODUCTION_BASE_URL;
+use paygate_client::{
+    Error, NotSentReason, PaySecureClient, PaySecureConfig, Rejection, TransportConfig,
+};
+use paysecure_proto::Password;
+use zeroize::Zeroizing;
+
+use crate::output::{CliError, exit_usage, print};
+
+/// The environment variable holding the PaySecure password.
+pub(crate) const PASSWORD_ENV: &str = "PAYSECURE_PASSWORD";
+
+/// Exit code: the gateway said no.
+const EXIT_REJECTED: u8 = 3;
+/// Exit code: authentication refused.
+const EXIT_AUTHENTICATION: u8 = 4;
+/// Exit code: transport failure (not sent, maybe sent, unreadable answer).
+const EXIT_TRANSPORT: u8 = 5;
+
+/// Where and as whom to call PaySecure; shared by `create-key` and `tokenize-card`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ConnectionArgs {
+    /// `production` or a base URL (the sandbox's is `http://127.0.0.1:PORT/paysecure`).
+    #[arg(long, value_name = "GW")]
+    gateway: String,
+    /// `MerchantId`.
+    #[arg(long, value_name = "M")]
+    merchant_id: String,
+    /// `UserName`.
+    #[arg(long, value_name = "U")]
+    user: String,
+    /// `Version` of the PaySecure credentials.
+    #[arg(long = "version", value_name = "V")]
+    api_version: String,
+    /// Extra trusted root certificate (PEM), for a private CA or the sandbox's TLS.
+    #[arg(long, value_name = "PEM")]
+    ca_cert: Option<PathBuf>,
+    /// Print one JSON object (the typed response or the typed error) instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+impl ConnectionArgs {
+    /// Builds the client: password from the environment or the terminal, base URL, CA.
+    pub(crate) fn client(&self) -> Result<PaySecureClient, CliError> {
+        let base_url = if self.gateway == "production" {
+            PRODUCTION_BASE_URL.to_owned()
+        } else {
+            let uri: http::Uri = self.gateway.parse().map_err(|e| {
+                CliError::new(format!("--gateway {:?} is not a URL", self.gateway), &e)
+            })?;
+            if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+                return Err(CliError::message(format!(
+                    "--gateway must be `production` or an http(s) base URL, not {:?}",
+                    self.gateway
+                )));
+            }
+            self.gateway.clone()
+        };
+        let password = read_secret(
+            PASSWORD_ENV,
+            "PaySecure password",
+            "no password: set PAYSECURE_PASSWORD or run on a terminal to be asked",
+        )?;
+        let config = PaySecureConfig::from_parts(
+            &self.merchant_id,
+            &self.user,
+            Password::new(password.as_str()),
+            &self.api_version,
+        )
+        .map_err(|e| CliError::new("invalid credentials", &e))?
+        .with_base_url(base_url);
+        let mut transport = TransportConfig::default();
+        if let Some(path) = &self.ca_cert {
+            let pem = std::fs::read(path).map_err(|e| {
+                CliError::new(format!("cannot read --ca-cert {}", path.display()), &e)
+            })?;
+            transport.extra_roots_pem.push(pem);
+        }
+        PaySecureClient::with_transport_config(config, transport)
+            .map_err(|e| CliError::new("cannot set up the HTTP client", &e))
+    }
+}
+
+/// A secret from the environment variable `env`, else a line typed on the terminal (it is
+/// echoed: the terminal's no-echo mode needs platform code this tool does not carry).
+pub(crate) fn read_secret(
+    env: &str,
+    prompt: &str,
+    no_tty: &str,
+) -> Result<Zeroizing<String>, CliError> {
+    if let Some(value) = std::env::var_os(env) {
+        return value
+            .into_string()
+            .map(Zeroizing::new)
+            .map_err(|_| CliError::message(format!("{env} is not valid UTF-8")));
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(CliError::message(no_tty.to_owned()));
+    }
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{prompt}: ");
+    let _ = stderr.flush();
+    let mut line = Zeroizing::new(String::new());
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::new("cannot read from the terminal", &e))?;
+    Ok(Zeroizing::new(
+        line.trim_end_matches(['\r', '\n']).to_owned(),
+    ))
+}
+
+/// Arguments of `paygate create-key`.
+#[derive(Debug, clap::Args)]
+#[command(
+    disable_version_flag = true,
+    after_help = "The password is read from PAYSECURE_PASSWORD, or asked on the terminal; \
+never from the command line.\nExit codes: 0 key issued, 2 bad arguments, 3 the gateway said no, \
+4 authentication refused, 5 transport failure (the message says whether the request may have \
+reached the gateway)."
+)]
+pub(crate) struct Args {
+    #[command(flatten)]
+    connection: ConnectionArgs,
+    /// Key lifetime in minutes (`TTLInMinutes`); the gateway's default when left out.
+    #[arg(long, value_name = "MINUTES")]
+    ttl: Option<i32>,
+}
+
+pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
+    let client = args.connection.client()?;
+    let json = args.connection.json;
+    let outcome = runtime()?.block_on(client.create_key(args.ttl));
+    let issued = match outcome {
+        Ok(issued) => issued,
+        Err(e) => return Ok(report_error(&e, json)),
+    };
+    if json {
+        let body = paysecure_codec::encode_create_key_response(&issued.session);
+        let response: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| CliError::new("cannot re-read the response as JSON", &e))?;
+        print_json(&serde_json::json!({
+            "ok": true,
+            "command": "CreateKey",
+            "key_bits": issued.key.bits(),
+            "expires_at_unix_ms": issued.key.expires_at().map(unix_ms),
+            "response": response,
+        }))?;
+    } else {
+        let mut text = format!(
+            "KeyId:    {}\nKey:      RSA {} bits, exponent {}\n",
+            issued.key.key_id(),
+            issued.key.bits(),
+            issued.session.exponent.as_deref().unwrap_or("?"),
+        );
+        if let Some(at) = issued.key.expires_at() {
+            text.push_str(&format!("Expires:  {} (Unix ms)\n", unix_ms(at)));
+        }
+        print(&text);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A single-threaded runtime for one call.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new("cannot start the async runtime", &e))
+}
+
+fn unix_ms(t: std::time::SystemTime) -> u128 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+pub(crate) fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
+    let text =
+        serde_json::to_string_pretty(value).map_err(|e| CliError::new("cannot write JSON", &e))?;
+    print(&format!("{text}\n"));
+    Ok(())
+}
+
+/// Prints a client error (text on stderr, or one JSON object on stdout) and picks the exit
+/// code. Error texts never hold the password, PAN or CVN.
+pub(crate) fn report_error(error: &Error, json: bool) -> ExitCode {
+    let code = match error {
+        Error::Rejected(_) => EXIT_REJECTED,
+        Error::AuthenticationRefused { .. } => EXIT_AUTHENTICATION,
+        // Problems with what the user gave us, found before sending.
+        Error::NotSent {
+            reason:
+                NotSentReason::InvalidRequest
+                | NotSentReason::InsecureUrl
+                | NotSentReason::Configuration,
+            ..
+        } => return usage_error(error, json),
+        _ => EXIT_TRANSPORT,
+    };
+    let sent = if error.may_have_reached_gateway() {
+        "the request may have reached the gateway"
+    } else {
+        "the request was NOT sent"
+    };
+    let line = one_line(error);
+    if json {
+        let mut object = serde_json::json!({
+            "ok": false,
+            "error": {
+                "class": error.class(),
+                "may_have_reached_gateway": error.may_have_reached_gateway(),
+                "message": line,
+            }
+        });
+        if let Error::Rejected(r) = error {
+            object["error"]["rejection"] = rejection_json(r);
+        }
+        if let Error::AuthenticationRefused { status, .. } = error {
+            object["error"]["http_status"] = (*status).into();
+        }
+        let _ = print_json(&object);
+    } else if code == EXIT_TRANSPORT {
+        eprintln!("paygate: {line} ({sent})");
+    } else {
+        eprintln!("paygate: {line}");
+    }
+    ExitCode::from(code)
+}
+
+fn usage_error(error: &Error, json: bool) -> ExitCode {
+    let line = one_line(error);
+    if json {
+        let _ = print_json(&serde_json::json!({
+            "ok": false,
+            "error": { "class": error.class(), "may_have_reached_gateway": false, "message": line }
+        }));
+    } else {
+        eprintln!("paygate: {line}");
+    }
+    exit_usage()
+}
+
+fn rejection_json(r: &Rejection) -> serde_json::Value {
+    serde_json::json!({
+        "gateway": r.gateway.to_string(),
+        "kind": format!("{:?}", r.kind),
+        "code": r.code,
+        "message": r.message,
+        "http_status": r.http_status,
+    })
+}
+
+fn one_line(error: &Error) -> String {
+    // `Display` already includes the first source; add the rest of the chain.
+    let mut line = error.to_string();
+    let mut source = std::error::Error::source(error).and_then(|s| s.source());
+    while let Some(e) = source {
+        line.push_str(": ");
+        line.push_str(&e.to_string());
+        source = e.source();
+    }
+    line.replace('\n', " ")
+}

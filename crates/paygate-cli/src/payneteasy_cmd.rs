@@ -1,0 +1,209 @@
+//! `paygate create-card-ref` and `paygate status`: one signed Payneteasy v4 call each.
+//!
+//! Exit codes: 0 the call succeeded (and a decoded `status` is not a decline); 3 the gateway
+//! said no (`validation-error`, `error`, or `status` = declined / filtered / error); 4
+//! authentication refused; 5 transport failure (the message says whether the request may
+//! have been sent); 2 bad arguments or an unreadable key. The error mapping is shared with the
+//! PaySecure commands ([`crate::create_key::report_error`]).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use oauth1_signer::RsaPrivateKey;
+use paygate_client::{PayneteasyClient, PayneteasyConfig, Transport, TransportConfig};
+use payneteasy_proto::{
+    CreateCardRefRequest, Endpoint, Environment, Status, StatusRequest, ToForm,
+};
+
+use crate::create_key::{print_json, report_error, runtime};
+use crate::output::{CliError, KeyFile, print, read_key_file};
+
+/// Exit code: the gateway declined (a decoded `status` of declined, filtered or error).
+const EXIT_DECLINED: u8 = 3;
+
+/// Where and as whom to call Payneteasy; shared by both commands.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["endpoint", "group"])))]
+pub(crate) struct ConnectionArgs {
+    /// `sandbox` (Payneteasy's public sandbox), `production`, or a base URL up to the API
+    /// version, such as `http://127.0.0.1:8080/paynet/api/v4`.
+    #[arg(long, value_name = "GW")]
+    gateway: String,
+    /// The merchant's ENDPOINTID.
+    #[arg(long, value_name = "ID")]
+    endpoint: Option<u64>,
+    /// The merchant's ENDPOINTGROUPID (instead of --endpoint).
+    #[arg(long, value_name = "ID")]
+    group: Option<u64>,
+    /// The merchant login (oauth_consumer_key).
+    #[arg(long, value_name = "L")]
+    login: String,
+    /// The merchant's RSA private key: PEM (PKCS#1 or PKCS#8) or DER.
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// Extra trusted root certificate (PEM), for a private CA or `paygate sandbox --tls`.
+    #[arg(long, value_name = "PEM")]
+    ca_cert: Option<PathBuf>,
+    /// Print one JSON object (the typed response or the typed error) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+impl ConnectionArgs {
+    fn endpoint(&self) -> Endpoint {
+        match (self.endpoint, self.group) {
+            (Some(id), _) => Endpoint::Id(id),
+            (None, Some(id)) => Endpoint::Group(id),
+            // clap's required group guarantees one of the two.
+            (None, None) => Endpoint::Id(0),
+        }
+    }
+
+    fn client(&self, send_login: bool) -> Result<PayneteasyClient, CliError> {
+        let environment = match self.gateway.as_str() {
+            "sandbox" => Environment::Sandbox,
+            "production" => Environment::Production,
+            url => Environment::custom(url).map_err(|e| {
+                CliError::new(
+                    format!("--gateway must be sandbox, production or a base URL, not {url:?}"),
+                    &e,
+                )
+            })?,
+        };
+        let key = match read_key_file(&self.key)? {
+            KeyFile::Pem(text) => RsaPrivateKey::from_pem(&text),
+            KeyFile::Der(der) => RsaPrivateKey::from_der(&der),
+        }
+        .map_err(|e| {
+            CliError::new(
+                format!("cannot load private key {}", self.key.display()),
+                &e,
+            )
+        })?;
+        let mut transport = TransportConfig::default();
+        if let Some(path) = &self.ca_cert {
+            let pem = std::fs::read(path).map_err(|e| {
+                CliError::new(format!("cannot read --ca-cert {}", path.display()), &e)
+            })?;
+            transport.extra_roots_pem.push(pem);
+        }
+        let mut config = PayneteasyConfig::new(environment, self.login.as_str(), Arc::new(key));
+        config.send_login = send_login;
+        let transport = Transport::new(transport)
+            .map_err(|e| CliError::new("cannot set up the HTTP client", &e))?;
+        Ok(PayneteasyClient::new(config, transport))
+    }
+}
+
+/// Arguments of `paygate create-card-ref`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CreateCardRefArgs {
+    #[command(flatten)]
+    connection: ConnectionArgs,
+    /// The merchant's order id of the first (approved) payment.
+    #[arg(long, value_name = "X")]
+    client_orderid: String,
+    /// The gateway's order id of that payment.
+    #[arg(long, value_name = "Y")]
+    orderid: String,
+    /// Also send `login` in the body (signed like every body field).
+    #[arg(long)]
+    send_login: bool,
+}
+
+/// Arguments of `paygate status`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct StatusArgs {
+    #[command(flatten)]
+    connection: ConnectionArgs,
+    /// The merchant's order id.
+    #[arg(long, value_name = "X")]
+    client_orderid: String,
+    /// The gateway's order id, when known.
+    #[arg(long, value_name = "Y")]
+    orderid: Option<String>,
+    /// The status of the request with this serial number.
+    #[arg(long, value_name = "SN")]
+    by_request_sn: Option<String>,
+}
+
+pub(crate) fn run_create_card_ref(args: CreateCardRefArgs) -> Result<ExitCode, CliError> {
+    let request = CreateCardRefRequest::new(args.client_orderid.as_str(), args.orderid.as_str())
+        .map_err(|e| CliError::new("bad order ids", &e))?;
+    let connection = &args.connection;
+    let client = connection.client(args.send_login)?;
+    let outcome = runtime()?.block_on(client.create_card_ref(&connection.endpoint(), &request));
+    match outcome {
+        Ok(response) => finish(
+            "create-card-ref",
+            &response.status,
+            &response,
+            connection.json,
+        ),
+        Err(e) => Ok(report_error(&e, connection.json)),
+    }
+}
+
+pub(crate) fn run_status(args: StatusArgs) -> Result<ExitCode, CliError> {
+    let mut request = StatusRequest::new(args.client_orderid.as_str())
+        .map_err(|e| CliError::new("bad --client-orderid", &e))?;
+    if let Some(orderid) = &args.orderid {
+        request = request
+            .with_orderid(orderid.as_str())
+            .map_err(|e| CliError::new("bad --orderid", &e))?;
+    }
+    if let Some(sn) = &args.by_request_sn {
+        request = request
+            .with_by_request_sn(sn.as_str())
+            .map_err(|e| CliError::new("bad --by-request-sn", &e))?;
+    }
+    let connection = &args.connection;
+    let client = connection.client(false)?;
+    let outcome = runtime()?.block_on(client.status(&connection.endpoint(), &request));
+    match outcome {
+        Ok(response) => finish("status", &response.status, &response, connection.json),
+        Err(e) => Ok(report_error(&e, connection.json)),
+    }
+}
+
+/// Prints a decoded response and picks the exit code: a final status other than approved is
+/// the gateway saying no.
+fn finish(
+    command: &str,
+    status: &Status,
+    response: &dyn ToForm,
+    json: bool,
+) -> Result<ExitCode, CliError> {
+    let declined = status.is_final() && !status.is_approved();
+    let fields = response.to_form();
+    if json {
+        let object: serde_json::Map<String, serde_json::Value> = fields
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).into()))
+            .collect();
+        print_json(&serde_json::json!({
+            "ok": !declined,
+            "command": command,
+            "final": status.is_final(),
+            "response": object,
+        }))?;
+    } else {
+        let width = fields.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+        let mut text = String::new();
+        for (name, value) in &fields {
+            text.push_str(&format!("{name:<width$}  {}\n", value.replace('\n', " ")));
+        }
+        print(&text);
+        if declined {
+            eprintln!("paygate: the gateway answered status={status}");
+        } else if !status.is_final() {
+            eprintln!("paygate: status {status} is not final: ask `paygate status` again later");
+        }
+    }
+    Ok(if declined {
+        ExitCode::from(EXIT_DECLINED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

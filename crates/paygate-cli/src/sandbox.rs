@@ -1,0 +1,204 @@
+//! `paygate sandbox`: run the embedded gateway emulator until Ctrl-C.
+//!
+//! Prints how to reach it: as text, or (`--json`) as ONE line of JSON printed first and
+//! flushed, so a script or a test can start the sandbox as a child process and read the line.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use paygate_sandbox::faults::parse_route_fault;
+use paygate_sandbox::payneteasy::{
+    APPROVED_CLIENT_ORDERID, APPROVED_ORDERID, TEST_ENDPOINT_GROUP_ID, TEST_ENDPOINT_ID,
+    TEST_MERCHANT_LOGIN, TEST_MERCHANT_PRIVATE_KEY_FILE,
+};
+use paygate_sandbox::{Fault, PayneteasyMerchant, PayneteasySandboxConfig, Sandbox, SeededOrder};
+
+use crate::output::{CliError, print};
+
+/// Arguments of `paygate sandbox`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+The default Payneteasy merchant is `paygate-test-merchant` on endpoint 39915 / group 1144; its\n\
+private key ships in crates/paygate-sandbox/keys/test-merchant-private.pem. Each --merchant gets\n\
+the next endpoint and group ids (39916 / 1145, ...). Seeded orders: 34T43R77N/6868305 (approved),\n\
+PG-DECLINED-1/6868306, PG-PROCESSING-1/6868307, PG-PENDING-1/6868308.\n\
+--fault sets a standing fault for a route (create-card-ref, status, or * for all), e.g.\n\
+--fault status=delay=2s or --fault create-card-ref=status=503.")]
+pub(crate) struct Args {
+    /// Address to listen on (port 0: a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: SocketAddr,
+    /// An extra Payneteasy merchant: its login and its RSA public key file (PEM); repeatable.
+    #[arg(long = "merchant", value_name = "LOGIN=PUBLIC_KEY_PEM_FILE", value_parser = parse_merchant)]
+    merchants: Vec<(String, PathBuf)>,
+    /// Serve HTTPS with a throwaway certificate; its CA is written to a file (printed).
+    #[arg(long)]
+    tls: bool,
+    /// A standing fault, ROUTE=SPEC (or SPEC for every route); repeatable.
+    #[arg(long = "fault", value_name = "ROUTE=SPEC", value_parser = parse_fault)]
+    faults: Vec<(String, Fault)>,
+    /// Print one line of JSON describing the sandbox first, instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_merchant(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((login, file)) if !login.is_empty() && !file.is_empty() => {
+            Ok((login.to_owned(), PathBuf::from(file)))
+        }
+        _ => Err(format!("expected LOGIN=PUBLIC_KEY_PEM_FILE, got {text:?}")),
+    }
+}
+
+fn parse_fault(text: &str) -> Result<(String, Fault), String> {
+    parse_route_fault(text).map_err(|e| e.to_string())
+}
+
+/// The merchants to serve: the test merchant, then one per `--merchant`.
+fn merchants(args: &Args) -> Result<Vec<PayneteasyMerchant>, CliError> {
+    let mut merchants = vec![PayneteasyMerchant::test()];
+    for (n, (login, file)) in (1u64..).zip(&args.merchants) {
+        let public_key_pem = std::fs::read_to_string(file).map_err(|e| {
+            CliError::new(
+                format!("cannot read the public key of {login} ({})", file.display()),
+                &e,
+            )
+        })?;
+        merchants.push(PayneteasyMerchant {
+            login: login.clone(),
+            public_key_pem,
+            control_key: None,
+            endpoint_id: TEST_ENDPOINT_ID + n,
+            endpoint_group_id: TEST_ENDPOINT_GROUP_ID + n,
+        });
+    }
+    Ok(merchants)
+}
+
+pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
+    let merchants = merchants(&args)?;
+    let config = PayneteasySandboxConfig {
+        merchants: merchants.clone(),
+        orders: SeededOrder::defaults(),
+        ..PayneteasySandboxConfig::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new("cannot start the async runtime", &e))?;
+    // Refusals (with their reason), card references and faults are logged on stderr; stdout
+    // stays for the description.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+        .try_init();
+    runtime.block_on(async move {
+        // PaySecure: mount its half here too (`.paysecure(...)`).
+        let builder = Sandbox::builder()
+            .addr(args.addr)
+            .tls(args.tls)
+            .payneteasy(config);
+        let sandbox = builder
+            .start()
+            .await
+            .map_err(|e| CliError::new("cannot start the sandbox", &e))?;
+        for (route, fault) in &args.faults {
+            sandbox.faults().set_always(route, Some(fault.clone()));
+        }
+        let ca_file = match sandbox.ca_certificate_pem() {
+            Some(pem) => Some(write_ca(&sandbox, pem)?),
+            None => None,
+        };
+        if args.json {
+            let line = serde_json::to_string(&describe(&sandbox, &merchants, ca_file.as_deref()))
+                .map_err(|e| CliError::new("cannot write JSON", &e))?;
+            print(&format!("{line}\n"));
+        } else {
+            print(&text(&sandbox, &merchants, ca_file.as_deref()));
+        }
+        tokio::signal::ctrl_c()
+            .await
+            .map_err(|e| CliError::new("cannot wait for Ctrl-C", &e))?;
+        sandbox.shutdown().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Writes the throwaway CA next to other temporary files and returns its path.
+fn write_ca(sandbox: &Sandbox, pem: &str) -> Result<PathBuf, CliError> {
+    let path = std::env::temp_dir().join(format!(
+        "paygate-sandbox-{}-ca.pem",
+        sandbox.local_addr().port()
+    ));
+    std::fs::write(&path, pem)
+        .map_err(|e| CliError::new(format!("cannot write {}", path.display()), &e))?;
+    Ok(path)
+}
+
+/// The one JSON line of `--json`. Every gateway adds its own keys here.
+fn describe(
+    sandbox: &Sandbox,
+    merchants: &[PayneteasyMerchant],
+    ca_file: Option<&Path>,
+) -> serde_json::Value {
+    let merchants: Vec<serde_json::Value> = merchants
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "login": m.login,
+                "endpoint_id": m.endpoint_id,
+                "endpoint_group_id": m.endpoint_group_id,
+            })
+        })
+        .collect();
+    // PaySecure: add `"paysecure": { "merchant_id", "user_name", "password", "version" }` and
+    // `"paysecure_base_url": sandbox.paysecure_base_url()` to this object.
+    serde_json::json!({
+        "base_url": sandbox.base_url(),
+        "payneteasy_base_url": sandbox.payneteasy_base_url(),
+        "merchants": merchants,
+        "test_merchant_login": TEST_MERCHANT_LOGIN,
+        "test_merchant_key_file": TEST_MERCHANT_PRIVATE_KEY_FILE,
+        "ca_cert_file": ca_file.map(|p| p.display().to_string()),
+    })
+}
+
+fn text(sandbox: &Sandbox, merchants: &[PayneteasyMerchant], ca_file: Option<&Path>) -> String {
+    let mut out = format!(
+        "paygate sandbox listening on {}\n\nPayneteasy v4 base URL: {}\n",
+        sandbox.base_url(),
+        sandbox.payneteasy_base_url()
+    );
+    for m in merchants {
+        out.push_str(&format!(
+            "  merchant {:<24} endpoint {}  group {}\n",
+            m.login, m.endpoint_id, m.endpoint_group_id
+        ));
+    }
+    out.push_str(&format!(
+        "  test merchant private key: {TEST_MERCHANT_PRIVATE_KEY_FILE}\n\
+         \x20 seeded orders: {APPROVED_CLIENT_ORDERID}/{APPROVED_ORDERID} approved, \
+         PG-DECLINED-1/6868306 declined, PG-PROCESSING-1/6868307 processing, \
+         PG-PENDING-1/6868308 pending\n"
+    ));
+    let ca = match ca_file {
+        Some(path) => {
+            out.push_str(&format!("  TLS CA certificate: {}\n", path.display()));
+            format!(" --ca-cert {}", path.display())
+        }
+        None => String::new(),
+    };
+    out.push_str(&format!(
+        "\nTry:\n  paygate create-card-ref --gateway {} --endpoint {TEST_ENDPOINT_ID} \
+         --login {TEST_MERCHANT_LOGIN} --key {TEST_MERCHANT_PRIVATE_KEY_FILE} \
+         --client-orderid {APPROVED_CLIENT_ORDERID} --orderid {APPROVED_ORDERID}{ca}\n\
+         \x20 paygate status --gateway {} --group {TEST_ENDPOINT_GROUP_ID} \
+         --login {TEST_MERCHANT_LOGIN} --key {TEST_MERCHANT_PRIVATE_KEY_FILE} \
+         --client-orderid {APPROVED_CLIENT_ORDERID}{ca}\n\nPress Ctrl-C to stop.\n",
+        sandbox.payneteasy_base_url(),
+        sandbox.payneteasy_base_url(),
+    ));
+    out
+}

@@ -1,0 +1,470 @@
+//! The Payneteasy v4 client: `create-card-ref`, `status`, and any other [`Command`].
+//!
+//! Built from the sans-IO layers: [`payneteasy_codec`] writes the signed form request and
+//! judges the answer, [`oauth1_signer`] signs (RSA-SHA256 with the merchant's key), and the
+//! shared [`Transport`] moves the bytes. This module adds the nonce and the clock, retries,
+//! tracing and the mapping of [`DecodeError`] onto the client's dispatch-state [`Error`]:
+//!
+//! | answer | result |
+//! |---|---|
+//! | HTTP 200, `type` = the command's response type | `Ok(response)`, **declines included** |
+//! | HTTP 200, `type=validation-error` | [`Error::Rejected`], [`RejectionKind::Validation`] |
+//! | HTTP 200, `type=error` | [`Error::Rejected`], [`RejectionKind::Processing`] |
+//! | HTTP 401/403 (the "Access is denied" page) | [`Error::AuthenticationRefused`] with an excerpt |
+//! | any other HTTP status | [`Error::ResponseUnreadable`], [`UnreadableReason::UnexpectedStatus`] (excerpt and `Retry-After` kept) |
+//! | HTTP 200, not a form / no `type` / a duplicate field / bad UTF-8 or escapes / another `type` | [`Error::ResponseUnreadable`], [`UnreadableReason::Malformed`] |
+//! | body over the limit | [`Error::ResponseUnreadable`], [`UnreadableReason::TooLarge`] |
+//!
+//! The rejection's `reference` is the gateway's `serial-number` (quote it to support).
+//!
+//! # Declines are not errors
+//! A decoded response whose `status` is `declined`, `filtered` or `error` is returned as
+//! `Ok`: the gateway processed the request and answered it. The caller decides what a decline
+//! means for its business (look at [`Status::is_final`] and [`Status::is_approved`], and at
+//! `error-code` / `error-message` of the response). `processing` and unknown statuses are not
+//! final: ask [`PayneteasyClient::status`] again later (the documentation suggests every
+//! 3–5 s for 5 minutes, then every 5–10 minutes up to an hour).
+//!
+//! # Signing and retries
+//! Every attempt is signed afresh with a new nonce ([`oauth1_signer::generate_nonce`]) and the
+//! current time: a signed request is never sent twice, because the gateway refuses a replayed
+//! nonce. `create-card-ref` and `status` are [`Idempotency::Idempotent`] (see [`crate::retry`]).
+//!
+//! # Tracing
+//! One `payneteasy` span per attempt with `gateway`, `command`, `endpoint` and `attempt`. No
+//! key, no `Authorization` header and no body is ever recorded.
+//!
+//! # Example
+//! ```no_run
+//! use std::sync::Arc;
+//! use oauth1_signer::RsaPrivateKey;
+//! use paygate_client::payneteasy::{PayneteasyClient, PayneteasyConfig};
+//! use paygate_client::{Transport, TransportConfig};
+//! use payneteasy_proto::{CreateCardRefRequest, Endpoint, Environment};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let key = RsaPrivateKey::from_pem(&std::fs::read_to_string("merchant-private.pem")?)?;
+//! let config = PayneteasyConfig::new(Environment::Sandbox, "MyLogin", Arc::new(key));
+//! let client = PayneteasyClient::new(config, Transport::new(TransportConfig::default())?);
+//! let request = CreateCardRefRequest::new("34T43R77N", "6868305")?;
+//! let response = client.create_card_ref(&Endpoint::Id(39915), &request).await?;
+//! if response.status.is_approved() {
+//!     println!("card reference {:?}", response.card_ref_id);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use oauth1_signer::SigningKey;
+use payneteasy_codec::{DecodeError, DecodeLimits, GatewayErrorKind};
+use payneteasy_proto::{
+    Command, CreateCardRef, CreateCardRefRequest, CreateCardRefResponse, Endpoint, Environment,
+    StatusCommand, StatusRequest, StatusResponse,
+};
+use tracing::Instrument as _;
+
+use crate::error::{Error, Gateway, NotSentReason, Rejection, RejectionKind, UnreadableReason};
+use crate::retry::{Idempotency, RetryPolicy};
+use crate::transport::{CallBudget, Transport, TransportConfig};
+use crate::with_retries;
+
+/// Settings of a [`PayneteasyClient`].
+#[derive(Clone)]
+pub struct PayneteasyConfig {
+    /// Which installation: [`Environment::Sandbox`], [`Environment::Production`], or a custom
+    /// base URL up to the API version (white-label hosts, the paygate sandbox).
+    pub environment: Environment,
+    /// The merchant login: sent as `oauth_consumer_key`.
+    pub login: String,
+    /// The merchant's private key (normally an [`oauth1_signer::RsaPrivateKey`]; any
+    /// [`SigningKey`], such as an HSM adapter, fits). Never printed.
+    pub key: Arc<dyn SigningKey>,
+    /// Also send `login` in the body of `create-card-ref` (signed like every body field).
+    /// Default `false`: the v4 pages put the login only in `oauth_consumer_key`.
+    pub send_login: bool,
+    /// When to retry.
+    pub retry: RetryPolicy,
+    /// Bounds applied when decoding answers.
+    pub limits: DecodeLimits,
+}
+
+impl PayneteasyConfig {
+    /// The defaults for this environment, login and key: no `login` in the body, the default
+    /// [`RetryPolicy`] and [`DecodeLimits`].
+    #[must_use]
+    pub fn new(
+        environment: Environment,
+        login: impl Into<String>,
+        key: Arc<dyn SigningKey>,
+    ) -> Self {
+        PayneteasyConfig {
+            environment,
+            login: login.into(),
+            key,
+            send_login: false,
+            retry: RetryPolicy::default(),
+            limits: DecodeLimits::default(),
+        }
+    }
+}
+
+impl fmt::Debug for PayneteasyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PayneteasyConfig")
+            .field("environment", &self.environment)
+            .field("login", &self.login)
+            .field("key", &format_args!("<{}>", self.key.method()))
+            .field("send_login", &self.send_login)
+            .field("retry", &self.retry)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+/// The Payneteasy v4 client. Cheap to clone; clones share the transport.
+#[derive(Clone)]
+pub struct PayneteasyClient {
+    transport: Transport,
+    config: Arc<PayneteasyConfig>,
+}
+
+impl fmt::Debug for PayneteasyClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PayneteasyClient")
+            .field("config", &self.config)
+            .field("transport", &self.transport)
+            .finish()
+    }
+}
+
+impl PayneteasyClient {
+    /// A client over an existing transport (share one transport between clients).
+    #[must_use]
+    pub fn new(config: PayneteasyConfig, transport: Transport) -> Self {
+        PayneteasyClient {
+            transport,
+            config: Arc::new(config),
+        }
+    }
+
+    /// A client with its own transport.
+    ///
+    /// # Errors
+    /// As [`Transport::new`]: [`Error::NotSent`] with [`NotSentReason::Configuration`].
+    pub fn with_transport_config(
+        config: PayneteasyConfig,
+        transport: TransportConfig,
+    ) -> Result<Self, Error> {
+        Ok(Self::new(config, Transport::new(transport)?))
+    }
+
+    /// The settings in force.
+    #[must_use]
+    pub fn config(&self) -> &PayneteasyConfig {
+        &self.config
+    }
+
+    /// The transport in use.
+    #[must_use]
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// `create-card-ref`: a card reference for recurring payments from a first payment in a
+    /// final status. Idempotent: the gateway keys it by the first payment's order ids.
+    ///
+    /// With [`PayneteasyConfig::send_login`], `login` is added to the body unless the request
+    /// already carries one.
+    ///
+    /// # Errors
+    /// As [`Self::execute`]. A decline is **not** an error: check `response.status`.
+    pub async fn create_card_ref(
+        &self,
+        endpoint: &Endpoint,
+        request: &CreateCardRefRequest,
+    ) -> Result<CreateCardRefResponse, Error> {
+        if self.config.send_login && request.login().is_none() {
+            let with_login = request
+                .clone()
+                .with_login(self.config.login.as_str())
+                .map_err(|e| Error::not_sent(NotSentReason::InvalidRequest, e))?;
+            return self
+                .execute::<CreateCardRef>(endpoint, &with_login, Idempotency::Idempotent)
+                .await;
+        }
+        self.execute::<CreateCardRef>(endpoint, request, Idempotency::Idempotent)
+            .await
+    }
+
+    /// `status`: the current state of an order. A read, so idempotent.
+    ///
+    /// # Errors
+    /// As [`Self::execute`].
+    pub async fn status(
+        &self,
+        endpoint: &Endpoint,
+        request: &StatusRequest,
+    ) -> Result<StatusResponse, Error> {
+        self.execute::<StatusCommand>(endpoint, request, Idempotency::Idempotent)
+            .await
+    }
+
+    /// Signs one request of command `C` now, with a fresh nonce and the current time, ready
+    /// for [`Transport::send`]. [`Self::execute`] does this for every attempt; use it directly
+    /// to inspect or log what would be sent.
+    ///
+    /// # Errors
+    /// [`Error::NotSent`]: [`NotSentReason::Signing`] when no nonce can be drawn or the key
+    /// fails, [`NotSentReason::InvalidRequest`] for an unusable login or URL.
+    pub fn sign_request<C: Command>(
+        &self,
+        endpoint: &Endpoint,
+        request: &C::Request,
+    ) -> Result<http::Request<Bytes>, Error> {
+        let nonce = oauth1_signer::generate_nonce()
+            .map_err(|e| Error::not_sent(NotSentReason::Signing, e))?;
+        let timestamp = oauth1_signer::unix_timestamp_now();
+        let encoded = payneteasy_codec::encode_request::<C>(
+            &self.config.environment,
+            endpoint,
+            request,
+            &self.config.login,
+            self.config.key.as_ref(),
+            &nonce,
+            timestamp,
+        )
+        .map_err(|e| {
+            let reason = match e {
+                payneteasy_codec::EncodeError::Signing(_) => NotSentReason::Signing,
+                _ => NotSentReason::InvalidRequest,
+            };
+            Error::not_sent(reason, e)
+        })?;
+        Ok(encoded.request)
+    }
+
+    /// Sends command `C` to `endpoint` and decodes the answer, retrying as
+    /// [`PayneteasyConfig::retry`] allows for an operation of this `idempotency`. Every attempt
+    /// is signed afresh.
+    ///
+    /// # Errors
+    /// See the [module table](self): [`Error::NotSent`] (signing, bad URL, connect failure),
+    /// [`Error::MaybeSent`] (timeout, connection lost), [`Error::ResponseUnreadable`],
+    /// [`Error::AuthenticationRefused`], [`Error::Rejected`].
+    pub async fn execute<C: Command>(
+        &self,
+        endpoint: &Endpoint,
+        request: &C::Request,
+        idempotency: Idempotency,
+    ) -> Result<C::Response, Error> {
+        let endpoint_text = endpoint.to_string();
+        with_retries(&self.config.retry, idempotency, |budget, attempt| {
+            let span = tracing::info_span!(
+                "payneteasy",
+                gateway = %Gateway::Payneteasy,
+                command = C::PATH,
+                endpoint = %endpoint_text,
+                attempt
+            );
+            async move { self.attempt::<C>(endpoint, request, budget).await }.instrument(span)
+        })
+        .await
+    }
+
+    async fn attempt<C: Command>(
+        &self,
+        endpoint: &Endpoint,
+        request: &C::Request,
+        budget: CallBudget,
+    ) -> Result<C::Response, Error> {
+        let signed = self.sign_request::<C>(endpoint, request)?;
+        let response = self.transport.send(signed, Some(budget)).await?;
+        let status = response.status().as_u16();
+        let decoded = payneteasy_codec::decode_response::<C>(&response, &self.config.limits)
+            .map_err(|e| map_decode_error(e, &response));
+        match &decoded {
+            Ok(_) => tracing::debug!(http_status = status, "answered"),
+            Err(e) => tracing::debug!(http_status = status, class = e.class(), "refused"),
+        }
+        decoded
+    }
+}
+
+/// Maps a codec verdict on a received answer onto the client's [`Error`].
+fn map_decode_error(error: DecodeError, response: &http::Response<Bytes>) -> Error {
+    let status = response.status().as_u16();
+    let unreadable =
+        |reason, excerpt: Option<String>, error: DecodeError| Error::ResponseUnreadable {
+            status: Some(status),
+            reason,
+            retry_after: retry_after(response.headers()),
+            excerpt,
+            source: Some(Box::new(error)),
+        };
+    match error {
+        DecodeError::AuthenticationRefused { status, excerpt } => Error::AuthenticationRefused {
+            gateway: Gateway::Payneteasy,
+            status,
+            excerpt,
+        },
+        DecodeError::Gateway(refusal) => Error::Rejected(Rejection {
+            gateway: Gateway::Payneteasy,
+            kind: match refusal.kind {
+                GatewayErrorKind::ValidationError => RejectionKind::Validation,
+                _ => RejectionKind::Processing,
+            },
+            code: refusal.code,
+            message: refusal.message,
+            http_status: status,
+            reference: refusal.serial_number,
+        }),
+        DecodeError::UnexpectedStatus { ref excerpt, .. } => {
+            let excerpt = Some(excerpt.clone());
+            unreadable(UnreadableReason::UnexpectedStatus, excerpt, error)
+        }
+        DecodeError::TooLarge { .. } => unreadable(UnreadableReason::TooLarge, None, error),
+        DecodeError::NotAForm { ref excerpt, .. } => {
+            let excerpt = Some(excerpt.clone());
+            unreadable(UnreadableReason::Malformed, excerpt, error)
+        }
+        other => unreadable(UnreadableReason::Malformed, None, other),
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is ignored, as in the transport).
+fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
+    headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &'static str,
+    ) -> http::Response<Bytes> {
+        let mut builder = http::Response::builder().status(status);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(Bytes::from_static(body.as_bytes())).unwrap()
+    }
+
+    fn decode(response: &http::Response<Bytes>) -> Result<CreateCardRefResponse, Error> {
+        payneteasy_codec::decode_response::<CreateCardRef>(response, &DecodeLimits::default())
+            .map_err(|e| map_decode_error(e, response))
+    }
+
+    #[test]
+    fn decline_is_a_response() {
+        let r = response(
+            200,
+            &[("content-type", "text/html;charset=utf-8")],
+            "type=create-card-ref-response\n&serial-number=1\n&status=declined\n&error-code=5",
+        );
+        let decoded = decode(&r).unwrap();
+        assert!(decoded.status.is_final() && !decoded.status.is_approved());
+    }
+
+    #[test]
+    fn maps_every_class() {
+        let cases: [(http::Response<Bytes>, &str); 7] = [
+            (
+                response(403, &[], "<html><p>Access is denied</p></html>"),
+                "authentication_refused",
+            ),
+            (
+                response(
+                    200,
+                    &[],
+                    "type=validation-error\n&error-code=1\n&error-message=x\n&serial-number=s",
+                ),
+                "rejected",
+            ),
+            (response(200, &[], "type=error\n&error-code=2"), "rejected"),
+            (
+                response(503, &[("retry-after", "7")], "busy"),
+                "response_unreadable",
+            ),
+            (response(200, &[], "<html>hi</html>"), "response_unreadable"),
+            (response(200, &[], "status=approved"), "response_unreadable"),
+            (response(200, &[], "type=x\n&type=y"), "response_unreadable"),
+        ];
+        for (r, class) in cases {
+            assert_eq!(decode(&r).unwrap_err().class(), class, "{r:?}");
+        }
+        match decode(&response(
+            200,
+            &[],
+            "type=error\n&error-code=2\n&serial-number=s1",
+        )) {
+            Err(Error::Rejected(r)) => {
+                assert_eq!(r.kind, RejectionKind::Processing);
+                assert_eq!(r.code.as_deref(), Some("2"));
+                assert_eq!(r.reference.as_deref(), Some("s1"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match decode(&response(200, &[], "type=validation-error\n&error-code=1")) {
+            Err(Error::Rejected(r)) => assert_eq!(r.kind, RejectionKind::Validation),
+            other => panic!("{other:?}"),
+        }
+        match decode(&response(503, &[("retry-after", "7")], "busy")) {
+            Err(e @ Error::ResponseUnreadable { .. }) => {
+                assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+                let Error::ResponseUnreadable {
+                    reason, excerpt, ..
+                } = e
+                else {
+                    unreachable!()
+                };
+                assert_eq!(reason, UnreadableReason::UnexpectedStatus);
+                assert_eq!(excerpt.as_deref(), Some("busy"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match decode(&response(403, &[], "<html><p>Access is denied</p></html>")) {
+            Err(Error::AuthenticationRefused {
+                status, excerpt, ..
+            }) => {
+                assert_eq!((status, excerpt.as_str()), (403, "Access is denied"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let huge = response(200, &[], "type=create-card-ref-response\n&status=approved");
+        let small = DecodeLimits::default().with_max_body_bytes(8);
+        let e = payneteasy_codec::decode_response::<CreateCardRef>(&huge, &small).unwrap_err();
+        assert!(matches!(
+            map_decode_error(e, &huge),
+            Error::ResponseUnreadable {
+                reason: UnreadableReason::TooLarge,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        let key = oauth1_signer::HmacKey::new("very-secret", "");
+        let config = PayneteasyConfig::new(Environment::Sandbox, "login", Arc::new(key));
+        let text = format!("{config:?}");
+        assert!(
+            !text.contains("very-secret") && text.contains("HMAC-SHA1"),
+            "{text}"
+        );
+    }
+}

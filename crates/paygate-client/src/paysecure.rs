@@ -1,0 +1,680 @@
+//! The PaySecure Pinless client: `CreateKey`, an optional key cache, and `TokenizeCard`.
+//!
+//! Built from the sans-IO layers: [`paysecure_codec`] writes and judges the JSON,
+//! [`paysecure_proto::card`] checks the RSA key and encrypts card data, and the shared
+//! [`Transport`] moves the bytes. This module adds the URL, the headers, retries, tracing and
+//! the mapping of [`DecodeError`] onto the client's dispatch-state [`Error`]:
+//!
+//! | answer | error |
+//! |---|---|
+//! | HTTP 401/403 (any body) | [`Error::AuthenticationRefused`] |
+//! | HTTP 400 with `ResponseStatus` | [`Error::Rejected`], [`RejectionKind::Validation`] |
+//! | other 4xx/5xx with `ResponseStatus` | [`Error::Rejected`], [`RejectionKind::Processing`] |
+//! | 4xx/5xx with HTML or an empty body | [`Error::ResponseUnreadable`], [`UnreadableReason::UnexpectedStatus`] (excerpt and `Retry-After` kept) |
+//! | HTTP 200 with an `ErrorCode` outside the [`SuccessPolicy`] | [`Error::Rejected`], [`RejectionKind::InBand`] |
+//! | HTTP 200, not JSON / malformed / bad date / not UTF-8 / no `KeyId` / unusable key | [`Error::ResponseUnreadable`], [`UnreadableReason::Malformed`] |
+//! | body over the limit | [`Error::ResponseUnreadable`], [`UnreadableReason::TooLarge`] |
+//!
+//! # Wire format
+//! **JSON only**: every request carries `Content-Type: application/json` and
+//! `Accept: application/json`. The seed's "HTTP + CSV" sample is an artefact of ServiceStack's
+//! metadata pages; real CSV output of a `CreateKeySession` would lose `KeyId`, `Modulus` and
+//! `Exponent`.
+//!
+//! # `TokenizeCard`
+//! PaySecure publishes no integration guide for `TokenizeCard`; the request is based on the
+//! service metadata it publishes (`KeyId`, `EncryptedCardNumber`, `Expiration`, `EncryptedCVN`,
+//! `VerifyCard`). The formats chosen (the spec's **Decisions**, configurable in
+//! [`PaySecureConfig`]): the ASCII digits of the PAN and CVN are encrypted with RSA
+//! **PKCS#1 v1.5** under the `CreateKey` key, the ciphertext is written as standard **base64**,
+//! and `Expiration` is **`MMYY`**.
+//!
+//! # Retries
+//! `CreateKey` is [`Idempotency::Idempotent`]: a repeat makes a second, independent key and the
+//! first expires unused. `TokenizeCard` is [`Idempotency::NotIdempotent`] (see [`crate::retry`]).
+//!
+//! # Secrets
+//! The password, PAN and CVN are never in `Debug`, `Display`, errors or tracing fields. The
+//! request body of `CreateKey` holds the password in clear text only while it is sent.
+//!
+//! # Quick start
+//! ```
+//! use paygate_client::{PaySecureClient, PaySecureConfig, TransportConfig};
+//! use paysecure_proto::card::Pan;
+//! use paysecure_proto::{CardExpiration, Password};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // The embedded sandbox stands in for https://api.paysecure.acculynk.net here.
+//! let sandbox = paygate_sandbox::Sandbox::builder()
+//!     .paysecure(Default::default())
+//!     .start()
+//!     .await?;
+//! let config = PaySecureConfig::from_parts(
+//!     "PGTEST01",
+//!     "paygate-test",
+//!     Password::new("sandbox-password"),
+//!     "1.0",
+//! )?
+//! .with_base_url(sandbox.paysecure_base_url());
+//! let client = PaySecureClient::with_transport_config(config, TransportConfig::default())?;
+//!
+//! let issued = client.create_key(Some(15)).await?;
+//! assert_eq!(issued.key.bits(), 2048);
+//!
+//! let pan = Pan::new("4111 1111 1111 1111")?;
+//! let response = client
+//!     .tokenize_card(&pan, None, CardExpiration::parse("1230")?, None)
+//!     .await?;
+//! assert_eq!(response.card_last4.as_deref(), Some("1111"));
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, header};
+use paysecure_codec::{DecodeError, SuccessPolicy};
+use paysecure_proto::card::{CardEncryptionKey, Cvn, KeyEncoding, Output, Padding, Pan};
+use paysecure_proto::{
+    CardExpiration, CreateKeySession, CreateKeySessionRequest, Password, RequestorCredentials,
+    ResponseStatus, TokenizeCardRequest, TokenizeCardResponse,
+};
+use tracing::Instrument as _;
+
+use crate::error::{Error, Gateway, NotSentReason, Rejection, RejectionKind, UnreadableReason};
+use crate::retry::{Idempotency, RetryPolicy};
+use crate::transport::{CallBudget, Transport, TransportConfig};
+use crate::with_retries;
+
+/// The production host of PaySecure Pinless Web Services.
+pub const PRODUCTION_BASE_URL: &str = "https://api.paysecure.acculynk.net";
+
+/// The clock the client reads to date keys; injectable for tests.
+pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// Settings of a [`PaySecureClient`].
+#[derive(Clone, Debug)]
+pub struct PaySecureConfig {
+    /// Scheme, host and optional path prefix, without the route. Default
+    /// [`PRODUCTION_BASE_URL`]; the sandbox's is `http://127.0.0.1:PORT/paysecure`.
+    pub base_url: String,
+    /// The `CreateKey` route appended to the base URL. Default `/CreateKey` (ServiceStack also
+    /// serves `/json/reply/CreateKeySessionRequest`).
+    pub create_key_route: String,
+    /// The `TokenizeCard` route appended to the base URL. Default `/TokenizeCard`.
+    pub tokenize_route: String,
+    /// Who is calling. The password is redacted in `Debug`.
+    pub credentials: RequestorCredentials,
+    /// Which in-band `ErrorCode`s mean success, and the body size limit.
+    pub success_policy: SuccessPolicy,
+    /// When to retry.
+    pub retry: RetryPolicy,
+    /// How `Modulus` and `Exponent` are written (default: detect).
+    pub key_encoding: KeyEncoding,
+    /// RSA padding for card data (default PKCS#1 v1.5).
+    pub padding: Padding,
+    /// Ciphertext encoding (default base64).
+    pub ciphertext_output: Output,
+    /// The lifetime asked for keys fetched by [`PaySecureClient::cached_key`]. Default 15.
+    pub cache_ttl_minutes: u32,
+    /// A cached key is replaced once it has this little time left. Default 60 s.
+    pub cache_refresh_margin: Duration,
+}
+
+impl PaySecureConfig {
+    /// The defaults for production with these credentials.
+    #[must_use]
+    pub fn new(credentials: RequestorCredentials) -> Self {
+        PaySecureConfig {
+            base_url: PRODUCTION_BASE_URL.to_owned(),
+            create_key_route: "/CreateKey".to_owned(),
+            tokenize_route: "/TokenizeCard".to_owned(),
+            credentials,
+            success_policy: SuccessPolicy::default(),
+            retry: RetryPolicy::default(),
+            key_encoding: KeyEncoding::Auto,
+            padding: Padding::Pkcs1v15,
+            ciphertext_output: Output::Base64,
+            cache_ttl_minutes: 15,
+            cache_refresh_margin: Duration::from_secs(60),
+        }
+    }
+
+    /// Checks the four credential members, then as [`Self::new`].
+    ///
+    /// # Errors
+    /// [`Error::NotSent`] with [`NotSentReason::InvalidRequest`] naming the first empty member
+    /// (`MerchantId`, `UserName`, `Password`, `Version`); the password is never quoted.
+    pub fn from_parts(
+        merchant_id: impl Into<String>,
+        user_name: impl Into<String>,
+        password: Password,
+        version: impl Into<String>,
+    ) -> Result<Self, Error> {
+        let credentials = RequestorCredentials::new(merchant_id, user_name, password, version)
+            .map_err(|e| Error::not_sent(NotSentReason::InvalidRequest, e))?;
+        Ok(Self::new(credentials))
+    }
+
+    /// The same settings against another base URL (the sandbox, a test host).
+    #[must_use]
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    fn url(&self, route: &str) -> String {
+        format!("{}{}", self.base_url.trim_end_matches('/'), route)
+    }
+}
+
+/// A key from `CreateKey`: the session as received and the checked encryption key.
+#[derive(Clone, Debug)]
+pub struct IssuedKey {
+    /// The decoded `CreateKeySession` (`KeyId`, `Modulus`, `Exponent`, `Timestamps`, …).
+    pub session: CreateKeySession,
+    /// The RSA public key, dated by the client's clock when the request was sent.
+    pub key: CardEncryptionKey,
+}
+
+/// The PaySecure Pinless client. Cheap to clone; clones share the transport and the key cache.
+#[derive(Clone)]
+pub struct PaySecureClient {
+    transport: Transport,
+    config: Arc<PaySecureConfig>,
+    cache: Arc<tokio::sync::Mutex<Option<IssuedKey>>>,
+    clock: Clock,
+}
+
+impl fmt::Debug for PaySecureClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PaySecureClient")
+            .field("config", &self.config)
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PaySecureClient {
+    /// A client over an existing transport (share one transport between clients).
+    #[must_use]
+    pub fn new(config: PaySecureConfig, transport: Transport) -> Self {
+        PaySecureClient {
+            transport,
+            config: Arc::new(config),
+            cache: Arc::new(tokio::sync::Mutex::new(None)),
+            clock: Arc::new(SystemTime::now),
+        }
+    }
+
+    /// A client with its own transport.
+    ///
+    /// # Errors
+    /// As [`Transport::new`]: [`Error::NotSent`] with [`NotSentReason::Configuration`].
+    pub fn with_transport_config(
+        config: PaySecureConfig,
+        transport: TransportConfig,
+    ) -> Result<Self, Error> {
+        Ok(Self::new(config, Transport::new(transport)?))
+    }
+
+    /// Replaces the clock used to date keys and judge the cache (tests pin it).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The settings in force.
+    #[must_use]
+    pub fn config(&self) -> &PaySecureConfig {
+        &self.config
+    }
+
+    /// `POST {base}{create_key_route}`: asks for a new card-encryption key living
+    /// `ttl_minutes` (the server's default when `None`).
+    ///
+    /// The key is dated by the client's clock when the request was sent (a conservative
+    /// start), and given the lifetime asked for, if any.
+    ///
+    /// # Errors
+    /// See the [module table](self): [`Error::NotSent`] (bad URL, connect failure),
+    /// [`Error::MaybeSent`], [`Error::ResponseUnreadable`] (also for a key that fails the checks
+    /// of [`CardEncryptionKey::from_session`]), [`Error::AuthenticationRefused`],
+    /// [`Error::Rejected`].
+    pub async fn create_key(&self, ttl_minutes: Option<i32>) -> Result<IssuedKey, Error> {
+        let config = &self.config;
+        let url = config.url(&config.create_key_route);
+        let request = CreateKeySessionRequest::new(config.credentials.clone(), ttl_minutes);
+        with_retries(&config.retry, Idempotency::Idempotent, |budget, attempt| {
+            let span = tracing::info_span!(
+                "paysecure",
+                gateway = %Gateway::PaySecure,
+                command = "CreateKey",
+                attempt
+            );
+            let url = &url;
+            let request = &request;
+            async move {
+                let issued_at = (self.clock)();
+                let body = paysecure_codec::encode_create_key_request(request);
+                let response = self.post(url, body, budget).await?;
+                let session = paysecure_codec::decode_create_key_response(
+                    response.status().as_u16(),
+                    content_type(&response),
+                    response.body(),
+                    &config.success_policy,
+                )
+                .map_err(|e| map_decode_error(e, &response))?;
+                let mut key =
+                    CardEncryptionKey::from_session(&session, config.key_encoding, issued_at)
+                        .map_err(|e| Error::ResponseUnreadable {
+                            status: Some(response.status().as_u16()),
+                            reason: UnreadableReason::Malformed,
+                            retry_after: None,
+                            excerpt: None,
+                            source: Some(Box::new(e)),
+                        })?;
+                if let Some(minutes) = ttl_minutes.and_then(|m| u32::try_from(m).ok()) {
+                    key = key.with_ttl_minutes(minutes);
+                }
+                tracing::debug!(key_id = key.key_id(), bits = key.bits(), "key issued");
+                Ok(IssuedKey { session, key })
+            }
+            .instrument(span)
+        })
+        .await
+    }
+
+    /// The cached key while it has more than [`PaySecureConfig::cache_refresh_margin`] left,
+    /// else a new one from [`Self::create_key`] asking for
+    /// [`PaySecureConfig::cache_ttl_minutes`]. Concurrent callers wait for one fetch.
+    ///
+    /// # Errors
+    /// As [`Self::create_key`]; the cache is left as it was.
+    pub async fn cached_key(&self) -> Result<IssuedKey, Error> {
+        let mut slot = self.cache.lock().await;
+        let now = (self.clock)();
+        if let Some(cached) = slot.as_ref() {
+            let fresh = cached.key.expires_at().is_some_and(|at| {
+                at.duration_since(now)
+                    .is_ok_and(|left| left > self.config.cache_refresh_margin)
+            });
+            if fresh {
+                return Ok(cached.clone());
+            }
+        }
+        let ttl = i32::try_from(self.config.cache_ttl_minutes).unwrap_or(i32::MAX);
+        let issued = self.create_key(Some(ttl)).await?;
+        *slot = Some(issued.clone());
+        Ok(issued)
+    }
+
+    /// Forgets the cached key (for example after the gateway said it expired early).
+    pub async fn clear_cached_key(&self) {
+        *self.cache.lock().await = None;
+    }
+
+    /// Encrypts the card with the cached key ([`Self::cached_key`]) and posts `TokenizeCard`.
+    ///
+    /// # Errors
+    /// As [`Self::cached_key`], then as [`Self::tokenize_card_with_key`].
+    pub async fn tokenize_card(
+        &self,
+        pan: &Pan,
+        cvn: Option<&Cvn>,
+        expiration: CardExpiration,
+        verify: Option<bool>,
+    ) -> Result<TokenizeCardResponse, Error> {
+        let issued = self.cached_key().await?;
+        self.tokenize_card_with_key(&issued.key, pan, cvn, expiration, verify)
+            .await
+    }
+
+    /// Encrypts the PAN (and CVN) under `key` and posts `TokenizeCard` (`KeyId`,
+    /// `EncryptedCardNumber`, `Expiration` `MMYY`, `EncryptedCVN`, `VerifyCard`). Not retried
+    /// once it may have been sent. Whether `key` has expired is the caller's concern.
+    ///
+    /// # Errors
+    /// [`Error::NotSent`] with [`NotSentReason::Signing`] when encryption fails; then as
+    /// [`Self::create_key`], with `CardToken` as the member success requires. An unknown or
+    /// expired key is PaySecure's in-band [`Error::Rejected`].
+    pub async fn tokenize_card_with_key(
+        &self,
+        key: &CardEncryptionKey,
+        pan: &Pan,
+        cvn: Option<&Cvn>,
+        expiration: CardExpiration,
+        verify: Option<bool>,
+    ) -> Result<TokenizeCardResponse, Error> {
+        let config = &self.config;
+        let encrypt_error = |e| Error::not_sent(NotSentReason::Signing, e);
+        let card_number = key
+            .encrypt_pan(pan, config.padding, config.ciphertext_output)
+            .map_err(encrypt_error)?;
+        let cvn = cvn
+            .map(|c| key.encrypt_cvn(c, config.padding, config.ciphertext_output))
+            .transpose()
+            .map_err(encrypt_error)?;
+        let request = TokenizeCardRequest::new(card_number, expiration, cvn, verify)
+            .map_err(|e| Error::not_sent(NotSentReason::InvalidRequest, e))?;
+        let body = Bytes::from(paysecure_codec::encode_tokenize_card_request(&request));
+        let url = config.url(&config.tokenize_route);
+        with_retries(
+            &config.retry,
+            Idempotency::NotIdempotent,
+            |budget, attempt| {
+                let span = tracing::info_span!(
+                    "paysecure",
+                    gateway = %Gateway::PaySecure,
+                    command = "TokenizeCard",
+                    attempt,
+                    key_id = key.key_id()
+                );
+                let url = &url;
+                let body = body.clone();
+                async move {
+                    let response = self.post(url, body, budget).await?;
+                    paysecure_codec::decode_tokenize_card_response(
+                        response.status().as_u16(),
+                        content_type(&response),
+                        response.body(),
+                        &config.success_policy,
+                    )
+                    .map_err(|e| map_decode_error(e, &response))
+                }
+                .instrument(span)
+            },
+        )
+        .await
+    }
+
+    async fn post(
+        &self,
+        url: &str,
+        body: impl Into<Bytes>,
+        budget: CallBudget,
+    ) -> Result<Response<Bytes>, Error> {
+        const JSON: HeaderValue = HeaderValue::from_static("application/json");
+        let request = Request::post(url)
+            .header(header::CONTENT_TYPE, JSON)
+            .header(header::ACCEPT, JSON)
+            .body(body.into())
+            .map_err(|e| Error::not_sent(NotSentReason::InvalidRequest, e))?;
+        let response = self.transport.send(request, Some(budget)).await?;
+        tracing::debug!(status = response.status().as_u16(), "answer received");
+        Ok(response)
+    }
+}
+
+fn content_type(response: &Response<Bytes>) -> Option<&str> {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+}
+
+fn retry_after(response: &Response<Bytes>) -> Option<Duration> {
+    response
+        .headers()
+        .get(header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// Longest body excerpt kept in a client error, in characters.
+const EXCERPT_CHARS: usize = 200;
+
+/// Maps the codec's verdict onto the client's dispatch-state error (see the module table).
+fn map_decode_error(error: DecodeError, response: &Response<Bytes>) -> Error {
+    let status = response.status().as_u16();
+    let body_excerpt = || crate::error::excerpt(response.body(), EXCERPT_CHARS);
+    let unreadable =
+        |reason, excerpt: Option<String>, error: DecodeError| Error::ResponseUnreadable {
+            status: Some(status),
+            reason,
+            retry_after: retry_after(response),
+            excerpt,
+            source: Some(Box::new(error)),
+        };
+    match error {
+        DecodeError::Service {
+            status: status @ (401 | 403),
+            response_status,
+        } => Error::AuthenticationRefused {
+            gateway: Gateway::PaySecure,
+            status,
+            excerpt: response_status
+                .message
+                .or(response_status.error_code)
+                .unwrap_or_default(),
+        },
+        DecodeError::HttpStatus {
+            status: status @ (401 | 403),
+            ..
+        } => Error::AuthenticationRefused {
+            gateway: Gateway::PaySecure,
+            status,
+            excerpt: body_excerpt(),
+        },
+        DecodeError::Service {
+            status,
+            response_status,
+        } => Error::Rejected(Rejection {
+            gateway: Gateway::PaySecure,
+            kind: if status == 400 {
+                RejectionKind::Validation
+            } else {
+                RejectionKind::Processing
+            },
+            code: response_status.error_code.clone(),
+            message: service_message(&response_status),
+            http_status: status,
+            reference: None,
+        }),
+        DecodeError::Rejected {
+            error_code,
+            error_message,
+        } => Error::Rejected(Rejection {
+            gateway: Gateway::PaySecure,
+            kind: RejectionKind::InBand,
+            code: Some(error_code),
+            message: error_message,
+            http_status: status,
+            reference: None,
+        }),
+        e @ DecodeError::HttpStatus { .. } => {
+            unreadable(UnreadableReason::UnexpectedStatus, Some(body_excerpt()), e)
+        }
+        e @ DecodeError::NotJson { .. } => {
+            unreadable(UnreadableReason::Malformed, Some(body_excerpt()), e)
+        }
+        e @ DecodeError::TooLarge { .. } => unreadable(UnreadableReason::TooLarge, None, e),
+        e => unreadable(UnreadableReason::Malformed, None, e),
+    }
+}
+
+/// `Message`, followed by the per-field errors as `[FieldName: Message]`.
+fn service_message(status: &ResponseStatus) -> Option<String> {
+    let mut parts: Vec<String> = status.message.iter().cloned().collect();
+    for e in &status.errors {
+        let field = e.field_name.as_deref().unwrap_or("?");
+        let text = e
+            .message
+            .as_deref()
+            .or(e.error_code.as_deref())
+            .unwrap_or("invalid");
+        parts.push(format!("[{field}: {text}]"));
+    }
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, body: &'static str) -> Response<Bytes> {
+        let mut r = Response::new(Bytes::from_static(body.as_bytes()));
+        *r.status_mut() = http::StatusCode::from_u16(status).unwrap();
+        r
+    }
+
+    fn decode(status: u16, body: &'static str) -> Error {
+        let r = response(status, body);
+        let e = paysecure_codec::decode_create_key_response(
+            status,
+            None,
+            r.body(),
+            &SuccessPolicy::default(),
+        )
+        .unwrap_err();
+        map_decode_error(e, &r)
+    }
+
+    #[test]
+    fn classes() {
+        let e = decode(
+            401,
+            r#"{"ResponseStatus":{"ErrorCode":"Unauthorized","Message":"no"}}"#,
+        );
+        assert!(
+            matches!(e, Error::AuthenticationRefused { status: 401, ref excerpt, .. } if excerpt == "no")
+        );
+        let e = decode(403, "<html><body>Access is denied</body></html>");
+        assert!(
+            matches!(e, Error::AuthenticationRefused { status: 403, ref excerpt, .. } if excerpt == "Access is denied")
+        );
+        let e = decode(
+            400,
+            r#"{"ResponseStatus":{"ErrorCode":"ValidationException","Message":"bad","Errors":[{"FieldName":"UserName","Message":"empty"}]}}"#,
+        );
+        match e {
+            Error::Rejected(r) => {
+                assert_eq!(r.kind, RejectionKind::Validation);
+                assert_eq!(r.code.as_deref(), Some("ValidationException"));
+                assert_eq!(r.message.as_deref(), Some("bad [UserName: empty]"));
+                assert_eq!(r.http_status, 400);
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = decode(
+            500,
+            r#"{"ResponseStatus":{"ErrorCode":"NullReferenceException"}}"#,
+        );
+        assert!(
+            matches!(e, Error::Rejected(ref r) if r.kind == RejectionKind::Processing && r.message.is_none())
+        );
+        let mut r = response(503, "<html><h1>Service Unavailable</h1></html>");
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("3"));
+        let err = paysecure_codec::decode_create_key_response(
+            503,
+            None,
+            r.body(),
+            &SuccessPolicy::default(),
+        )
+        .unwrap_err();
+        match map_decode_error(err, &r) {
+            Error::ResponseUnreadable {
+                status: Some(503),
+                reason: UnreadableReason::UnexpectedStatus,
+                retry_after: Some(ra),
+                excerpt: Some(excerpt),
+                ..
+            } => {
+                assert_eq!(ra, Duration::from_secs(3));
+                assert_eq!(excerpt, "Service Unavailable");
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = decode(502, "");
+        assert!(matches!(
+            e,
+            Error::ResponseUnreadable {
+                reason: UnreadableReason::UnexpectedStatus,
+                ..
+            }
+        ));
+        let e = decode(
+            200,
+            r#"{"ErrorCode":"1001","ErrorMessage":"Invalid merchant"}"#,
+        );
+        assert!(
+            matches!(e, Error::Rejected(ref r) if r.kind == RejectionKind::InBand && r.code.as_deref() == Some("1001"))
+        );
+        for body in ["<html/>", "{\"KeyId\":", "{\"ErrorCode\":\"0\"}", ""] {
+            let e = decode(200, body);
+            assert!(
+                matches!(
+                    e,
+                    Error::ResponseUnreadable {
+                        reason: UnreadableReason::Malformed,
+                        ..
+                    }
+                ),
+                "{body}: {e:?}"
+            );
+        }
+        let r = response(200, "\u{7f}");
+        let body = vec![0xffu8, 0xfe];
+        let err = paysecure_codec::decode_create_key_response(
+            200,
+            None,
+            &body,
+            &SuccessPolicy::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(
+            map_decode_error(err, &r),
+            Error::ResponseUnreadable {
+                reason: UnreadableReason::Malformed,
+                ..
+            }
+        ));
+        let err = paysecure_codec::decode_create_key_response(
+            200,
+            None,
+            b"{}",
+            &SuccessPolicy::default().max_body_len(1),
+        )
+        .unwrap_err();
+        assert!(matches!(
+            map_decode_error(err, &r),
+            Error::ResponseUnreadable {
+                reason: UnreadableReason::TooLarge,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn config_hides_the_password_and_validates() {
+        let config = PaySecureConfig::from_parts("m", "u", Password::new("pa55-w0rd"), "1.0")
+            .unwrap()
+            .with_base_url("http://127.0.0.1:1/paysecure/");
+        assert!(!format!("{config:?}").contains("pa55-w0rd"));
+        assert_eq!(
+            config.url(&config.create_key_route),
+            "http://127.0.0.1:1/paysecure/CreateKey"
+        );
+        let err =
+            PaySecureConfig::from_parts("m", "", Password::new("pa55-w0rd"), "1.0").unwrap_err();
+        assert!(matches!(
+            err,
+            Error::NotSent {
+                reason: NotSentReason::InvalidRequest,
+                ..
+            }
+        ));
+        assert!(err.to_string().contains("UserName"));
+        assert!(!err.to_string().contains("pa55-w0rd"));
+    }
+}

@@ -1,0 +1,1030 @@
+//! The Payneteasy v4 half of the sandbox: `create-card-ref` and `status`, with OAuth 1.0a
+//! RSA-SHA256 verification, seeded orders and real semantics.
+//!
+//! Mount it with [`crate::SandboxBuilder::payneteasy`]; it serves
+//! `POST /paynet/api/v4/{create-card-ref|status}/{ENDPOINTID}` and
+//! `POST /paynet/api/v4/{create-card-ref|status}/group/{ENDPOINTGROUPID}`.
+//!
+//! # Authentication
+//! Every request must carry `Authorization: OAuth …`. The sandbox parses it, finds the merchant
+//! by `oauth_consumer_key`, verifies the signature with the merchant's public key over the URL
+//! it was reached at (scheme, `Host`, path) and the form body, checks the timestamp against its
+//! clock (± [`PayneteasySandboxConfig::max_skew_secs`]) and refuses a nonce it has seen. A
+//! merchant is served only on its own endpoint and endpoint group. Every refusal is HTTP 403
+//! with the gateway's HTML "Access is denied" page ([`ACCESS_DENIED_PAGE`]); the reason is
+//! logged with `tracing` (never the header) and counted in [`PayneteasyStats`].
+//!
+//! # Semantics
+//! | request | answer |
+//! |---|---|
+//! | `create-card-ref` for a final, approved order | `create-card-ref-response`, `status=approved`; the same order always gets the same `card-ref-id`, made once |
+//! | `create-card-ref` for an order in `processing` or an unknown status | `type=error`, [`ERR_ORDER_NOT_FINAL`] |
+//! | `create-card-ref` for a declined, filtered or failed order | `type=error`, [`ERR_ORDER_NOT_APPROVED`] |
+//! | an order the merchant does not have (or whose `orderid` differs) | `type=validation-error`, [`ERR_ORDER_NOT_FOUND`] |
+//! | a body that is not a valid request | `type=validation-error`, [`ERR_INVALID_REQUEST`] |
+//! | `status` of a known order | `status-response` with status, amount, currency, ids, card data, `card-ref-id` once made |
+//! | another HTTP method | 405 |
+//! | another command, or a malformed endpoint | 404 |
+//!
+//! Answers use the gateway's wire format: `Content-Type: text/html;charset=utf-8`, form fields
+//! with a line feed after every value but the last, and a fresh `serial-number` such as
+//! `00000000-0000-0000-0000-000002de3113` in every answer. The error codes are the sandbox's
+//! own: the real gateway's list is not published.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use oauth1_signer::{
+    AuthorizationHeader, MemoryNonceStore, RequestUrl, RsaPublicKey, VerifyError, VerifyPolicy,
+    verify,
+};
+use payneteasy_codec::{
+    DecodeError, DecodeLimits, GatewayError, GatewayErrorKind, decode_request,
+    encode_gateway_error, encode_response,
+};
+use payneteasy_proto::{
+    Command, ControlKey, CreateCardRef, CreateCardRefResponse, Endpoint, Status, StatusCommand,
+    StatusResponse,
+};
+
+use crate::server::GatewayHalf;
+
+/// Login (`oauth_consumer_key`) of the default test merchant.
+pub const TEST_MERCHANT_LOGIN: &str = "paygate-test-merchant";
+/// `ENDPOINTID` of the default test merchant (the seed's endpoint).
+pub const TEST_ENDPOINT_ID: u64 = 39915;
+/// `ENDPOINTGROUPID` of the default test merchant.
+pub const TEST_ENDPOINT_GROUP_ID: u64 = 1144;
+/// Merchant control key of the default test merchant. Public: it protects nothing.
+pub const TEST_CONTROL_KEY: &str = "paygate-test-control";
+/// The default test merchant's public key (SPKI PEM), shipped in `keys/`.
+pub const TEST_MERCHANT_PUBLIC_KEY_PEM: &str = include_str!("../keys/test-merchant-public.pem");
+/// The matching private key (PKCS#1 PEM), for demos and tests. Public: never register it with
+/// a real gateway.
+pub const TEST_MERCHANT_PRIVATE_KEY_PEM: &str = include_str!("../keys/test-merchant-private.pem");
+/// Where the private key file lives in the source tree this sandbox was built from.
+pub const TEST_MERCHANT_PRIVATE_KEY_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/keys/test-merchant-private.pem"
+);
+
+/// `client_orderid` of the seeded approved order (the seed document's example).
+pub const APPROVED_CLIENT_ORDERID: &str = "34T43R77N";
+/// `orderid` of the seeded approved order.
+pub const APPROVED_ORDERID: &str = "6868305";
+/// `client_orderid` of the seeded declined order.
+pub const DECLINED_CLIENT_ORDERID: &str = "PG-DECLINED-1";
+/// `orderid` of the seeded declined order.
+pub const DECLINED_ORDERID: &str = "6868306";
+/// `client_orderid` of the seeded order still in `processing`.
+pub const PROCESSING_CLIENT_ORDERID: &str = "PG-PROCESSING-1";
+/// `orderid` of the seeded order still in `processing`.
+pub const PROCESSING_ORDERID: &str = "6868307";
+/// `client_orderid` of the seeded order in a status the protocol does not model (`pending`).
+pub const PENDING_CLIENT_ORDERID: &str = "PG-PENDING-1";
+/// `orderid` of the seeded `pending` order.
+pub const PENDING_ORDERID: &str = "6868308";
+
+/// `error-code` (validation-error): no such order for this merchant.
+pub const ERR_ORDER_NOT_FOUND: &str = "4001";
+/// `error-code` (validation-error): the body is not a valid request.
+pub const ERR_INVALID_REQUEST: &str = "4002";
+/// `error-code` (error): the first payment is not in a final status yet.
+pub const ERR_ORDER_NOT_FINAL: &str = "5001";
+/// `error-code` (error): the first payment is final but was not approved.
+pub const ERR_ORDER_NOT_APPROVED: &str = "5002";
+
+/// The body of every HTTP 403, as in the seed document.
+pub const ACCESS_DENIED_PAGE: &str = r#"<!DOCTYPE html>
+<html>
+<head>
+    <meta http-equiv="Content-Type" content="text/html; charset=utf-8"/>
+    <title>403</title>
+
+    <style type="text/css">
+        body {
+            font-family: Arial, sans-serif;
+            font-size: 130%;
+            background-color: #eee;
+        }
+
+        p {
+            margin: 10em auto 0;
+            width: 500px;
+            border: 1px solid gray;
+            text-align: center;
+            vertical-align: middle;
+            padding: 40px 20px;
+            background-color: #fff;
+            -webkit-border-radius: 20px;
+            -moz-border-radius: 20px;
+            border-radius: 20px;
+        }
+    </style>
+</head>
+
+<body>
+    <p>Access is denied</p>
+</body>
+</html>
+"#;
+
+/// The first `card-ref-id` handed out (the seed's), then counting up.
+const FIRST_CARD_REF_ID: u64 = 1_461_608;
+/// The first `recurring-payment-id` handed out (the seed's), then counting up.
+const FIRST_RECURRING_PAYMENT_ID: u64 = 1_491_863;
+/// The first serial number (the seed's `…-000002de3113`), then counting up.
+const FIRST_SERIAL: u64 = 0x2de_3113;
+
+/// The sandbox's clock; injectable so tests can age timestamps.
+pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// A merchant the Payneteasy half accepts.
+#[derive(Clone, Debug)]
+pub struct PayneteasyMerchant {
+    /// The login, sent by clients as `oauth_consumer_key`.
+    pub login: String,
+    /// The merchant's RSA public key, PEM (SPKI or PKCS#1).
+    pub public_key_pem: String,
+    /// The merchant control key (redacted in `Debug`). Kept for callbacks; `create-card-ref`
+    /// and `status` do not use it.
+    pub control_key: Option<ControlKey>,
+    /// The merchant's `ENDPOINTID`.
+    pub endpoint_id: u64,
+    /// The merchant's `ENDPOINTGROUPID`.
+    pub endpoint_group_id: u64,
+}
+
+impl PayneteasyMerchant {
+    /// The default test merchant: [`TEST_MERCHANT_LOGIN`], [`TEST_MERCHANT_PUBLIC_KEY_PEM`],
+    /// [`TEST_CONTROL_KEY`], [`TEST_ENDPOINT_ID`], [`TEST_ENDPOINT_GROUP_ID`].
+    #[must_use]
+    pub fn test() -> Self {
+        PayneteasyMerchant {
+            login: TEST_MERCHANT_LOGIN.to_owned(),
+            public_key_pem: TEST_MERCHANT_PUBLIC_KEY_PEM.to_owned(),
+            control_key: ControlKey::new(TEST_CONTROL_KEY).ok(),
+            endpoint_id: TEST_ENDPOINT_ID,
+            endpoint_group_id: TEST_ENDPOINT_GROUP_ID,
+        }
+    }
+}
+
+/// A first payment known to the sandbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeededOrder {
+    /// The merchant owning the order; `None`: every merchant sees it.
+    pub merchant_login: Option<String>,
+    /// The merchant's order id.
+    pub client_orderid: String,
+    /// The gateway's order id.
+    pub orderid: String,
+    /// The order's status.
+    pub status: Status,
+    /// Amount, decimal text.
+    pub amount: String,
+    /// Currency code.
+    pub currency: String,
+    /// Last four digits of the card.
+    pub last_four_digits: String,
+    /// BIN (first six digits) of the card.
+    pub bin: String,
+    /// `error-code` / `error-message` reported by `status` for a failed order.
+    pub error: Option<(String, String)>,
+}
+
+impl SeededOrder {
+    /// An order visible to every merchant, with a 10.00 EUR amount and a Visa test card.
+    #[must_use]
+    pub fn new(client_orderid: &str, orderid: &str, status: Status) -> Self {
+        SeededOrder {
+            merchant_login: None,
+            client_orderid: client_orderid.to_owned(),
+            orderid: orderid.to_owned(),
+            status,
+            amount: "10.00".to_owned(),
+            currency: "EUR".to_owned(),
+            last_four_digits: "1111".to_owned(),
+            bin: "411111".to_owned(),
+            error: None,
+        }
+    }
+
+    /// The four default orders: approved ([`APPROVED_CLIENT_ORDERID`], the seed's example),
+    /// declined, processing, and `pending` (a status the protocol does not model).
+    #[must_use]
+    pub fn defaults() -> Vec<SeededOrder> {
+        let mut declined =
+            SeededOrder::new(DECLINED_CLIENT_ORDERID, DECLINED_ORDERID, Status::Declined);
+        declined.amount = "25.50".to_owned();
+        declined.last_four_digits = "0002".to_owned();
+        declined.bin = "400000".to_owned();
+        declined.error = Some(("05".to_owned(), "Do not honor".to_owned()));
+        let mut processing = SeededOrder::new(
+            PROCESSING_CLIENT_ORDERID,
+            PROCESSING_ORDERID,
+            Status::Processing,
+        );
+        processing.currency = "USD".to_owned();
+        processing.last_four_digits = "4444".to_owned();
+        processing.bin = "555555".to_owned();
+        vec![
+            SeededOrder::new(APPROVED_CLIENT_ORDERID, APPROVED_ORDERID, Status::Approved),
+            declined,
+            processing,
+            SeededOrder::new(
+                PENDING_CLIENT_ORDERID,
+                PENDING_ORDERID,
+                Status::Unknown("pending".to_owned()),
+            ),
+        ]
+    }
+}
+
+/// Settings of the Payneteasy half, mounted with [`crate::SandboxBuilder::payneteasy`].
+#[derive(Clone)]
+pub struct PayneteasySandboxConfig {
+    /// The merchants accepted. Default: [`PayneteasyMerchant::test`].
+    pub merchants: Vec<PayneteasyMerchant>,
+    /// The first payments known. Default: [`SeededOrder::defaults`].
+    pub orders: Vec<SeededOrder>,
+    /// How far `oauth_timestamp` may be from the sandbox's clock, either way. Default 300 s.
+    /// The real gateway's tolerance is not published.
+    pub max_skew_secs: u64,
+    /// Where the sandbox reads the time. Default [`SystemTime::now`].
+    pub clock: Clock,
+}
+
+impl Default for PayneteasySandboxConfig {
+    fn default() -> Self {
+        PayneteasySandboxConfig {
+            merchants: vec![PayneteasyMerchant::test()],
+            orders: SeededOrder::defaults(),
+            max_skew_secs: 300,
+            clock: Arc::new(SystemTime::now),
+        }
+    }
+}
+
+impl fmt::Debug for PayneteasySandboxConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PayneteasySandboxConfig")
+            .field("merchants", &self.merchants)
+            .field("orders", &self.orders)
+            .field("max_skew_secs", &self.max_skew_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the Payneteasy half has done so far ([`crate::Sandbox::payneteasy_stats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PayneteasyStats {
+    /// Card references created (a repeat for the same order creates none).
+    pub card_refs_created: u64,
+    /// Authenticated requests answered (responses and in-band errors alike).
+    pub answered: u64,
+    /// Refused: the `oauth_consumer_key` is no known merchant.
+    pub refused_unknown_merchant: u64,
+    /// Refused: the signature does not match.
+    pub refused_bad_signature: u64,
+    /// Refused: a valid merchant on another merchant's endpoint or group.
+    pub refused_wrong_endpoint: u64,
+    /// Refused: the timestamp is outside the allowed skew.
+    pub refused_stale_timestamp: u64,
+    /// Refused: the nonce was already used.
+    pub refused_replayed_nonce: u64,
+    /// Refused: no or unreadable `Authorization` header, missing OAuth parameters, another
+    /// signature method.
+    pub refused_malformed: u64,
+}
+
+impl PayneteasyStats {
+    /// All refusals (HTTP 403) together.
+    #[must_use]
+    pub fn refused(&self) -> u64 {
+        self.refused_unknown_merchant
+            + self.refused_bad_signature
+            + self.refused_wrong_endpoint
+            + self.refused_stale_timestamp
+            + self.refused_replayed_nonce
+            + self.refused_malformed
+    }
+}
+
+/// Why a request was refused with HTTP 403.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refusal {
+    UnknownMerchant,
+    BadSignature,
+    WrongEndpoint,
+    StaleTimestamp,
+    ReplayedNonce,
+    Malformed(&'static str),
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    card_refs_created: AtomicU64,
+    answered: AtomicU64,
+    unknown_merchant: AtomicU64,
+    bad_signature: AtomicU64,
+    wrong_endpoint: AtomicU64,
+    stale_timestamp: AtomicU64,
+    replayed_nonce: AtomicU64,
+    malformed: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn snapshot(&self) -> PayneteasyStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        PayneteasyStats {
+            card_refs_created: get(&self.card_refs_created),
+            answered: get(&self.answered),
+            refused_unknown_merchant: get(&self.unknown_merchant),
+            refused_bad_signature: get(&self.bad_signature),
+            refused_wrong_endpoint: get(&self.wrong_endpoint),
+            refused_stale_timestamp: get(&self.stale_timestamp),
+            refused_replayed_nonce: get(&self.replayed_nonce),
+            refused_malformed: get(&self.malformed),
+        }
+    }
+
+    fn refused(&self, refusal: Refusal) {
+        let counter = match refusal {
+            Refusal::UnknownMerchant => &self.unknown_merchant,
+            Refusal::BadSignature => &self.bad_signature,
+            Refusal::WrongEndpoint => &self.wrong_endpoint,
+            Refusal::StaleTimestamp => &self.stale_timestamp,
+            Refusal::ReplayedNonce => &self.replayed_nonce,
+            Refusal::Malformed(_) => &self.malformed,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+struct Merchant {
+    login: String,
+    key: RsaPublicKey,
+    endpoint_id: u64,
+    endpoint_group_id: u64,
+}
+
+/// A card reference made for an order.
+#[derive(Clone)]
+struct CardRef {
+    card_ref_id: String,
+    recurring_payment_id: String,
+}
+
+#[derive(Default)]
+struct State {
+    /// (client_orderid, orderid) → the card reference made for it.
+    card_refs: HashMap<(String, String), CardRef>,
+    made: u64,
+}
+
+/// The commands this half serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cmd {
+    CreateCardRef,
+    Status,
+}
+
+impl Cmd {
+    fn parse(name: &str) -> Option<Cmd> {
+        match name {
+            n if n == CreateCardRef::PATH => Some(Cmd::CreateCardRef),
+            n if n == StatusCommand::PATH => Some(Cmd::Status),
+            _ => None,
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Cmd::CreateCardRef => CreateCardRef::PATH,
+            Cmd::Status => StatusCommand::PATH,
+        }
+    }
+}
+
+const PREFIX: &str = "/paynet/api/v4/";
+
+/// `{command}/{id}` or `{command}/group/{id}` after the prefix.
+fn parse_path(path: &str) -> Option<(Cmd, Endpoint)> {
+    let rest = path.strip_prefix(PREFIX)?;
+    let (command, endpoint) = rest.split_once('/')?;
+    Some((Cmd::parse(command)?, endpoint.parse().ok()?))
+}
+
+pub(crate) struct PayneteasyHalf {
+    merchants: HashMap<String, Merchant>,
+    /// client_orderid → order.
+    orders: HashMap<String, SeededOrder>,
+    max_skew_secs: u64,
+    clock: Clock,
+    nonces: MemoryNonceStore,
+    state: Mutex<State>,
+    serial: AtomicU64,
+    counters: Arc<Counters>,
+    /// `https` once the sandbox starts with TLS; the scheme of the URL the client signed.
+    scheme: OnceLock<&'static str>,
+    limits: DecodeLimits,
+}
+
+impl PayneteasyHalf {
+    /// Checks the configuration: every public key must load, logins must be unique and
+    /// non-empty, order ids unique.
+    pub(crate) fn new(
+        config: PayneteasySandboxConfig,
+        counters: Arc<Counters>,
+    ) -> Result<Self, String> {
+        let mut merchants = HashMap::new();
+        for m in config.merchants {
+            if m.login.is_empty() || m.login.chars().any(char::is_control) {
+                return Err(
+                    "a Payneteasy merchant login is empty or has control characters".into(),
+                );
+            }
+            let key = RsaPublicKey::from_pem(&m.public_key_pem).map_err(|e| {
+                format!(
+                    "the public key of Payneteasy merchant {:?} cannot be read: {e}",
+                    m.login
+                )
+            })?;
+            if merchants.contains_key(&m.login) {
+                return Err(format!("Payneteasy merchant {:?} is listed twice", m.login));
+            }
+            merchants.insert(
+                m.login.clone(),
+                Merchant {
+                    login: m.login,
+                    key,
+                    endpoint_id: m.endpoint_id,
+                    endpoint_group_id: m.endpoint_group_id,
+                },
+            );
+        }
+        let mut orders = HashMap::new();
+        for order in config.orders {
+            if orders.contains_key(&order.client_orderid) {
+                return Err(format!("order {:?} is seeded twice", order.client_orderid));
+            }
+            orders.insert(order.client_orderid.clone(), order);
+        }
+        // Any timestamp that passes the skew check must still be inside the store's window.
+        let window = config.max_skew_secs.saturating_mul(2).saturating_add(60);
+        Ok(PayneteasyHalf {
+            merchants,
+            orders,
+            max_skew_secs: config.max_skew_secs,
+            clock: config.clock,
+            nonces: MemoryNonceStore::new(window, 1_000_000),
+            state: Mutex::new(State::default()),
+            serial: AtomicU64::new(FIRST_SERIAL),
+            counters,
+            scheme: OnceLock::new(),
+            limits: DecodeLimits::default(),
+        })
+    }
+
+    /// Called once at start: the scheme clients use to reach (and sign for) the sandbox.
+    pub(crate) fn set_tls(&self, tls: bool) {
+        let _ = self.scheme.set(if tls { "https" } else { "http" });
+    }
+
+    fn now_secs(&self) -> u64 {
+        (self.clock)()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+
+    fn next_serial(&self) -> String {
+        let n = self.serial.fetch_add(1, Ordering::Relaxed);
+        format!("00000000-0000-0000-0000-{n:012x}")
+    }
+
+    fn authenticate(
+        &self,
+        request: &Request<Bytes>,
+        endpoint: Endpoint,
+    ) -> Result<&Merchant, Refusal> {
+        let value = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .ok_or(Refusal::Malformed("no Authorization header"))?
+            .to_str()
+            .map_err(|_| Refusal::Malformed("the Authorization header is not text"))?;
+        let parsed = AuthorizationHeader::parse(value)
+            .map_err(|_| Refusal::Malformed("the Authorization header is not OAuth"))?;
+        let login = parsed
+            .consumer_key()
+            .ok_or(Refusal::Malformed("no oauth_consumer_key"))?;
+        let merchant = self.merchants.get(login).ok_or(Refusal::UnknownMerchant)?;
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .ok_or(Refusal::Malformed("no Host header"))?;
+        let scheme = self.scheme.get().copied().unwrap_or("http");
+        let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        let url = format!("{scheme}://{host}{path}");
+        let url =
+            RequestUrl::parse(&url).map_err(|_| Refusal::Malformed("unusable Host or path"))?;
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let to_verify = oauth1_signer::Request::new(request.method().as_str(), url)
+            .with_body(content_type, request.body());
+        let policy =
+            VerifyPolicy::new(self.now_secs(), self.max_skew_secs).with_nonce_store(&self.nonces);
+        verify(&to_verify, &parsed, &merchant.key, &policy).map_err(|e| match e {
+            VerifyError::StaleTimestamp { .. } => Refusal::StaleTimestamp,
+            VerifyError::ReplayedNonce => Refusal::ReplayedNonce,
+            VerifyError::SignatureMismatch { .. } => Refusal::BadSignature,
+            VerifyError::MethodMismatch { .. } => Refusal::Malformed("not RSA-SHA256"),
+            VerifyError::MissingParameter { .. } => {
+                Refusal::Malformed("a protocol parameter is missing")
+            }
+            _ => Refusal::Malformed("the OAuth parameters are unusable"),
+        })?;
+        let own = match endpoint {
+            Endpoint::Id(id) => id == merchant.endpoint_id,
+            Endpoint::Group(id) => id == merchant.endpoint_group_id,
+        };
+        if !own {
+            return Err(Refusal::WrongEndpoint);
+        }
+        Ok(merchant)
+    }
+
+    /// The order `client_orderid` of this merchant, if `orderid` (when given) matches.
+    fn order(
+        &self,
+        merchant: &Merchant,
+        client_orderid: &str,
+        orderid: Option<&str>,
+    ) -> Option<&SeededOrder> {
+        self.orders.get(client_orderid).filter(|o| {
+            o.merchant_login
+                .as_deref()
+                .is_none_or(|l| l == merchant.login)
+                && orderid.is_none_or(|id| id == o.orderid)
+        })
+    }
+
+    fn refusal(&self, kind: GatewayErrorKind, code: &str, message: String) -> Response<Bytes> {
+        let mut error = GatewayError::new(kind);
+        error.serial_number = Some(self.next_serial());
+        error.message = Some(message);
+        error.code = Some(code.to_owned());
+        form_answer(encode_gateway_error(&error))
+    }
+
+    fn invalid_request(&self, error: &DecodeError) -> Response<Bytes> {
+        let mut message = error.to_string();
+        if let Some(source) = std::error::Error::source(error) {
+            message.push_str(": ");
+            message.push_str(&source.to_string());
+        }
+        self.refusal(
+            GatewayErrorKind::ValidationError,
+            ERR_INVALID_REQUEST,
+            message,
+        )
+    }
+
+    fn not_found(&self, client_orderid: &str) -> Response<Bytes> {
+        self.refusal(
+            GatewayErrorKind::ValidationError,
+            ERR_ORDER_NOT_FOUND,
+            format!("No order found with client_orderid {client_orderid} and this orderid"),
+        )
+    }
+
+    fn create_card_ref(&self, merchant: &Merchant, request: &Request<Bytes>) -> Response<Bytes> {
+        let decoded = match decode_request::<CreateCardRef>(
+            content_type(request),
+            request.body(),
+            &self.limits,
+        ) {
+            Ok(decoded) => decoded,
+            Err(e) => return self.invalid_request(&e),
+        };
+        if decoded.login().is_some_and(|l| l != merchant.login) {
+            return self.refusal(
+                GatewayErrorKind::ValidationError,
+                ERR_INVALID_REQUEST,
+                "login does not match oauth_consumer_key".to_owned(),
+            );
+        }
+        let Some(order) = self.order(merchant, decoded.client_orderid(), Some(decoded.orderid()))
+        else {
+            return self.not_found(decoded.client_orderid());
+        };
+        if !order.status.is_final() {
+            return self.refusal(
+                GatewayErrorKind::Error,
+                ERR_ORDER_NOT_FINAL,
+                format!(
+                    "The initial payment is not in a final status ({}): try again once it is",
+                    order.status
+                ),
+            );
+        }
+        if !order.status.is_approved() {
+            return self.refusal(
+                GatewayErrorKind::Error,
+                ERR_ORDER_NOT_APPROVED,
+                format!(
+                    "The initial payment was not approved ({}): a card reference needs an approved payment",
+                    order.status
+                ),
+            );
+        }
+        let card_ref = {
+            let mut state = match self.state.lock() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            let key = (order.client_orderid.clone(), order.orderid.clone());
+            match state.card_refs.get(&key) {
+                Some(existing) => existing.clone(),
+                None => {
+                    let made = CardRef {
+                        card_ref_id: (FIRST_CARD_REF_ID + state.made).to_string(),
+                        recurring_payment_id: (FIRST_RECURRING_PAYMENT_ID + state.made).to_string(),
+                    };
+                    state.made += 1;
+                    state.card_refs.insert(key, made.clone());
+                    self.counters
+                        .card_refs_created
+                        .fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(client_orderid = %order.client_orderid, card_ref_id = %made.card_ref_id, "card reference created");
+                    made
+                }
+            }
+        };
+        let mut response = CreateCardRefResponse::new(Status::Approved);
+        response.serial_number = Some(self.next_serial());
+        response.card_ref_id = Some(card_ref.card_ref_id.clone());
+        response.recurring_payment_id = Some(card_ref.recurring_payment_id);
+        response.dst_card_ref_id = Some(card_ref.card_ref_id);
+        form_answer(encode_response::<CreateCardRef>(&response))
+    }
+
+    fn status(&self, merchant: &Merchant, request: &Request<Bytes>) -> Response<Bytes> {
+        let decoded = match decode_request::<StatusCommand>(
+            content_type(request),
+            request.body(),
+            &self.limits,
+        ) {
+            Ok(decoded) => decoded,
+            Err(e) => return self.invalid_request(&e),
+        };
+        let Some(order) = self.order(merchant, decoded.client_orderid(), decoded.orderid()) else {
+            return self.not_found(decoded.client_orderid());
+        };
+        let card_ref_id = {
+            let state = match self.state.lock() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            state
+                .card_refs
+                .get(&(order.client_orderid.clone(), order.orderid.clone()))
+                .map(|c| c.card_ref_id.clone())
+        };
+        let mut response = StatusResponse::new(order.status.clone());
+        response.amount = Some(order.amount.clone());
+        response.currency = Some(order.currency.clone());
+        response.paynet_order_id = Some(order.orderid.clone());
+        response.merchant_order_id = Some(order.client_orderid.clone());
+        response.serial_number = Some(self.next_serial());
+        response.card_ref_id = card_ref_id;
+        response.last_four_digits = Some(order.last_four_digits.clone());
+        response.bin = Some(order.bin.clone());
+        if let Some((code, message)) = &order.error {
+            response.error_code = Some(code.clone());
+            response.error_message = Some(message.clone());
+        }
+        form_answer(encode_response::<StatusCommand>(&response))
+    }
+}
+
+impl GatewayHalf for PayneteasyHalf {
+    fn prefix(&self) -> &str {
+        PREFIX
+    }
+
+    fn route<'a>(&self, path: &'a str) -> Option<&'a str> {
+        let command = path.strip_prefix(PREFIX)?.split('/').next()?;
+        Cmd::parse(command).map(|_| command)
+    }
+
+    fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        let Some((command, endpoint)) = parse_path(request.uri().path()) else {
+            return plain(
+                StatusCode::NOT_FOUND,
+                "no such Payneteasy command or endpoint\n",
+            );
+        };
+        if request.method() != Method::POST {
+            let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "POST only\n");
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+        let merchant = match self.authenticate(&request, endpoint) {
+            Ok(merchant) => merchant,
+            Err(refusal) => {
+                self.counters.refused(refusal);
+                tracing::warn!(command = command.path(), %endpoint, ?refusal, "Payneteasy request refused (403)");
+                return access_denied();
+            }
+        };
+        self.counters.answered.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(command = command.path(), %endpoint, login = %merchant.login, "Payneteasy request");
+        match command {
+            Cmd::CreateCardRef => self.create_card_ref(merchant, &request),
+            Cmd::Status => self.status(merchant, &request),
+        }
+    }
+}
+
+fn content_type(request: &Request<Bytes>) -> Option<&str> {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+}
+
+fn with_type(
+    mut response: Response<Bytes>,
+    status: StatusCode,
+    content_type: &'static str,
+) -> Response<Bytes> {
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// HTTP 200 with a gateway form body.
+fn form_answer(body: String) -> Response<Bytes> {
+    with_type(
+        Response::new(Bytes::from(body)),
+        StatusCode::OK,
+        "text/html;charset=utf-8",
+    )
+}
+
+/// HTTP 403 with the gateway's HTML page.
+fn access_denied() -> Response<Bytes> {
+    with_type(
+        Response::new(Bytes::from_static(ACCESS_DENIED_PAGE.as_bytes())),
+        StatusCode::FORBIDDEN,
+        "text/html",
+    )
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Bytes> {
+    with_type(
+        Response::new(Bytes::from_static(text.as_bytes())),
+        status,
+        "text/plain; charset=utf-8",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oauth1_signer::RsaPrivateKey;
+    use payneteasy_codec::{DecodeLimits, decode_response_parts};
+    use payneteasy_proto::{CreateCardRefRequest, Environment, StatusRequest};
+
+    const BASE: &str = "http://127.0.0.1:9/paynet/api/v4";
+
+    fn half(config: PayneteasySandboxConfig) -> PayneteasyHalf {
+        let half = PayneteasyHalf::new(config, Arc::new(Counters::default())).unwrap();
+        half.set_tls(false);
+        half
+    }
+
+    fn signed<C: Command>(
+        endpoint: Endpoint,
+        request: &C::Request,
+        login: &str,
+        nonce: &str,
+        ts: u64,
+    ) -> Request<Bytes> {
+        let key = RsaPrivateKey::from_pem(TEST_MERCHANT_PRIVATE_KEY_PEM).unwrap();
+        let env = Environment::custom(BASE).unwrap();
+        let encoded =
+            payneteasy_codec::encode_request::<C>(&env, &endpoint, request, login, &key, nonce, ts)
+                .unwrap();
+        let (mut parts, body) = encoded.request.into_parts();
+        // A server sees the path and the Host header, not the absolute URI.
+        parts
+            .headers
+            .insert(header::HOST, HeaderValue::from_static("127.0.0.1:9"));
+        parts.uri = parts
+            .uri
+            .path_and_query()
+            .unwrap()
+            .as_str()
+            .parse()
+            .unwrap();
+        Request::from_parts(parts, body)
+    }
+
+    fn now() -> u64 {
+        oauth1_signer::unix_timestamp_now()
+    }
+
+    #[test]
+    fn create_card_ref_once_per_order() {
+        let h = half(PayneteasySandboxConfig::default());
+        let req = CreateCardRefRequest::new(APPROVED_CLIENT_ORDERID, APPROVED_ORDERID).unwrap();
+        let mut ids = Vec::new();
+        for nonce in ["n1", "n2"] {
+            let response = h.handle(signed::<CreateCardRef>(
+                Endpoint::Id(TEST_ENDPOINT_ID),
+                &req,
+                TEST_MERCHANT_LOGIN,
+                nonce,
+                now(),
+            ));
+            assert_eq!(response.status(), 200);
+            assert_eq!(
+                response.headers()[header::CONTENT_TYPE],
+                "text/html;charset=utf-8"
+            );
+            let body = std::str::from_utf8(response.body()).unwrap();
+            assert!(
+                body.starts_with(
+                    "type=create-card-ref-response\n&serial-number=00000000-0000-0000-0000-"
+                ),
+                "{body}"
+            );
+            let decoded = decode_response_parts::<CreateCardRef>(
+                200,
+                None,
+                response.body(),
+                &DecodeLimits::default(),
+            )
+            .unwrap();
+            ids.push((decoded.card_ref_id, decoded.serial_number));
+        }
+        assert_eq!(ids[0].0.as_deref(), Some("1461608"));
+        assert_eq!(ids[0].0, ids[1].0);
+        assert_ne!(ids[0].1, ids[1].1, "serial numbers are unique");
+        let stats = h.counters.snapshot();
+        assert_eq!((stats.card_refs_created, stats.answered), (1, 2));
+    }
+
+    #[test]
+    fn refusals_are_403_and_counted() {
+        let h = half(PayneteasySandboxConfig::default());
+        let req = CreateCardRefRequest::new(APPROVED_CLIENT_ORDERID, APPROVED_ORDERID).unwrap();
+        let ep = Endpoint::Id(TEST_ENDPOINT_ID);
+        let cases = [
+            signed::<CreateCardRef>(ep, &req, "someone-else", "a", now()),
+            signed::<CreateCardRef>(ep, &req, TEST_MERCHANT_LOGIN, "b", now() - 3600),
+            signed::<CreateCardRef>(Endpoint::Id(1), &req, TEST_MERCHANT_LOGIN, "c", now()),
+            signed::<CreateCardRef>(
+                Endpoint::Group(TEST_ENDPOINT_GROUP_ID + 1),
+                &req,
+                TEST_MERCHANT_LOGIN,
+                "d",
+                now(),
+            ),
+        ];
+        for request in cases {
+            let response = h.handle(request);
+            assert_eq!(response.status(), 403);
+            assert_eq!(response.headers()[header::CONTENT_TYPE], "text/html");
+            assert_eq!(response.body().as_ref(), ACCESS_DENIED_PAGE.as_bytes());
+        }
+        // Tampered body: the signature no longer matches.
+        let mut tampered = signed::<CreateCardRef>(ep, &req, TEST_MERCHANT_LOGIN, "e", now());
+        *tampered.body_mut() = Bytes::from_static(b"client_orderid=34T43R77N&orderid=6868306");
+        assert_eq!(h.handle(tampered).status(), 403);
+        // No header at all.
+        let mut bare = signed::<CreateCardRef>(ep, &req, TEST_MERCHANT_LOGIN, "f", now());
+        bare.headers_mut().remove(header::AUTHORIZATION);
+        assert_eq!(h.handle(bare).status(), 403);
+        let s = h.counters.snapshot();
+        assert_eq!(
+            (
+                s.refused_unknown_merchant,
+                s.refused_stale_timestamp,
+                s.refused_wrong_endpoint,
+                s.refused_bad_signature,
+                s.refused_malformed
+            ),
+            (1, 1, 2, 1, 1)
+        );
+        assert_eq!(s.refused(), 6);
+    }
+
+    #[test]
+    fn order_semantics_and_status() {
+        let h = half(PayneteasySandboxConfig::default());
+        let ep = Endpoint::Group(TEST_ENDPOINT_GROUP_ID);
+        let mut n = 0;
+        let mut ccr = |client: &str, order: &str| {
+            n += 1;
+            let req = CreateCardRefRequest::new(client, order).unwrap();
+            let r = h.handle(signed::<CreateCardRef>(
+                ep,
+                &req,
+                TEST_MERCHANT_LOGIN,
+                &format!("c{n}"),
+                now(),
+            ));
+            decode_response_parts::<CreateCardRef>(200, None, r.body(), &DecodeLimits::default())
+                .unwrap_err()
+                .gateway_error()
+                .cloned()
+                .unwrap()
+        };
+        let e = ccr("nope", "1");
+        assert_eq!(
+            (e.kind, e.code.as_deref()),
+            (GatewayErrorKind::ValidationError, Some(ERR_ORDER_NOT_FOUND))
+        );
+        let e = ccr(APPROVED_CLIENT_ORDERID, "1");
+        assert_eq!(
+            e.code.as_deref(),
+            Some(ERR_ORDER_NOT_FOUND),
+            "orderid must match"
+        );
+        let e = ccr(PROCESSING_CLIENT_ORDERID, PROCESSING_ORDERID);
+        assert_eq!(
+            (e.kind, e.code.as_deref()),
+            (GatewayErrorKind::Error, Some(ERR_ORDER_NOT_FINAL))
+        );
+        let e = ccr(PENDING_CLIENT_ORDERID, PENDING_ORDERID);
+        assert_eq!(e.code.as_deref(), Some(ERR_ORDER_NOT_FINAL));
+        let e = ccr(DECLINED_CLIENT_ORDERID, DECLINED_ORDERID);
+        assert_eq!(
+            (e.kind, e.code.as_deref()),
+            (GatewayErrorKind::Error, Some(ERR_ORDER_NOT_APPROVED))
+        );
+        assert!(e.message.unwrap().contains("declined"));
+
+        let req = StatusRequest::new(DECLINED_CLIENT_ORDERID).unwrap();
+        let r = h.handle(signed::<StatusCommand>(
+            ep,
+            &req,
+            TEST_MERCHANT_LOGIN,
+            "s1",
+            now(),
+        ));
+        let s =
+            decode_response_parts::<StatusCommand>(200, None, r.body(), &DecodeLimits::default())
+                .unwrap();
+        assert_eq!(s.status, Status::Declined);
+        assert_eq!(s.bin.as_deref(), Some("400000"));
+        assert_eq!(s.paynet_order_id.as_deref(), Some(DECLINED_ORDERID));
+        assert_eq!(s.card_ref_id, None);
+    }
+
+    #[test]
+    fn routes_and_methods() {
+        let h = half(PayneteasySandboxConfig::default());
+        assert_eq!(h.route("/paynet/api/v4/status/group/1"), Some("status"));
+        assert_eq!(h.route("/paynet/api/v4/sale/1"), None);
+        let get = Request::get("/paynet/api/v4/status/39915")
+            .body(Bytes::new())
+            .unwrap();
+        assert_eq!(h.handle(get).status(), 405);
+        let unknown = Request::post("/paynet/api/v4/sale/39915")
+            .body(Bytes::new())
+            .unwrap();
+        assert_eq!(h.handle(unknown).status(), 404);
+        let bad_id = Request::post("/paynet/api/v4/status/x1")
+            .body(Bytes::new())
+            .unwrap();
+        assert_eq!(h.handle(bad_id).status(), 404);
+    }
+
+    #[test]
+    fn bad_configuration_is_refused() {
+        let mut config = PayneteasySandboxConfig::default();
+        config.merchants[0].public_key_pem = "not a key".into();
+        assert!(PayneteasyHalf::new(config, Arc::default()).is_err());
+        let mut config = PayneteasySandboxConfig::default();
+        config.merchants.push(PayneteasyMerchant::test());
+        assert!(PayneteasyHalf::new(config, Arc::default()).is_err());
+    }
+}

@@ -1,0 +1,812 @@
+//! The PaySecure half of the sandbox: `CreateKey` with real RSA keys and `TokenizeCard` that
+//! really decrypts, under `/paysecure/`.
+//!
+//! | request | answer |
+//! |---|---|
+//! | `POST /paysecure/CreateKey` (also `/CreateKey.json`, `/json/reply/CreateKeySessionRequest`) | a `CreateKeySession` with a fresh 2048-bit key |
+//! | … with unknown credentials | HTTP 401, `ResponseStatus` `ErrorCode` `Unauthorized` |
+//! | … with malformed JSON | HTTP 400, `ResponseStatus` `ErrorCode` `SerializationException` |
+//! | … with a missing or empty member, or a negative `TTLInMinutes` | HTTP 400, `ResponseStatus` with `Errors[].FieldName` |
+//! | `POST /paysecure/TokenizeCard` (also `.json`, `/json/reply/TokenizeCardRequest`) | a `TokenizeCardResponse`: `CardToken`, `CardLast4`, `CardBin`, `CardExpiration`, `ResponseCode` `00` |
+//! | … under an unknown / expired `KeyId` | HTTP 200, in-band `ErrorCode` [`KEY_NOT_FOUND`] / [`KEY_EXPIRED`] |
+//! | … that does not decrypt, or a PAN failing Luhn, or a bad CVN | HTTP 200, in-band [`DECRYPTION_FAILED`] / [`INVALID_CARD_NUMBER`] / [`INVALID_CVN`] |
+//! | any other path | HTTP 404, `ResponseStatus` `NotFound` |
+//! | any method but `POST` | HTTP 405, `ResponseStatus` `MethodNotAllowed`, `Allow: POST` |
+//!
+//! Sandbox behaviour where PaySecure documents nothing:
+//! - `TTLInMinutes` missing or `0` (a .NET `int` cannot tell them apart) means
+//!   [`PaySecureSandboxConfig::default_ttl_minutes`]; a key is refused from its expiry on.
+//! - Card data is decrypted with RSA PKCS#1 v1.5 only; the ciphertext may be base64 or hex.
+//! - The token is HMAC-SHA256 of the PAN digits under a secret made when the sandbox starts,
+//!   in lower-case hex: the same card gives the same token for the life of the sandbox.
+//! - `VerifyCard` is accepted and ignored.
+//! - Stage times are real: `AppLayer` spans the handler, `CardEncrypt` the key generation (or
+//!   the pick from the pre-generated pool), `DBInsert` the key store; for `TokenizeCard`,
+//!   `GetCardData` spans the decryption and `CardTokenize` the token. Stages that do not run
+//!   carry .NET `DateTime.MinValue` (`\/Date(-62135596800000-0000)\/`), as in the seed.
+//!
+//! RSA-2048 generation takes tens to hundreds of milliseconds, so a small pool of keys is
+//! generated ahead on a background thread ([`PaySecureSandboxConfig::key_pool_size`]).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, SystemTime};
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::hmac;
+use aws_lc_rs::rsa::{KeyPair, KeySize, Pkcs1PrivateDecryptingKey, PrivateDecryptingKey};
+use aws_lc_rs::signature::KeyPair as _;
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use paysecure_codec::DecodeError;
+use paysecure_proto::card::{Cvn, Pan};
+use paysecure_proto::{
+    CreateKeySession, InOutTimes, Password, ResponseError, ResponseStatus, Timestamps,
+    TokenizeCardResponse, WcfDate,
+};
+use zeroize::Zeroizing;
+
+use crate::server::GatewayHalf;
+
+/// `MerchantId` of the default test merchant.
+pub const TEST_MERCHANT_ID: &str = "PGTEST01";
+/// `UserName` of the default test merchant.
+pub const TEST_USER_NAME: &str = "paygate-test";
+/// `Password` of the default test merchant. Public: it protects nothing.
+pub const TEST_PASSWORD: &str = "sandbox-password";
+/// `Version` of the default test merchant.
+pub const TEST_VERSION: &str = "1.0";
+
+/// In-band `ErrorCode`: the `KeyId` was never issued (or was forgotten long after expiry).
+pub const KEY_NOT_FOUND: &str = "KEY_NOT_FOUND";
+/// In-band `ErrorCode`: the key's `TTLInMinutes` has run out.
+pub const KEY_EXPIRED: &str = "KEY_EXPIRED";
+/// In-band `ErrorCode`: a ciphertext is not base64/hex or does not decrypt under the key.
+pub const DECRYPTION_FAILED: &str = "DECRYPTION_FAILED";
+/// In-band `ErrorCode`: the decrypted card number is not 12–19 digits with a valid Luhn digit.
+pub const INVALID_CARD_NUMBER: &str = "INVALID_CARD_NUMBER";
+/// In-band `ErrorCode`: the decrypted CVN is not 3–4 digits.
+pub const INVALID_CVN: &str = "INVALID_CVN";
+
+/// The sandbox's clock; injectable so tests can expire keys.
+pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// A merchant the sandbox accepts in `Credentials`.
+#[derive(Clone, Debug)]
+pub struct PaySecureMerchant {
+    /// `MerchantId`.
+    pub merchant_id: String,
+    /// `UserName`.
+    pub user_name: String,
+    /// `Password` (redacted in `Debug`).
+    pub password: Password,
+    /// `Version`.
+    pub version: String,
+}
+
+impl PaySecureMerchant {
+    /// The default test merchant: [`TEST_MERCHANT_ID`], [`TEST_USER_NAME`], [`TEST_PASSWORD`],
+    /// [`TEST_VERSION`].
+    #[must_use]
+    pub fn test() -> Self {
+        PaySecureMerchant {
+            merchant_id: TEST_MERCHANT_ID.to_owned(),
+            user_name: TEST_USER_NAME.to_owned(),
+            password: Password::new(TEST_PASSWORD),
+            version: TEST_VERSION.to_owned(),
+        }
+    }
+}
+
+/// Settings of the PaySecure half, mounted with [`crate::SandboxBuilder::paysecure`].
+#[derive(Clone)]
+pub struct PaySecureSandboxConfig {
+    /// The merchants accepted. Default: [`PaySecureMerchant::test`].
+    pub merchants: Vec<PaySecureMerchant>,
+    /// Lifetime of a key when `TTLInMinutes` is missing or 0. Default 15.
+    pub default_ttl_minutes: u32,
+    /// RSA key size: 2048, 3072 or 4096. Default 2048.
+    pub key_bits: usize,
+    /// Keys generated ahead on a background thread (0: generate in the request). Default 2.
+    pub key_pool_size: usize,
+    /// Where the sandbox reads the time. Default [`SystemTime::now`].
+    pub clock: Clock,
+}
+
+impl Default for PaySecureSandboxConfig {
+    fn default() -> Self {
+        PaySecureSandboxConfig {
+            merchants: vec![PaySecureMerchant::test()],
+            default_ttl_minutes: 15,
+            key_bits: 2048,
+            key_pool_size: 2,
+            clock: Arc::new(SystemTime::now),
+        }
+    }
+}
+
+impl fmt::Debug for PaySecureSandboxConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PaySecureSandboxConfig")
+            .field("merchants", &self.merchants)
+            .field("default_ttl_minutes", &self.default_ttl_minutes)
+            .field("key_bits", &self.key_bits)
+            .field("key_pool_size", &self.key_pool_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the PaySecure half has done so far ([`crate::Sandbox::paysecure_stats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PaySecureStats {
+    /// Keys issued by `CreateKey`.
+    pub keys_issued: u64,
+    /// Cards tokenized by `TokenizeCard` (successful answers only).
+    pub tokenizations: u64,
+    /// `CreateKey` requests refused for their credentials.
+    pub authentication_failures: u64,
+    /// In-band errors answered by `TokenizeCard`.
+    pub in_band_errors: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    keys_issued: AtomicU64,
+    tokenizations: AtomicU64,
+    authentication_failures: AtomicU64,
+    in_band_errors: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn snapshot(&self) -> PaySecureStats {
+        PaySecureStats {
+            keys_issued: self.keys_issued.load(Ordering::Relaxed),
+            tokenizations: self.tokenizations.load(Ordering::Relaxed),
+            authentication_failures: self.authentication_failures.load(Ordering::Relaxed),
+            in_band_errors: self.in_band_errors.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Keys made ahead of time on a background thread.
+struct KeyPool {
+    ready: Mutex<Vec<PrivateDecryptingKey>>,
+    target: usize,
+    size: KeySize,
+    refilling: AtomicBool,
+}
+
+impl KeyPool {
+    fn new(size: KeySize, target: usize) -> Arc<Self> {
+        let pool = Arc::new(KeyPool {
+            ready: Mutex::new(Vec::with_capacity(target)),
+            target,
+            size,
+            refilling: AtomicBool::new(false),
+        });
+        pool.refill_in_background();
+        pool
+    }
+
+    /// A pooled key, or a new one when the pool is empty.
+    fn take(self: &Arc<Self>) -> Option<PrivateDecryptingKey> {
+        let pooled = lock(&self.ready).pop();
+        self.refill_in_background();
+        pooled.or_else(|| PrivateDecryptingKey::generate(self.size).ok())
+    }
+
+    fn refill_in_background(self: &Arc<Self>) {
+        if self.target == 0 || self.refilling.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        // The thread holds only a weak reference: it ends once the sandbox is gone.
+        let weak: Weak<KeyPool> = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new()
+            .name("paysecure-keygen".into())
+            .spawn(move || {
+                while let Some(pool) = weak.upgrade() {
+                    if lock(&pool.ready).len() >= pool.target {
+                        pool.refilling.store(false, Ordering::Release);
+                        return;
+                    }
+                    match PrivateDecryptingKey::generate(pool.size) {
+                        Ok(key) => lock(&pool.ready).push(key),
+                        Err(_) => {
+                            pool.refilling.store(false, Ordering::Release);
+                            return;
+                        }
+                    }
+                }
+            });
+        if spawned.is_err() {
+            self.refilling.store(false, Ordering::Release);
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic elsewhere must not take the sandbox down with it.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+struct StoredKey {
+    key: Pkcs1PrivateDecryptingKey,
+    expires_at: SystemTime,
+}
+
+/// Expired keys are remembered this long, so late requests get `KEY_EXPIRED` rather than
+/// `KEY_NOT_FOUND`.
+const FORGET_AFTER: Duration = Duration::from_secs(3600);
+
+/// The PaySecure gateway half.
+pub(crate) struct PaySecureHalf {
+    config: PaySecureSandboxConfig,
+    pool: Arc<KeyPool>,
+    keys: Mutex<HashMap<String, StoredKey>>,
+    token_key: hmac::Key,
+    counters: Arc<Counters>,
+}
+
+impl PaySecureHalf {
+    /// Checks the configuration and starts filling the key pool.
+    pub(crate) fn new(
+        config: PaySecureSandboxConfig,
+        counters: Arc<Counters>,
+    ) -> Result<Self, String> {
+        let size = match config.key_bits {
+            2048 => KeySize::Rsa2048,
+            3072 => KeySize::Rsa3072,
+            4096 => KeySize::Rsa4096,
+            other => {
+                return Err(format!(
+                    "PaySecure key_bits must be 2048, 3072 or 4096, not {other}"
+                ));
+            }
+        };
+        for (i, m) in config.merchants.iter().enumerate() {
+            if m.merchant_id.is_empty()
+                || m.user_name.is_empty()
+                || m.password.is_empty()
+                || m.version.is_empty()
+            {
+                return Err(format!("PaySecure merchant #{i} has an empty member"));
+            }
+            if config.merchants[..i]
+                .iter()
+                .any(|o| o.merchant_id == m.merchant_id && o.user_name == m.user_name)
+            {
+                return Err(format!(
+                    "PaySecure merchant {} / {} is listed twice",
+                    m.merchant_id, m.user_name
+                ));
+            }
+        }
+        let mut secret = Zeroizing::new([0u8; 32]);
+        aws_lc_rs::rand::fill(secret.as_mut_slice())
+            .map_err(|_| "no randomness for the token secret".to_owned())?;
+        Ok(PaySecureHalf {
+            pool: KeyPool::new(size, config.key_pool_size),
+            config,
+            keys: Mutex::new(HashMap::new()),
+            token_key: hmac::Key::new(hmac::HMAC_SHA256, secret.as_slice()),
+            counters,
+        })
+    }
+
+    fn now(&self) -> SystemTime {
+        (self.config.clock)()
+    }
+
+    fn create_key(&self, body: &[u8]) -> Response<Bytes> {
+        let app_in = self.now();
+        let request = match paysecure_codec::decode_create_key_request(body) {
+            Ok(request) => request,
+            Err(e) => return bad_request(&e),
+        };
+        if request.ttl_in_minutes.is_some_and(|m| m < 0) {
+            return field_error(
+                "TTLInMinutes",
+                "GreaterThanOrEqual",
+                "'TTLInMinutes' must not be negative.",
+            );
+        }
+        let c = &request.credentials;
+        let known = self.config.merchants.iter().any(|m| {
+            m.merchant_id == c.merchant_id()
+                && m.user_name == c.user_name()
+                && m.version == c.version()
+                && aws_lc_rs::constant_time::verify_slices_are_equal(
+                    m.password.expose().as_bytes(),
+                    c.password().expose().as_bytes(),
+                )
+                .is_ok()
+        });
+        if !known {
+            self.counters
+                .authentication_failures
+                .fetch_add(1, Ordering::Relaxed);
+            return service_error(
+                StatusCode::UNAUTHORIZED,
+                ResponseStatus {
+                    error_code: Some("Unauthorized".into()),
+                    message: Some("Invalid MerchantId, UserName, Password or Version".into()),
+                    ..ResponseStatus::default()
+                },
+            );
+        }
+        let minutes = match request.ttl_in_minutes {
+            None | Some(0) => self.config.default_ttl_minutes,
+            Some(m) => m.unsigned_abs(),
+        };
+
+        let encrypt_in = self.now();
+        let Some(private) = self.pool.take() else {
+            return internal_error("RSA key generation failed");
+        };
+        let Some((modulus, exponent)) = public_components(&private) else {
+            return internal_error("RSA public key could not be read");
+        };
+        let Ok(private) = Pkcs1PrivateDecryptingKey::new(private) else {
+            return internal_error("RSA key refused for PKCS#1 decryption");
+        };
+        let key_id = random_key_id();
+        let encrypt_out = self.now();
+
+        let insert_in = self.now();
+        let expires_at = insert_in
+            .checked_add(Duration::from_secs(u64::from(minutes) * 60))
+            .unwrap_or(insert_in);
+        {
+            let mut keys = lock(&self.keys);
+            keys.retain(|_, k| {
+                k.expires_at
+                    .checked_add(FORGET_AFTER)
+                    .is_none_or(|forget| forget > insert_in)
+            });
+            keys.insert(
+                key_id.clone(),
+                StoredKey {
+                    key: private,
+                    expires_at,
+                },
+            );
+        }
+        let insert_out = self.now();
+        self.counters.keys_issued.fetch_add(1, Ordering::Relaxed);
+
+        let mut timestamps = unset_timestamps();
+        timestamps.card_encrypt = Some(span(encrypt_in, encrypt_out));
+        timestamps.db_insert = Some(span(insert_in, insert_out));
+        timestamps.app_layer = Some(span(app_in, self.now()));
+        let session = CreateKeySession {
+            key_id: Some(key_id),
+            modulus: Some(hex::encode_upper(modulus)),
+            exponent: Some(hex::encode_upper(exponent)),
+            timestamps: Some(timestamps),
+            ..CreateKeySession::default()
+        };
+        json(
+            StatusCode::OK,
+            paysecure_codec::encode_create_key_response(&session),
+        )
+    }
+
+    fn tokenize(&self, body: &[u8]) -> Response<Bytes> {
+        let app_in = self.now();
+        let request = match paysecure_codec::decode_tokenize_card_request(body) {
+            Ok(request) => request,
+            Err(e) => return bad_request(&e),
+        };
+        let mut timestamps = unset_timestamps();
+        let card_in = self.now();
+        let decrypted = {
+            let keys = lock(&self.keys);
+            match keys.get(&request.key_id) {
+                None => Err((KEY_NOT_FOUND, "KeyId is unknown")),
+                Some(stored) if app_in >= stored.expires_at => {
+                    Err((KEY_EXPIRED, "the key has expired: call CreateKey again"))
+                }
+                Some(stored) => decrypt(&stored.key, &request.encrypted_card_number)
+                    .and_then(|digits| {
+                        Pan::new(&digits).map_err(|_| {
+                            (
+                                INVALID_CARD_NUMBER,
+                                "the card number is not 12-19 digits with a valid check digit",
+                            )
+                        })
+                    })
+                    .and_then(|pan| match &request.encrypted_cvn {
+                        None => Ok(pan),
+                        Some(cvn) => decrypt(&stored.key, cvn).and_then(|digits| {
+                            Cvn::new(&digits)
+                                .map(|_| pan)
+                                .map_err(|_| (INVALID_CVN, "the CVN is not 3 or 4 digits"))
+                        }),
+                    }),
+            }
+        };
+        timestamps.get_card_data = Some(span(card_in, self.now()));
+        let pan = match decrypted {
+            Ok(pan) => pan,
+            Err((code, message)) => {
+                self.counters.in_band_errors.fetch_add(1, Ordering::Relaxed);
+                timestamps.app_layer = Some(span(app_in, self.now()));
+                let response = TokenizeCardResponse {
+                    error_code: Some(code.to_owned()),
+                    error_message: Some(message.to_owned()),
+                    timestamps: Some(timestamps),
+                    ..TokenizeCardResponse::default()
+                };
+                return json(
+                    StatusCode::OK,
+                    paysecure_codec::encode_tokenize_card_response(&response),
+                );
+            }
+        };
+        let tokenize_in = self.now();
+        let tag = hmac::sign(&self.token_key, pan.expose().as_bytes());
+        let token = hex::encode(tag.as_ref());
+        timestamps.card_tokenize = Some(span(tokenize_in, self.now()));
+        self.counters.tokenizations.fetch_add(1, Ordering::Relaxed);
+        timestamps.app_layer = Some(span(app_in, self.now()));
+        let response = TokenizeCardResponse {
+            card_token: Some(token),
+            card_last4: Some(pan.last4().to_owned()),
+            card_bin: Some(pan.bin().to_owned()),
+            card_expiration: Some(request.expiration.to_string()),
+            response_code: Some("00".to_owned()),
+            timestamps: Some(timestamps),
+            ..TokenizeCardResponse::default()
+        };
+        json(
+            StatusCode::OK,
+            paysecure_codec::encode_tokenize_card_response(&response),
+        )
+    }
+}
+
+impl GatewayHalf for PaySecureHalf {
+    fn prefix(&self) -> &str {
+        "/paysecure/"
+    }
+
+    fn route<'a>(&self, path: &'a str) -> Option<&'a str> {
+        match path.strip_prefix("/paysecure/")? {
+            "CreateKey" | "CreateKey.json" | "json/reply/CreateKeySessionRequest" => {
+                Some("CreateKey")
+            }
+            "TokenizeCard" | "TokenizeCard.json" | "json/reply/TokenizeCardRequest" => {
+                Some("TokenizeCard")
+            }
+            _ => None,
+        }
+    }
+
+    fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        let Some(route) = self.route(request.uri().path()) else {
+            return service_error(
+                StatusCode::NOT_FOUND,
+                ResponseStatus {
+                    error_code: Some("NotFound".into()),
+                    message: Some(format!(
+                        "Handler for Request not found: {}",
+                        bounded(request.uri().path(), 100)
+                    )),
+                    ..ResponseStatus::default()
+                },
+            );
+        };
+        if request.method() != Method::POST {
+            let mut response = service_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ResponseStatus {
+                    error_code: Some("MethodNotAllowed".into()),
+                    message: Some(format!("{route} accepts POST only")),
+                    ..ResponseStatus::default()
+                },
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+        match route {
+            "CreateKey" => self.create_key(request.body()),
+            _ => self.tokenize(request.body()),
+        }
+    }
+}
+
+/// Decrypts one ciphertext (base64, or hex of exactly the key's size) into ASCII text.
+fn decrypt(
+    key: &Pkcs1PrivateDecryptingKey,
+    text: &str,
+) -> Result<Zeroizing<String>, (&'static str, &'static str)> {
+    const FAILED: (&str, &str) = (DECRYPTION_FAILED, "card data could not be decrypted");
+    let size = key.key_size_bytes();
+    let ciphertext = if text.len() == size * 2 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex::decode(text).map_err(|_| FAILED)?
+    } else {
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|_| FAILED)?
+    };
+    if ciphertext.len() != size {
+        return Err(FAILED);
+    }
+    let mut buffer = Zeroizing::new(vec![0u8; key.min_output_size()]);
+    let plaintext = key.decrypt(&ciphertext, &mut buffer).map_err(|_| FAILED)?;
+    let text = std::str::from_utf8(plaintext).map_err(|_| FAILED)?;
+    Ok(Zeroizing::new(text.to_owned()))
+}
+
+/// The big-endian modulus and exponent of a generated key, without leading zeros.
+fn public_components(key: &PrivateDecryptingKey) -> Option<(Vec<u8>, Vec<u8>)> {
+    let pkcs8 = key.as_der().ok()?;
+    let pair = KeyPair::from_pkcs8(pkcs8.as_ref()).ok()?;
+    let public = pair.public_key();
+    Some((
+        public.modulus().big_endian_without_leading_zero().to_vec(),
+        public.exponent().big_endian_without_leading_zero().to_vec(),
+    ))
+}
+
+/// 32 upper-case hex digits from the system's random generator.
+fn random_key_id() -> String {
+    let mut bytes = [0u8; 16];
+    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        // Never reached in practice; a counter-free fallback would collide, so use the time.
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        bytes = nanos.to_be_bytes();
+    }
+    hex::encode_upper(bytes)
+}
+
+fn date(t: SystemTime) -> WcfDate {
+    WcfDate::from_system_time(t).unwrap_or(WcfDate::NOT_SET)
+}
+
+fn span(in_time: SystemTime, out_time: SystemTime) -> InOutTimes {
+    InOutTimes {
+        in_time: Some(date(in_time)),
+        out_time: Some(date(out_time)),
+    }
+}
+
+/// Every stage present and "not set", the way the seed shows them.
+fn unset_timestamps() -> Timestamps {
+    let unset = InOutTimes {
+        in_time: Some(WcfDate::NOT_SET),
+        out_time: Some(WcfDate::NOT_SET),
+    };
+    let mut t = Timestamps::default();
+    for i in 0..Timestamps::STAGE_NAMES.len() {
+        if let Some(slot) = t.stage_mut(i) {
+            *slot = Some(unset);
+        }
+    }
+    t
+}
+
+fn json(status: StatusCode, body: Vec<u8>) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+fn service_error(status: StatusCode, response_status: ResponseStatus) -> Response<Bytes> {
+    json(
+        status,
+        paysecure_codec::encode_error_response(&response_status),
+    )
+}
+
+fn internal_error(message: &str) -> Response<Bytes> {
+    service_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ResponseStatus {
+            error_code: Some("InvalidOperationException".into()),
+            message: Some(message.to_owned()),
+            ..ResponseStatus::default()
+        },
+    )
+}
+
+fn field_error(field: &str, code: &str, message: &str) -> Response<Bytes> {
+    service_error(
+        StatusCode::BAD_REQUEST,
+        ResponseStatus {
+            error_code: Some(code.to_owned()),
+            message: Some(message.to_owned()),
+            stack_trace: None,
+            errors: vec![ResponseError {
+                error_code: Some(code.to_owned()),
+                field_name: Some(field.to_owned()),
+                message: Some(message.to_owned()),
+            }],
+        },
+    )
+}
+
+/// HTTP 400 for a request body that did not decode or broke a DTO rule. The body itself is
+/// never quoted (it may hold a password).
+fn bad_request(error: &DecodeError) -> Response<Bytes> {
+    match error {
+        DecodeError::Invalid(paysecure_proto::Error::MissingField { field }) => {
+            field_error(field, "NotEmpty", &format!("'{field}' must not be empty."))
+        }
+        DecodeError::Invalid(e @ paysecure_proto::Error::InvalidExpiration { .. }) => {
+            field_error("Expiration", "InvalidFormat", &e.to_string())
+        }
+        DecodeError::Invalid(e) => service_error(
+            StatusCode::BAD_REQUEST,
+            ResponseStatus {
+                error_code: Some("ArgumentException".into()),
+                message: Some(e.to_string()),
+                ..ResponseStatus::default()
+            },
+        ),
+        other => service_error(
+            StatusCode::BAD_REQUEST,
+            ResponseStatus {
+                error_code: Some("SerializationException".into()),
+                message: Some(format!(
+                    "Could not deserialize 'application/json' request: {other}"
+                )),
+                ..ResponseStatus::default()
+            },
+        ),
+    }
+}
+
+fn bounded(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn half(pool: usize) -> PaySecureHalf {
+        PaySecureHalf::new(
+            PaySecureSandboxConfig {
+                key_pool_size: pool,
+                ..PaySecureSandboxConfig::default()
+            },
+            Arc::default(),
+        )
+        .unwrap()
+    }
+
+    fn post(half: &PaySecureHalf, path: &str, body: &str) -> Response<Bytes> {
+        half.handle(
+            Request::post(path)
+                .body(Bytes::copy_from_slice(body.as_bytes()))
+                .unwrap(),
+        )
+    }
+
+    const CREDENTIALS: &str = r#"{"Credentials":{"MerchantId":"PGTEST01","UserName":"paygate-test","Password":"sandbox-password","Version":"1.0"}}"#;
+
+    #[test]
+    fn generation_time_is_measured() {
+        // Not an assertion on speed: prints what one key costs here, to justify the pool.
+        let started = Instant::now();
+        let key = PrivateDecryptingKey::generate(KeySize::Rsa2048).unwrap();
+        let took = started.elapsed();
+        eprintln!("RSA-2048 generation took {took:?}");
+        let (modulus, exponent) = public_components(&key).unwrap();
+        assert_eq!(modulus.len(), 256);
+        assert_eq!(exponent, [1, 0, 1]);
+    }
+
+    #[test]
+    fn create_key_answers_like_servicestack() {
+        let h = half(0);
+        let r = post(&h, "/paysecure/CreateKey", CREDENTIALS);
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "application/json; charset=utf-8"
+        );
+        let text = std::str::from_utf8(r.body()).unwrap();
+        assert!(text.starts_with(r#"{"KeyId":""#), "{text}");
+        assert!(
+            text.contains(r#""Exponent":"010001","Timestamps":{"AppLayer":{"InTime":"\/Date("#)
+        );
+        assert!(text.contains(r#""ParentLookup":{"InTime":"\/Date(-62135596800000-0000)\/""#));
+        assert!(!text.contains("null") && !text.contains("ErrorCode"));
+        let session = paysecure_codec::decode_create_key_body(r.body()).unwrap();
+        let modulus = session.modulus.unwrap();
+        assert_eq!(modulus.len(), 512);
+        assert!(
+            modulus
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        );
+        let t = session.timestamps.unwrap();
+        for stage in [t.app_layer, t.card_encrypt, t.db_insert] {
+            let stage = stage.unwrap();
+            assert!(!stage.in_time.unwrap().is_unset());
+            assert!(stage.in_time.unwrap().unix_millis() <= stage.out_time.unwrap().unix_millis());
+        }
+    }
+
+    #[test]
+    fn errors_and_routes() {
+        let h = half(0);
+        let wrong = CREDENTIALS.replace("sandbox-password", "nope");
+        let r = post(&h, "/paysecure/CreateKey", &wrong);
+        assert_eq!(r.status(), 401);
+        assert!(
+            std::str::from_utf8(r.body())
+                .unwrap()
+                .contains(r#""ErrorCode":"Unauthorized""#)
+        );
+
+        let missing = CREDENTIALS.replace(r#","Version":"1.0""#, "");
+        let r = post(&h, "/paysecure/CreateKey", &missing);
+        assert_eq!(r.status(), 400);
+        let status = paysecure_codec::decode_error_response(r.body()).unwrap();
+        assert_eq!(status.errors[0].field_name.as_deref(), Some("Version"));
+
+        let r = post(&h, "/paysecure/CreateKey", "{\"Credentials\":");
+        assert_eq!(r.status(), 400);
+        let status = paysecure_codec::decode_error_response(r.body()).unwrap();
+        assert_eq!(status.error_code.as_deref(), Some("SerializationException"));
+
+        let negative = CREDENTIALS.replace("}}", r#"},"TTLInMinutes":-1}"#);
+        assert_eq!(post(&h, "/paysecure/CreateKey", &negative).status(), 400);
+
+        let r = post(&h, "/paysecure/Nope", "{}");
+        assert_eq!(r.status(), 404);
+        let r = h.handle(
+            Request::get("/paysecure/CreateKey")
+                .body(Bytes::new())
+                .unwrap(),
+        );
+        assert_eq!(r.status(), 405);
+        assert_eq!(r.headers()[header::ALLOW], "POST");
+
+        let r = post(
+            &h,
+            "/paysecure/TokenizeCard",
+            r#"{"KeyId":"nope","EncryptedCardNumber":"AAAA","Expiration":"1230"}"#,
+        );
+        assert_eq!(r.status(), 200);
+        let body = paysecure_codec::decode_tokenize_card_body(r.body()).unwrap();
+        assert_eq!(body.error_code.as_deref(), Some(KEY_NOT_FOUND));
+        assert_eq!(h.counters.snapshot().in_band_errors, 1);
+        assert_eq!(h.counters.snapshot().authentication_failures, 1);
+    }
+
+    #[test]
+    fn bad_configuration_is_refused() {
+        let bits = PaySecureSandboxConfig {
+            key_bits: 1024,
+            ..PaySecureSandboxConfig::default()
+        };
+        assert!(PaySecureHalf::new(bits, Arc::default()).is_err());
+        let twice = PaySecureSandboxConfig {
+            merchants: vec![PaySecureMerchant::test(), PaySecureMerchant::test()],
+            key_pool_size: 0,
+            ..PaySecureSandboxConfig::default()
+        };
+        assert!(PaySecureHalf::new(twice, Arc::default()).is_err());
+        assert!(!format!("{:?}", PaySecureSandboxConfig::default()).contains(TEST_PASSWORD));
+    }
+}
