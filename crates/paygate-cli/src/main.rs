@@ -11,6 +11,7 @@
 mod create_key;
 mod output;
 mod payneteasy_cmd;
+mod report;
 mod sandbox;
 mod sign;
 mod tokenize;
@@ -38,7 +39,7 @@ enum Command {
     CreateKey(create_key::Args),
     /// Encrypt a card under a fresh PaySecure key and exchange it for a token (`TokenizeCard`).
     TokenizeCard(tokenize::Args),
-    /// Run the gateway emulator (Payneteasy v4) until Ctrl-C and print how to reach it.
+    /// Run the gateway emulator (Payneteasy v4 and PaySecure) until Ctrl-C; print how to reach it.
     Sandbox(sandbox::Args),
     /// Payneteasy `create-card-ref`: a card reference from an approved first payment.
     CreateCardRef(payneteasy_cmd::CreateCardRefArgs),

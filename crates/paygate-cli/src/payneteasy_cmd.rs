@@ -4,7 +4,7 @@
 //! said no (`validation-error`, `error`, or `status` = declined / filtered / error); 4
 //! authentication refused; 5 transport failure (the message says whether the request may
 //! have been sent); 2 bad arguments or an unreadable key. The error mapping is shared with the
-//! PaySecure commands ([`crate::create_key::report_error`]).
+//! PaySecure commands ([`crate::report::report_error`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,11 +16,11 @@ use payneteasy_proto::{
     CreateCardRefRequest, Endpoint, Environment, Status, StatusRequest, ToForm,
 };
 
-use crate::create_key::{print_json, report_error, runtime};
 use crate::output::{CliError, KeyFile, print, read_key_file};
+use crate::report::{print_json, report_error, runtime};
 
 /// Exit code: the gateway declined (a decoded `status` of declined, filtered or error).
-const EXIT_DECLINED: u8 = 3;
+const EXIT_DECLINED: u8 = crate::report::EXIT_REJECTED;
 
 /// Where and as whom to call Payneteasy; shared by both commands.
 #[derive(Debug, clap::Args)]

@@ -12,18 +12,25 @@ use paygate_sandbox::payneteasy::{
     APPROVED_CLIENT_ORDERID, APPROVED_ORDERID, TEST_ENDPOINT_GROUP_ID, TEST_ENDPOINT_ID,
     TEST_MERCHANT_LOGIN, TEST_MERCHANT_PRIVATE_KEY_FILE,
 };
-use paygate_sandbox::{Fault, PayneteasyMerchant, PayneteasySandboxConfig, Sandbox, SeededOrder};
+use paygate_sandbox::paysecure::{TEST_MERCHANT_ID, TEST_PASSWORD, TEST_USER_NAME, TEST_VERSION};
+use paygate_sandbox::{
+    Fault, PaySecureSandboxConfig, PayneteasyMerchant, PayneteasySandboxConfig, Sandbox,
+    SeededOrder,
+};
 
 use crate::output::{CliError, print};
 
 /// Arguments of `paygate sandbox`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
+Payneteasy is served under BASE/paynet/api/v4, PaySecure under BASE/paysecure (test merchant\n\
+PGTEST01, user paygate-test, password sandbox-password, version 1.0).\n\
 The default Payneteasy merchant is `paygate-test-merchant` on endpoint 39915 / group 1144; its\n\
 private key ships in crates/paygate-sandbox/keys/test-merchant-private.pem. Each --merchant gets\n\
 the next endpoint and group ids (39916 / 1145, ...). Seeded orders: 34T43R77N/6868305 (approved),\n\
 PG-DECLINED-1/6868306, PG-PROCESSING-1/6868307, PG-PENDING-1/6868308.\n\
---fault sets a standing fault for a route (create-card-ref, status, or * for all), e.g.\n\
+--fault sets a standing fault for a route (create-card-ref, status, CreateKey, TokenizeCard,\n\
+or * for all), e.g.\n\
 --fault status=delay=2s or --fault create-card-ref=status=503.")]
 pub(crate) struct Args {
     /// Address to listen on (port 0: a free port).
@@ -95,11 +102,11 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
         .try_init();
     runtime.block_on(async move {
-        // PaySecure: mount its half here too (`.paysecure(...)`).
         let builder = Sandbox::builder()
             .addr(args.addr)
             .tls(args.tls)
-            .payneteasy(config);
+            .payneteasy(config)
+            .paysecure(PaySecureSandboxConfig::default());
         let sandbox = builder
             .start()
             .await
@@ -153,11 +160,18 @@ fn describe(
             })
         })
         .collect();
-    // PaySecure: add `"paysecure": { "merchant_id", "user_name", "password", "version" }` and
-    // `"paysecure_base_url": sandbox.paysecure_base_url()` to this object.
+    // The PaySecure test merchant's password is printed on purpose: it is a public sandbox
+    // credential, and scripts need it to call the sandbox.
     serde_json::json!({
         "base_url": sandbox.base_url(),
         "payneteasy_base_url": sandbox.payneteasy_base_url(),
+        "paysecure_base_url": sandbox.paysecure_base_url(),
+        "paysecure": {
+            "merchant_id": TEST_MERCHANT_ID,
+            "user_name": TEST_USER_NAME,
+            "password": TEST_PASSWORD,
+            "version": TEST_VERSION,
+        },
         "merchants": merchants,
         "test_merchant_login": TEST_MERCHANT_LOGIN,
         "test_merchant_key_file": TEST_MERCHANT_PRIVATE_KEY_FILE,
@@ -183,6 +197,11 @@ fn text(sandbox: &Sandbox, merchants: &[PayneteasyMerchant], ca_file: Option<&Pa
          PG-DECLINED-1/6868306 declined, PG-PROCESSING-1/6868307 processing, \
          PG-PENDING-1/6868308 pending\n"
     ));
+    out.push_str(&format!(
+        "\nPaySecure base URL: {}\n  merchant id {TEST_MERCHANT_ID}, user {TEST_USER_NAME}, \
+         password {TEST_PASSWORD}, version {TEST_VERSION}\n",
+        sandbox.paysecure_base_url()
+    ));
     let ca = match ca_file {
         Some(path) => {
             out.push_str(&format!("  TLS CA certificate: {}\n", path.display()));
@@ -196,9 +215,13 @@ fn text(sandbox: &Sandbox, merchants: &[PayneteasyMerchant], ca_file: Option<&Pa
          --client-orderid {APPROVED_CLIENT_ORDERID} --orderid {APPROVED_ORDERID}{ca}\n\
          \x20 paygate status --gateway {} --group {TEST_ENDPOINT_GROUP_ID} \
          --login {TEST_MERCHANT_LOGIN} --key {TEST_MERCHANT_PRIVATE_KEY_FILE} \
-         --client-orderid {APPROVED_CLIENT_ORDERID}{ca}\n\nPress Ctrl-C to stop.\n",
+         --client-orderid {APPROVED_CLIENT_ORDERID}{ca}\n\
+         \x20 PAYSECURE_PASSWORD={TEST_PASSWORD} paygate create-key --gateway {} \
+         --merchant-id {TEST_MERCHANT_ID} --user {TEST_USER_NAME} --version {TEST_VERSION}{ca}\n\
+         \nPress Ctrl-C to stop.\n",
         sandbox.payneteasy_base_url(),
         sandbox.payneteasy_base_url(),
+        sandbox.paysecure_base_url(),
     ));
     out
 }

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use paysecure_proto::CardExpiration;
 use paysecure_proto::card::{Cvn, Pan};
 
-use crate::create_key::{ConnectionArgs, print_json, read_secret, report_error, runtime};
+use crate::create_key::{ConnectionArgs, read_secret};
 use crate::output::{CliError, print};
+use crate::report::{print_json, report_error, runtime};
 
 /// Arguments of `paygate tokenize-card`.
 #[derive(Debug, clap::Args)]

@@ -142,6 +142,48 @@ fn create_card_ref_against_the_sandbox_process() {
 }
 
 #[test]
+fn create_key_against_the_sandbox_process_with_the_reported_credentials() {
+    let sandbox = SandboxProcess::start();
+    let ps = &sandbox.info["paysecure"];
+    let base = sandbox.info["paysecure_base_url"]
+        .as_str()
+        .expect("paysecure_base_url");
+    let out = Command::new(env!("CARGO_BIN_EXE_paygate"))
+        .args([
+            "create-key",
+            "--gateway",
+            base,
+            "--merchant-id",
+            ps["merchant_id"].as_str().expect("merchant_id"),
+            "--user",
+            ps["user_name"].as_str().expect("user_name"),
+            "--version",
+            ps["version"].as_str().expect("version"),
+            "--json",
+        ])
+        .env(
+            "PAYSECURE_PASSWORD",
+            ps["password"].as_str().expect("password"),
+        )
+        .current_dir(workspace_root())
+        .output()
+        .expect("run paygate");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body = json(&out);
+    assert_eq!(body["key_bits"], 2048);
+    assert!(
+        body["response"]["KeyId"]
+            .as_str()
+            .is_some_and(|k| !k.is_empty())
+    );
+}
+
+#[test]
 fn transport_failure_and_bad_arguments() {
     // Nothing listens on port 1: not sent, exit 5, and the message says so.
     let out = create_card_ref("http://127.0.0.1:1/paynet/api/v4", KEY, "a", "1");
