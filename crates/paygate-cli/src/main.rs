@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod create_key;
+mod demo;
 mod output;
 mod payneteasy_cmd;
 mod report;
@@ -31,6 +32,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The main job: start the embedded sandbox and run both gateways end to end.
+    Demo(demo::Args),
     /// Sign a request with OAuth 1.0a RSA-SHA256 and print every step.
     Sign(sign::Args),
     /// Verify the OAuth 1.0a signature of a request with a public key.
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Demo(args) => demo::run(args),
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
         Command::CreateKey(args) => create_key::run(args),

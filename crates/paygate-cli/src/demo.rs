@@ -1,0 +1,477 @@
+//! `paygate demo`: the main job. Starts the embedded sandbox (both gateways, HTTPS on
+//! loopback with a certificate made at start) and walks through both gateways end to end,
+//! one short line per step with its timing, checking that every step behaves as expected.
+//!
+//! Exit 0 only if every step behaved as expected; 1 otherwise; 2 when the demo could not even
+//! start (no loopback socket, no runtime).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_lc_rs::encoding::AsDer as _;
+use aws_lc_rs::rsa::{KeyPair, KeySize};
+use oauth1_signer::RsaPrivateKey;
+use paygate_client::{
+    Error, PaySecureClient, PaySecureConfig, PayneteasyClient, PayneteasyConfig, RejectionKind,
+    Roots, Transport, TransportConfig,
+};
+use paygate_sandbox::payneteasy::{
+    APPROVED_CLIENT_ORDERID, APPROVED_ORDERID, TEST_ENDPOINT_ID, TEST_MERCHANT_LOGIN,
+    TEST_MERCHANT_PRIVATE_KEY_PEM,
+};
+use paygate_sandbox::paysecure::{TEST_MERCHANT_ID, TEST_PASSWORD, TEST_USER_NAME, TEST_VERSION};
+use paygate_sandbox::{PaySecureSandboxConfig, PayneteasySandboxConfig, Sandbox};
+use payneteasy_proto::{CreateCardRef, CreateCardRefRequest, Endpoint, Environment, Status};
+use paysecure_proto::CardExpiration;
+use paysecure_proto::Password;
+use paysecure_proto::card::{Cvn, Output, Padding, Pan};
+
+use crate::output::{CliError, print};
+
+/// The test card of the demo: a well-known Visa test number, never a real card.
+const TEST_PAN: &str = "4111111111111111";
+const TEST_CVN: &str = "123";
+const TEST_EXPIRATION: &str = "1230";
+
+/// Arguments of `paygate demo`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Runs entirely on loopback against the embedded sandbox: nothing leaves this machine.\n\
+Exit codes: 0 every step behaved as expected, 1 a step did not, 2 the demo could not start.")]
+pub(crate) struct Args {
+    /// Print one JSON object with every step instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Serve and call over plain HTTP on loopback instead of HTTPS.
+    #[arg(long)]
+    no_tls: bool,
+}
+
+/// One step of the walk-through.
+struct Step {
+    name: &'static str,
+    expected: &'static str,
+    ok: bool,
+    millis: f64,
+    detail: String,
+}
+
+struct Walk {
+    json: bool,
+    steps: Vec<Step>,
+}
+
+impl Walk {
+    fn record(
+        &mut self,
+        name: &'static str,
+        expected: &'static str,
+        started: Instant,
+        outcome: Result<String, String>,
+    ) -> bool {
+        let millis = started.elapsed().as_secs_f64() * 1000.0;
+        let (ok, detail) = match outcome {
+            Ok(detail) => (true, detail),
+            Err(detail) => (false, detail),
+        };
+        if !self.json {
+            let n = self.steps.len() + 1;
+            let mark = if ok { "ok  " } else { "FAIL" };
+            print(&format!(
+                "[{mark}] {n:>2}. {name:<38} {millis:>8.1} ms  {detail}\n"
+            ));
+        }
+        self.steps.push(Step {
+            name,
+            expected,
+            ok,
+            millis,
+            detail,
+        });
+        ok
+    }
+
+    fn skip(&mut self, name: &'static str, expected: &'static str, why: &str) {
+        self.record(
+            name,
+            expected,
+            Instant::now(),
+            Err(format!("skipped: {why}")),
+        );
+    }
+}
+
+pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new("cannot start the async runtime", &e))?;
+    runtime.block_on(demo(args))
+}
+
+async fn demo(args: Args) -> Result<ExitCode, CliError> {
+    let started = Instant::now();
+    let tls = !args.no_tls;
+    let sandbox = Sandbox::builder()
+        .tls(tls)
+        .payneteasy(PayneteasySandboxConfig::default())
+        .paysecure(PaySecureSandboxConfig::default())
+        .start()
+        .await
+        .map_err(|e| CliError::new("cannot start the sandbox", &e))?;
+    let mut transport_config = TransportConfig::default();
+    if let Some(ca) = sandbox.ca_certificate_pem() {
+        // Trust exactly the sandbox's throwaway CA, nothing else.
+        transport_config.roots = Roots::None;
+        transport_config.extra_roots_pem = vec![ca.as_bytes().to_vec()];
+    }
+    let transport = Transport::new(transport_config)
+        .map_err(|e| CliError::new("cannot set up the HTTP client", &e))?;
+    if !args.json {
+        print(&format!(
+            "paygate demo: embedded sandbox on {} ({}), started in {:.1} ms\n\n",
+            sandbox.base_url(),
+            if tls {
+                "HTTPS, certificate made at start and trusted as the only root"
+            } else {
+                "plain HTTP on loopback"
+            },
+            started.elapsed().as_secs_f64() * 1000.0
+        ));
+    }
+    let mut walk = Walk {
+        json: args.json,
+        steps: Vec::new(),
+    };
+    paysecure_steps(&mut walk, &sandbox, &transport).await?;
+    payneteasy_steps(&mut walk, &sandbox, &transport).await?;
+
+    let passed = walk.steps.iter().filter(|s| s.ok).count();
+    let total = walk.steps.len();
+    let all_ok = passed == total;
+    let total_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let requests = sandbox.requests_served();
+    let card_refs = sandbox.payneteasy_stats().card_refs_created;
+    let keys = sandbox.paysecure_stats().keys_issued;
+    if args.json {
+        let steps: Vec<serde_json::Value> = walk
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                serde_json::json!({
+                    "step": i + 1,
+                    "name": s.name,
+                    "expected": s.expected,
+                    "ok": s.ok,
+                    "ms": (s.millis * 1000.0).round() / 1000.0,
+                    "detail": s.detail,
+                })
+            })
+            .collect();
+        let line = serde_json::json!({
+            "ok": all_ok,
+            "tls": tls,
+            "base_url": sandbox.base_url(),
+            "steps": steps,
+            "passed": passed,
+            "total": total,
+            "total_ms": (total_ms * 1000.0).round() / 1000.0,
+            "sandbox": {
+                "requests_served": requests,
+                "card_refs_created": card_refs,
+                "paysecure_keys_issued": keys,
+            },
+        });
+        print(&format!("{line}\n"));
+    } else {
+        print(&format!(
+            "\n{passed}/{total} steps behaved as expected in {total_ms:.1} ms; the sandbox served \
+             {requests} requests, created {card_refs} card reference(s) and issued {keys} \
+             PaySecure key(s).\n"
+        ));
+    }
+    sandbox.shutdown().await;
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+async fn paysecure_steps(
+    walk: &mut Walk,
+    sandbox: &Sandbox,
+    transport: &Transport,
+) -> Result<(), CliError> {
+    let config = PaySecureConfig::from_parts(
+        TEST_MERCHANT_ID,
+        TEST_USER_NAME,
+        Password::new(TEST_PASSWORD),
+        TEST_VERSION,
+    )
+    .map_err(|e| CliError::new("invalid PaySecure test credentials", &e))?
+    .with_base_url(sandbox.paysecure_base_url());
+    let client = PaySecureClient::new(config, transport.clone());
+
+    const CREATE_KEY: &str = "PaySecure CreateKey";
+    const ENCRYPT: &str = "encrypt the test card with the key";
+    const TOKENIZE: &str = "PaySecure TokenizeCard";
+    let t = Instant::now();
+    let issued = client.create_key(Some(15)).await;
+    let issued = match issued {
+        Ok(issued) => {
+            walk.record(
+                CREATE_KEY,
+                "a fresh RSA public key with its KeyId",
+                t,
+                Ok(format!(
+                    "KeyId {}, RSA-{} public key, valid 15 min",
+                    issued.key.key_id(),
+                    issued.key.bits()
+                )),
+            );
+            issued
+        }
+        Err(e) => {
+            walk.record(
+                CREATE_KEY,
+                "a fresh RSA public key with its KeyId",
+                t,
+                Err(e.to_string()),
+            );
+            walk.skip(ENCRYPT, "ciphertext under the KeyId", "no key");
+            walk.skip(TOKENIZE, "a token for the card", "no key");
+            return Ok(());
+        }
+    };
+
+    let pan = Pan::new(TEST_PAN).map_err(|e| CliError::new("test PAN", &e))?;
+    let cvn = Cvn::new(TEST_CVN).map_err(|e| CliError::new("test CVN", &e))?;
+    let t = Instant::now();
+    let encrypted = issued
+        .key
+        .encrypt_pan(&pan, Padding::default(), Output::default());
+    walk.record(
+        ENCRYPT,
+        "ciphertext under the KeyId",
+        t,
+        match &encrypted {
+            Ok(c) => Ok(format!(
+                "card {pan} -> {} base64 chars, PKCS#1 v1.5, KeyId {}",
+                c.ciphertext.len(),
+                c.key_id
+            )),
+            Err(e) => Err(e.to_string()),
+        },
+    );
+
+    let expiration =
+        CardExpiration::parse(TEST_EXPIRATION).map_err(|e| CliError::new("test expiry", &e))?;
+    let t = Instant::now();
+    let outcome = client
+        .tokenize_card_with_key(&issued.key, &pan, Some(&cvn), expiration, None)
+        .await;
+    walk.record(
+        TOKENIZE,
+        "a token; the gateway saw the same last 4 and BIN",
+        t,
+        match outcome {
+            Ok(r) => {
+                let last4 = r.card_last4.as_deref().unwrap_or("");
+                let bin = r.card_bin.as_deref().unwrap_or("");
+                let token = r.card_token.as_deref().unwrap_or("");
+                if last4 == pan.last4() && bin == pan.bin() && !token.is_empty() {
+                    Ok(format!(
+                        "token {}…, last4 {last4}, BIN {bin}: the card arrived intact",
+                        &token[..token.len().min(12)]
+                    ))
+                } else {
+                    Err(format!(
+                        "card arrived altered: last4 {last4:?}, BIN {bin:?}"
+                    ))
+                }
+            }
+            Err(e) => Err(e.to_string()),
+        },
+    );
+    Ok(())
+}
+
+async fn payneteasy_steps(
+    walk: &mut Walk,
+    sandbox: &Sandbox,
+    transport: &Transport,
+) -> Result<(), CliError> {
+    let environment = Environment::custom(&sandbox.payneteasy_base_url())
+        .map_err(|e| CliError::new("sandbox base URL", &e))?;
+    let key = RsaPrivateKey::from_pem(TEST_MERCHANT_PRIVATE_KEY_PEM)
+        .map_err(|e| CliError::new("test merchant key", &e))?;
+    let client = PayneteasyClient::new(
+        PayneteasyConfig::new(environment.clone(), TEST_MERCHANT_LOGIN, Arc::new(key)),
+        transport.clone(),
+    );
+    let endpoint = Endpoint::Id(TEST_ENDPOINT_ID);
+    let request = CreateCardRefRequest::new(APPROVED_CLIENT_ORDERID, APPROVED_ORDERID)
+        .map_err(|e| CliError::new("seed order", &e))?;
+
+    // The seed's example order: final and approved.
+    let t = Instant::now();
+    let first = client.create_card_ref(&endpoint, &request).await;
+    let first_ref = match &first {
+        Ok(r) if r.status == Status::Approved && r.card_ref_id.is_some() => r.card_ref_id.clone(),
+        _ => None,
+    };
+    walk.record(
+        "Payneteasy create-card-ref (seed order)",
+        "approved, with a card-ref-id",
+        t,
+        match &first {
+            Ok(r) => match &r.card_ref_id {
+                Some(id) if r.status == Status::Approved => Ok(format!(
+                    "{APPROVED_CLIENT_ORDERID}/{APPROVED_ORDERID}: approved, card-ref-id {id}, \
+                     recurring-payment-id {}",
+                    r.recurring_payment_id.as_deref().unwrap_or("-")
+                )),
+                _ => Err(format!(
+                    "status {} without the expected card reference",
+                    r.status.as_str()
+                )),
+            },
+            Err(e) => Err(e.to_string()),
+        },
+    );
+
+    let t = Instant::now();
+    let again = client.create_card_ref(&endpoint, &request).await;
+    walk.record(
+        "create-card-ref again (same order)",
+        "the same card-ref-id, nothing created twice",
+        t,
+        match (&again, &first_ref) {
+            (Ok(r), Some(first)) if r.card_ref_id.as_ref() == Some(first) => Ok(format!(
+                "card-ref-id {first} again; sandbox created {} card reference(s)",
+                sandbox.payneteasy_stats().card_refs_created
+            )),
+            (Ok(r), _) => Err(format!(
+                "card-ref-id {:?} differs from {first_ref:?}",
+                r.card_ref_id
+            )),
+            (Err(e), _) => Err(e.to_string()),
+        },
+    );
+
+    let t = Instant::now();
+    let status_request = payneteasy_proto::StatusRequest::new(APPROVED_CLIENT_ORDERID)
+        .and_then(|r| r.with_orderid(APPROVED_ORDERID))
+        .map_err(|e| CliError::new("status request", &e))?;
+    let status = client.status(&endpoint, &status_request).await;
+    walk.record(
+        "Payneteasy status (seed order)",
+        "approved, final",
+        t,
+        match status {
+            Ok(r) if r.status == Status::Approved && r.status.is_final() => Ok(format!(
+                "status approved (final), card-ref-id {}, card {}…{}",
+                r.card_ref_id.as_deref().unwrap_or("-"),
+                r.bin.as_deref().unwrap_or("?"),
+                r.last_four_digits.as_deref().unwrap_or("?")
+            )),
+            Ok(r) => Err(format!("status {}", r.status.as_str())),
+            Err(e) => Err(e.to_string()),
+        },
+    );
+
+    // What failures look like from the caller's side. (Key generation is not timed.)
+    let wrong = wrong_key();
+    let t = Instant::now();
+    let outcome = match wrong {
+        Ok(wrong) => {
+            let impostor = PayneteasyClient::new(
+                PayneteasyConfig::new(environment.clone(), TEST_MERCHANT_LOGIN, Arc::new(wrong)),
+                transport.clone(),
+            );
+            match impostor.create_card_ref(&endpoint, &request).await {
+                Err(Error::AuthenticationRefused {
+                    status, excerpt, ..
+                }) => Ok(format!(
+                    "refused: HTTP {status} \"{excerpt}\" (authentication_refused, not retried)"
+                )),
+                Err(e) => Err(format!("unexpected error class {}: {e}", e.class())),
+                Ok(_) => Err("a request signed with an unknown key was accepted".to_owned()),
+            }
+        }
+        Err(e) => Err(e),
+    };
+    walk.record(
+        "signed with a key the gateway never saw",
+        "HTTP 403, authentication refused",
+        t,
+        outcome,
+    );
+
+    let t = Instant::now();
+    let unknown = CreateCardRefRequest::new("NO-SUCH-ORDER", "1")
+        .map_err(|e| CliError::new("unknown order", &e))?;
+    walk.record(
+        "create-card-ref for an unknown order",
+        "validation-error from the gateway",
+        t,
+        match client.create_card_ref(&endpoint, &unknown).await {
+            Err(Error::Rejected(r)) if r.kind == RejectionKind::Validation => Ok(format!(
+                "rejected (validation): code {}, \"{}\"",
+                r.code.as_deref().unwrap_or("-"),
+                r.message.as_deref().unwrap_or("")
+            )),
+            Err(e) => Err(format!("unexpected error class {}: {e}", e.class())),
+            Ok(r) => Err(format!("accepted with status {}", r.status.as_str())),
+        },
+    );
+
+    // A signed request sent twice: the nonce is spent after the first.
+    let t = Instant::now();
+    let outcome = match client.sign_request::<CreateCardRef>(&endpoint, &request) {
+        Ok(signed) => {
+            let first = transport.send(signed.clone(), None).await;
+            let second = transport.send(signed, None).await;
+            match (first, second) {
+                (Ok(a), Ok(b)) => {
+                    let limits = payneteasy_codec::DecodeLimits::default();
+                    let first_ok =
+                        payneteasy_codec::decode_response::<CreateCardRef>(&a, &limits).is_ok();
+                    match payneteasy_codec::decode_response::<CreateCardRef>(&b, &limits) {
+                        Err(e) if first_ok && e.is_authentication_refused() => Ok(format!(
+                            "first send HTTP {}, the same bytes again HTTP {}: replay refused",
+                            a.status().as_u16(),
+                            b.status().as_u16()
+                        )),
+                        other => Err(format!(
+                            "first HTTP {}, replay HTTP {}: {other:?}",
+                            a.status().as_u16(),
+                            b.status().as_u16()
+                        )),
+                    }
+                }
+                (a, b) => Err(format!("transport failed: {:?} / {:?}", a.err(), b.err())),
+            }
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    walk.record(
+        "the same signed request replayed",
+        "the replay is refused (HTTP 403)",
+        t,
+        outcome,
+    );
+    Ok(())
+}
+
+/// A fresh 2048-bit key that no merchant registered.
+fn wrong_key() -> Result<RsaPrivateKey, String> {
+    let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|e| format!("key generation: {e}"))?;
+    let der = pair
+        .as_der()
+        .map_err(|e| format!("key serialization: {e}"))?;
+    RsaPrivateKey::from_der(der.as_ref()).map_err(|e| e.to_string())
+}

@@ -1,0 +1,63 @@
+//! `paygate demo`, the README's first command, run as a user runs it.
+
+use std::process::Command;
+
+fn demo(args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_paygate"))
+        .arg("demo")
+        .args(args)
+        .arg("--json")
+        .output()
+        .expect("run paygate demo");
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: stdout {:?} stderr {:?}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code(), body)
+}
+
+fn assert_every_step_ok(body: &serde_json::Value) {
+    let steps = body["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 9, "{body:#}");
+    for step in steps {
+        assert_eq!(step["ok"], true, "step failed: {step:#}");
+    }
+    assert_eq!(body["ok"], true);
+    assert_eq!(
+        body["sandbox"]["card_refs_created"], 1,
+        "nothing created twice"
+    );
+}
+
+#[test]
+fn demo_over_https_behaves_as_expected() {
+    let (code, body) = demo(&[]);
+    assert_eq!(code, Some(0), "{body:#}");
+    assert_eq!(body["tls"], true);
+    assert!(
+        body["base_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://127.0.0.1:")
+    );
+    assert_every_step_ok(&body);
+    let names: Vec<&str> = body["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(names[0].contains("CreateKey"));
+    assert!(names[8].contains("replayed"));
+}
+
+#[test]
+fn demo_over_plain_loopback_http_behaves_as_expected() {
+    let (code, body) = demo(&["--no-tls"]);
+    assert_eq!(code, Some(0), "{body:#}");
+    assert_eq!(body["tls"], false);
+    assert_every_step_ok(&body);
+}
