@@ -10,6 +10,7 @@
 
 mod create_key;
 mod demo;
+mod load;
 mod output;
 mod payneteasy_cmd;
 mod report;
@@ -34,6 +35,8 @@ struct Cli {
 enum Command {
     /// The main job: start the embedded sandbox and run both gateways end to end.
     Demo(demo::Args),
+    /// A bounded load test against the embedded sandbox on loopback (throughput, p50/p99).
+    Load(load::Args),
     /// Sign a request with OAuth 1.0a RSA-SHA256 and print every step.
     Sign(sign::Args),
     /// Verify the OAuth 1.0a signature of a request with a public key.
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Demo(args) => demo::run(args),
+        Command::Load(args) => load::run(args),
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
         Command::CreateKey(args) => create_key::run(args),
