@@ -103,3 +103,13 @@ fn jitter() -> f64 {
 
 /// The default per-call deadline used when a client has no retry policy of its own.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
+
+/// The Rust examples of the workspace README, compiled and run as doctests of this crate.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
+/// The Rust examples of `docs/payneteasy.md`, compiled as doctests of this crate.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/payneteasy.md")]
+pub struct PayneteasyGuideDoctests;
