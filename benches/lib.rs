@@ -3,6 +3,8 @@
 //! The benchmarks read the test keys and vectors from `../shared/vectors/` relative to the
 //! workspace root, exactly as the tests do.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 
 /// The workspace root (the directory holding the virtual `Cargo.toml`).

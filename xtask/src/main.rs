@@ -6,6 +6,8 @@
 //!   `all` runs each in turn).
 //! * `cargo xtask bench [--quick]` runs every criterion benchmark and writes `BENCHMARKS.md`.
 
+#![forbid(unsafe_code)]
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
