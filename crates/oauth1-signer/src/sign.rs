@@ -103,7 +103,11 @@ impl<'a> OAuthParams<'a> {
 }
 
 /// The result of [`sign`]: every intermediate step, the signature and the header value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows the method, the normalized parameters and the base string, but not the
+/// signature or the header: for PLAINTEXT the signature *is* the secret, and a signed header
+/// in a log can be replayed until its nonce is spent.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Signed {
     /// The normalized parameter string (§3.4.1.3.2).
     pub normalized_parameters: String,
@@ -117,6 +121,18 @@ pub struct Signed {
     /// goes into the header, before percent-encoding).
     oauth_parameters: Vec<(&'static str, String)>,
     authorization: String,
+}
+
+impl std::fmt::Debug for Signed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signed")
+            .field("method", &self.method)
+            .field("normalized_parameters", &self.normalized_parameters)
+            .field("base_string", &self.base_string)
+            .field("signature", &"<redacted>")
+            .field("authorization", &"<redacted>")
+            .finish()
+    }
 }
 
 impl Signed {

@@ -271,7 +271,6 @@ async fn drive(args: &Args, key: RsaPrivateKey) -> Result<Outcome, CliError> {
     for _ in 0..args.concurrency {
         let client = client.clone();
         let next = next.clone();
-        let endpoint = endpoint.clone();
         let total = args.requests;
         let command = args.command;
         tasks.spawn(async move {

@@ -281,20 +281,27 @@ fn classify_hyper_error(e: hyper_util::client::legacy::Error) -> Error {
     Error::maybe_sent(MaybeSentReason::ConnectionLost, Some(e.into()))
 }
 
+/// Whether a `rustls::Error` is anywhere in the chain. An `io::Error` wrapping another error
+/// reports the *inner error's* source from `source()`, skipping the inner error itself, and
+/// hyper-rustls nests two of them around the handshake error (`Other(InvalidData(rustls))`):
+/// so an `io::Error` is descended through `get_ref`, everything else through `source`.
 fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = current {
+    // Bounded, in case a pathological error type points back at itself.
+    for _ in 0..32 {
+        let Some(err) = current else {
+            return false;
+        };
         if err.is::<rustls::Error>() {
             return true;
         }
-        if let Some(io) = err.downcast_ref::<std::io::Error>()
-            && io
-                .get_ref()
-                .is_some_and(|inner| inner.is::<rustls::Error>())
-        {
-            return true;
-        }
-        current = err.source();
+        current = match err.downcast_ref::<std::io::Error>() {
+            Some(io) => match io.get_ref() {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => None,
+            },
+            None => err.source(),
+        };
     }
     false
 }
@@ -431,6 +438,21 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn tls_errors_are_found_through_nested_io_errors() {
+        // The shape hyper-rustls hands to hyper-util for an untrusted certificate.
+        let handshake = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let nested = std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            handshake,
+        ));
+        assert!(is_tls_error(&nested));
+        let refused =
+            std::io::Error::other(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(!is_tls_error(&refused));
+        assert!(!is_tls_error(&std::io::Error::other("no route to host")));
     }
 
     #[test]

@@ -388,37 +388,3 @@ async fn a_silent_server_times_out_as_maybe_sent() {
     let stats = sandbox.payneteasy_stats();
     assert_eq!((stats.answered, stats.refused()), (2, 0));
 }
-
-/// A rough end-to-end figure: `cargo test -p paygate-client --release --test payneteasy --
-/// --ignored --nocapture throughput`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "measurement, not a check"]
-async fn throughput() {
-    let sandbox = sandbox(PayneteasySandboxConfig::default()).await;
-    let client = client(&sandbox);
-    let ask = StatusRequest::new(APPROVED_CLIENT_ORDERID).unwrap();
-    let run_for = Duration::from_secs(3);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..16 {
-        let client = client.clone();
-        let ask = ask.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut done = 0u64;
-            while started.elapsed() < run_for {
-                client.status(&ENDPOINT, &ask).await.unwrap();
-                done += 1;
-            }
-            done
-        }));
-    }
-    let mut total = 0;
-    for task in tasks {
-        total += task.await.unwrap();
-    }
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "{total} signed status calls in {secs:.2}s: {:.0} requests/s (sign + send + verify + decode)",
-        total as f64 / secs
-    );
-}

@@ -476,6 +476,11 @@ impl GatewayHalf for PaySecureHalf {
         "/paysecure/"
     }
 
+    fn may_block(&self, route: &str) -> bool {
+        // An empty key pool means generating an RSA key on the request path (~100 ms).
+        route == "CreateKey"
+    }
+
     fn route<'a>(&self, path: &'a str) -> Option<&'a str> {
         match path.strip_prefix("/paysecure/")? {
             "CreateKey" | "CreateKey.json" | "json/reply/CreateKeySessionRequest" => {

@@ -33,8 +33,14 @@ pub(crate) trait GatewayHalf: Send + Sync + 'static {
     fn prefix(&self) -> &str;
     /// The fault route of a request path (the command name), if this half knows it.
     fn route<'a>(&self, path: &'a str) -> Option<&'a str>;
-    /// Answers one request. Runs on a blocking-safe thread: may do RSA work.
+    /// Answers one request. Runs inline on the server's task unless [`Self::may_block`] says
+    /// otherwise, so it should take microseconds, not milliseconds.
     fn handle(&self, request: Request<Bytes>) -> Response<Bytes>;
+    /// Whether answering `route` can take long (RSA key generation): such requests are
+    /// answered on the blocking pool instead of the reactor.
+    fn may_block(&self, _route: &str) -> bool {
+        false
+    }
 }
 
 /// Counters shared by the server and the sandbox handle.
@@ -212,10 +218,16 @@ async fn answer(
         }
     };
     let request = Request::from_parts(parts, body);
-    // Gateway work is short (an RSA verification is ~20-50 µs; PaySecure keys come from a
-    // pool filled by a background thread), so it runs inline: a hand-off to the blocking
-    // pool per request cost more than the work (measured with `paygate load`).
-    let response = half.handle(request);
+    // Most gateway work is short (an RSA verification is ~20-50 µs), so it runs inline: a
+    // hand-off to the blocking pool per request costs more than the work (measured with
+    // `paygate load`). Routes that may generate an RSA key go to the blocking pool.
+    let response = if half.may_block(&route) {
+        tokio::task::spawn_blocking(move || half.handle(request))
+            .await
+            .map_err(|_| io::Error::other("sandbox handler panicked"))?
+    } else {
+        half.handle(request)
+    };
     deliver(response, fault).await
 }
 
