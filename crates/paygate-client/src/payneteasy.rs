@@ -57,7 +57,6 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use oauth1_signer::SigningKey;
@@ -302,7 +301,7 @@ fn map_decode_error(error: DecodeError, response: &http::Response<Bytes>) -> Err
         |reason, excerpt: Option<String>, error: DecodeError| Error::ResponseUnreadable {
             status: Some(status),
             reason,
-            retry_after: retry_after(response.headers()),
+            retry_after: crate::transport::parse_retry_after(response.headers()),
             excerpt,
             source: Some(Box::new(error)),
         };
@@ -334,18 +333,6 @@ fn map_decode_error(error: DecodeError, response: &http::Response<Bytes>) -> Err
         }
         other => unreadable(UnreadableReason::Malformed, None, other),
     }
-}
-
-/// `Retry-After` in seconds (the HTTP-date form is ignored, as in the transport).
-fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
-    headers
-        .get(http::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
 }
 
 #[cfg(test)]
@@ -425,7 +412,7 @@ mod tests {
         }
         match decode(&response(503, &[("retry-after", "7")], "busy")) {
             Err(e @ Error::ResponseUnreadable { .. }) => {
-                assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+                assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(7)));
                 let Error::ResponseUnreadable {
                     reason, excerpt, ..
                 } = e

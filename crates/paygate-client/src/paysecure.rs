@@ -418,18 +418,6 @@ fn content_type(response: &Response<Bytes>) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
-fn retry_after(response: &Response<Bytes>) -> Option<Duration> {
-    response
-        .headers()
-        .get(header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
-}
-
 /// Longest body excerpt kept in a client error, in characters.
 const EXCERPT_CHARS: usize = 200;
 
@@ -441,7 +429,7 @@ fn map_decode_error(error: DecodeError, response: &Response<Bytes>) -> Error {
         |reason, excerpt: Option<String>, error: DecodeError| Error::ResponseUnreadable {
             status: Some(status),
             reason,
-            retry_after: retry_after(response),
+            retry_after: crate::transport::parse_retry_after(response.headers()),
             excerpt,
             source: Some(Box::new(error)),
         };

@@ -318,7 +318,7 @@ fn error_chain_text(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is not used by either gateway and is ignored).
-fn parse_retry_after(headers: &http::HeaderMap) -> Option<Duration> {
+pub(crate) fn parse_retry_after(headers: &http::HeaderMap) -> Option<Duration> {
     headers
         .get(http::header::RETRY_AFTER)?
         .to_str()
