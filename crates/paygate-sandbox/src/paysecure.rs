@@ -7,7 +7,7 @@
 //! | … with unknown credentials | HTTP 401, `ResponseStatus` `ErrorCode` `Unauthorized` |
 //! | … with malformed JSON | HTTP 400, `ResponseStatus` `ErrorCode` `SerializationException` |
 //! | … with a missing or empty member, or a negative `TTLInMinutes` | HTTP 400, `ResponseStatus` with `Errors[].FieldName` |
-//! | `POST /paysecure/TokenizeCard` (also `.json`, `/json/reply/TokenizeCardRequest`) | a `TokenizeCardResponse`: `CardToken`, `CardLast4`, `CardBin`, `CardExpiration`, `ResponseCode` `00` |
+//! | `POST /paysecure/TokenizeCard` (also `.json`, `/json/reply/TokenizeCardRequest`) | a `TokenizeCardResponse`: `CardToken`, `CardLast4`, `CardBIN`, `CardExpiration`, `ResponseCode` `00` |
 //! | … under an unknown / expired `KeyId` | HTTP 200, in-band `ErrorCode` [`KEY_NOT_FOUND`] / [`KEY_EXPIRED`] |
 //! | … that does not decrypt, or a PAN failing Luhn, or a bad CVN | HTTP 200, in-band [`DECRYPTION_FAILED`] / [`INVALID_CARD_NUMBER`] / [`INVALID_CVN`] |
 //! | any other path | HTTP 404, `ResponseStatus` `NotFound` |

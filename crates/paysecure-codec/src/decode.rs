@@ -65,7 +65,7 @@ impl Object for TokenizeCardResponse {
         "CardToken",
         "CardHash",
         "CardLast4",
-        "CardBin",
+        "CardBIN",
         "CardExpiration",
         "ResponseCode",
         "ErrorMessage",

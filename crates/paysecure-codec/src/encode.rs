@@ -61,7 +61,7 @@ pub fn encode_tokenize_card_request(request: &TokenizeCardRequest) -> Vec<u8> {
 }
 
 /// A `TokenizeCardResponse` body, as a server sends it. Member order: `CardToken`, `CardHash`,
-/// `CardLast4`, `CardBin`, `CardExpiration`, `ResponseCode`, `ErrorMessage`, `ErrorCode`,
+/// `CardLast4`, `CardBIN`, `CardExpiration`, `ResponseCode`, `ErrorMessage`, `ErrorCode`,
 /// `Timestamps` (the shared members last, as in `CreateKeySession`).
 #[must_use]
 pub fn encode_tokenize_card_response(response: &TokenizeCardResponse) -> Vec<u8> {
@@ -70,7 +70,7 @@ pub fn encode_tokenize_card_response(response: &TokenizeCardResponse) -> Vec<u8>
     o.str("CardToken", response.card_token.as_deref());
     o.str("CardHash", response.card_hash.as_deref());
     o.str("CardLast4", response.card_last4.as_deref());
-    o.str("CardBin", response.card_bin.as_deref());
+    o.str("CardBIN", response.card_bin.as_deref());
     o.str("CardExpiration", response.card_expiration.as_deref());
     o.str("ResponseCode", response.response_code.as_deref());
     o.str("ErrorMessage", response.error_message.as_deref());

@@ -283,7 +283,7 @@ pub struct TokenizeCardResponse {
     pub card_hash: Option<String>,
     /// `CardLast4`.
     pub card_last4: Option<String>,
-    /// `CardBin`.
+    /// `CardBIN`.
     pub card_bin: Option<String>,
     /// `CardExpiration`, as sent.
     pub card_expiration: Option<String>,
