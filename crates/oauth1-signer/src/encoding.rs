@@ -12,10 +12,223 @@ use crate::request::Param;
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
+/// `UNRESERVED[b]` is `true` for the RFC 3986 unreserved characters.
+static UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
+        b += 1;
+    }
+    table
+};
+
 /// `true` for the RFC 3986 unreserved characters, the only ones §3.6 leaves unencoded.
 #[inline]
 pub(crate) fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    UNRESERVED[usize::from(b)]
+}
+
+/// Appends the §3.6 encoding of `input` to a byte buffer, copying runs of unreserved bytes in
+/// one go. Everything written is ASCII.
+#[inline]
+pub(crate) fn percent_encode_bytes_into(out: &mut Vec<u8>, mut input: &[u8]) {
+    while !input.is_empty() {
+        let run = input
+            .iter()
+            .position(|&b| !is_unreserved(b))
+            .unwrap_or(input.len());
+        out.extend_from_slice(&input[..run]);
+        if let Some(&b) = input.get(run) {
+            out.extend_from_slice(&[
+                b'%',
+                HEX_UPPER[usize::from(b >> 4)],
+                HEX_UPPER[usize::from(b & 0x0f)],
+            ]);
+            input = &input[run + 1..];
+        } else {
+            break;
+        }
+    }
+}
+
+/// Turns a buffer that only ever received ASCII into a `String` (validation is a fast ASCII
+/// scan; the lossy branch cannot be taken).
+pub(crate) fn ascii_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// A parameter name or value as found: plain bytes (already decoded), or a form-encoded slice of
+/// the query or body that is decoded on the fly (`+` is a space, `%XX` a byte, a stray `%` stays)
+/// so that no decoded copy is ever allocated.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Text<'a> {
+    /// Decoded bytes.
+    Plain(&'a [u8]),
+    /// Form-encoded bytes that contain at least one `+` or `%`.
+    Form(&'a [u8]),
+}
+
+impl Default for Text<'_> {
+    fn default() -> Self {
+        Text::Plain(&[])
+    }
+}
+
+/// The decoded bytes of a [`Text::Form`].
+#[derive(Clone)]
+pub(crate) struct FormBytes<'a> {
+    input: &'a [u8],
+}
+
+impl Iterator for FormBytes<'_> {
+    type Item = u8;
+
+    #[inline]
+    fn next(&mut self) -> Option<u8> {
+        let (&b, rest) = self.input.split_first()?;
+        match b {
+            b'+' => {
+                self.input = rest;
+                Some(b' ')
+            }
+            b'%' => {
+                if let [hi, lo, rest @ ..] = rest
+                    && let (Some(hi), Some(lo)) = (hex_value(*hi), hex_value(*lo))
+                {
+                    self.input = rest;
+                    return Some(hi << 4 | lo);
+                }
+                self.input = rest;
+                Some(b'%')
+            }
+            _ => {
+                self.input = rest;
+                Some(b)
+            }
+        }
+    }
+}
+
+fn form_bytes(input: &[u8]) -> FormBytes<'_> {
+    FormBytes { input }
+}
+
+impl<'a> Text<'a> {
+    /// A name or value cut from form data: borrowed as is when it holds no `+` or `%`.
+    #[inline]
+    pub(crate) fn form(input: &'a [u8]) -> Self {
+        if input.iter().any(|&b| b == b'%' || b == b'+') {
+            Text::Form(input)
+        } else {
+            Text::Plain(input)
+        }
+    }
+
+    /// `true` when the decoded bytes equal `other`.
+    pub(crate) fn eq_bytes(&self, other: &[u8]) -> bool {
+        match *self {
+            Text::Plain(b) => b == other,
+            Text::Form(f) => form_bytes(f).eq(other.iter().copied()),
+        }
+    }
+
+    /// The decoded bytes (allocates for a form-encoded text; for error paths).
+    pub(crate) fn decoded(&self) -> Cow<'a, [u8]> {
+        match *self {
+            Text::Plain(b) => Cow::Borrowed(b),
+            Text::Form(f) => form_decode(f),
+        }
+    }
+
+    /// The length of the §3.6 encoding of the decoded bytes, and how many bytes are escaped.
+    #[inline]
+    pub(crate) fn encoded_len(&self) -> (usize, usize) {
+        let escaped = |b: u8| usize::from(!is_unreserved(b));
+        let (len, esc) = match *self {
+            Text::Plain(b) => (b.len(), b.iter().map(|&b| escaped(b)).sum()),
+            Text::Form(f) => form_bytes(f).fold((0, 0), |(l, e), b| (l + 1, e + escaped(b))),
+        };
+        (len + 2 * esc, esc)
+    }
+
+    /// Appends the §3.6 encoding of the decoded bytes.
+    #[inline]
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
+        match *self {
+            Text::Plain(b) => percent_encode_bytes_into(out, b),
+            Text::Form(f) => {
+                for b in form_bytes(f) {
+                    if is_unreserved(b) {
+                        out.push(b);
+                    } else {
+                        out.extend_from_slice(&[
+                            b'%',
+                            HEX_UPPER[usize::from(b >> 4)],
+                            HEX_UPPER[usize::from(b & 0x0f)],
+                        ]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Orders two texts as their §3.6 encodings would order byte-wise, without encoding them:
+    /// an escaped byte (`%XX`) sorts before every unreserved byte (`%` is below them all), two
+    /// escaped bytes sort by value (upper-case hex keeps numeric order), and unreserved bytes by
+    /// value.
+    #[inline]
+    pub(crate) fn cmp_encoded(&self, other: &Text<'_>) -> std::cmp::Ordering {
+        match (*self, *other) {
+            (Text::Plain(a), Text::Plain(b)) => {
+                cmp_encoded_iter(a.iter().copied(), b.iter().copied())
+            }
+            (Text::Plain(a), Text::Form(b)) => cmp_encoded_iter(a.iter().copied(), form_bytes(b)),
+            (Text::Form(a), Text::Plain(b)) => cmp_encoded_iter(form_bytes(a), b.iter().copied()),
+            (Text::Form(a), Text::Form(b)) => cmp_encoded_iter(form_bytes(a), form_bytes(b)),
+        }
+    }
+}
+
+#[inline]
+fn encoded_order_key(b: u8) -> u16 {
+    (u16::from(is_unreserved(b)) << 8) | u16::from(b)
+}
+
+#[inline]
+fn cmp_encoded_iter(
+    mut a: impl Iterator<Item = u8>,
+    mut b: impl Iterator<Item = u8>,
+) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    loop {
+        match (a.next(), b.next()) {
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return encoded_order_key(x).cmp(&encoded_order_key(y));
+                }
+            }
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+        }
+    }
+}
+
+/// Splits form data (`a=1&b=2`) into `(name, value)` texts, in order, without decoding; empty
+/// segments are skipped and a bare `name` is `(name, "")`, as in [`parse_form`].
+pub(crate) fn for_each_form_pair<'a>(input: &'a [u8], mut f: impl FnMut(Text<'a>, Text<'a>)) {
+    for segment in input.split(|&b| b == b'&') {
+        if segment.is_empty() {
+            continue;
+        }
+        let (name, value) = match segment.iter().position(|&b| b == b'=') {
+            Some(eq) => (&segment[..eq], &segment[eq + 1..]),
+            None => (segment, &segment[..0]),
+        };
+        f(Text::form(name), Text::form(value));
+    }
 }
 
 #[inline]
@@ -29,19 +242,6 @@ fn push_escaped(out: &mut String, b: u8) {
 #[inline]
 pub fn percent_encode_into(out: &mut String, input: &[u8]) {
     for &b in input {
-        if is_unreserved(b) {
-            out.push(char::from(b));
-        } else {
-            push_escaped(out, b);
-        }
-    }
-}
-
-/// Appends the §3.6 encoding of `input` with ASCII upper-case letters folded to lower case
-/// (used for the scheme and the host of the base string URI).
-pub(crate) fn percent_encode_lower_into(out: &mut String, input: &[u8]) {
-    for &b in input {
-        let b = b.to_ascii_lowercase();
         if is_unreserved(b) {
             out.push(char::from(b));
         } else {

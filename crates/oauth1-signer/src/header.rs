@@ -24,13 +24,163 @@ use crate::encoding::{is_unreserved, percent_encode_into};
 /// assert_eq!(h.to_string(), r#"OAuth realm="Example", oauth_consumer_key="key", oauth_signature="a%2Bb%3D""#);
 /// # Ok::<(), oauth1_signer::HeaderError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, Default)]
 pub struct AuthorizationHeader {
-    params: Vec<(String, Vec<u8>)>,
+    /// Every name and decoded value, back to back (one allocation, sized from the header text).
+    buf: Vec<u8>,
+    /// Where each parameter is in `buf`, in header order.
+    spans: Spans,
 }
 
+/// `(name start, name end == value start, value end)` in [`AuthorizationHeader::buf`].
+type Span = (usize, usize, usize);
+
+/// How many parameters a header holds without a second allocation (OAuth sends at most nine).
+const INLINE_SPANS: usize = 12;
+
+/// A fixed-capacity list of spans that spills to the heap past [`INLINE_SPANS`].
+#[derive(Clone)]
+struct Spans {
+    inline: [Span; INLINE_SPANS],
+    len: usize,
+    spill: Vec<Span>,
+}
+
+impl Default for Spans {
+    fn default() -> Self {
+        Spans {
+            inline: [(0, 0, 0); INLINE_SPANS],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+}
+
+impl Spans {
+    fn push(&mut self, span: Span) {
+        if !self.spill.is_empty() {
+            self.spill.push(span);
+        } else if self.len < INLINE_SPANS {
+            self.inline[self.len] = span;
+            self.len += 1;
+        } else {
+            self.spill.reserve(2 * INLINE_SPANS);
+            self.spill.extend_from_slice(&self.inline);
+            self.spill.push(span);
+        }
+    }
+
+    fn as_slice(&self) -> &[Span] {
+        if self.spill.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.spill
+        }
+    }
+}
+
+impl PartialEq for AuthorizationHeader {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for AuthorizationHeader {}
+
+impl fmt::Debug for AuthorizationHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Params<'h>(&'h AuthorizationHeader);
+        impl fmt::Debug for Params<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list().entries(self.0.iter()).finish()
+            }
+        }
+        f.debug_struct("AuthorizationHeader")
+            .field("params", &Params(self))
+            .finish()
+    }
+}
+
+/// `TCHAR[b]`: `b` is an HTTP token character (RFC 9110 §5.6.2).
+static TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
+    }
+    table
+};
+
+#[inline]
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR[usize::from(b)]
+}
+
+/// The length of the leading run of [`is_plain_value_byte`] bytes, eight bytes at a time.
+#[inline]
+fn plain_value_run(input: &[u8]) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Any byte of `w` equal to zero, or below 0x20 (borrows are harmless: a false positive only
+    // sends the chunk to the byte-wise check below).
+    let has_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
+    let has_below_space = |w: u64| w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+    let mut run = 0;
+    let mut chunks = input.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        let w = u64::from_ne_bytes(bytes);
+        let special = has_below_space(w)
+            | (w & HIGHS)
+            | has_zero(w ^ (ONES * 0x7f))
+            | has_zero(w ^ (ONES * u64::from(b'"')))
+            | has_zero(w ^ (ONES * u64::from(b'%')))
+            | has_zero(w ^ (ONES * u64::from(b'\\')));
+        if special != 0 {
+            return run
+                + chunk
+                    .iter()
+                    .position(|&b| !is_plain_value_byte(b))
+                    .unwrap_or(8);
+        }
+        run += 8;
+    }
+    let rest = chunks.remainder();
+    run + rest
+        .iter()
+        .position(|&b| !is_plain_value_byte(b))
+        .unwrap_or(rest.len())
+}
+
+/// A value byte copied as is: visible ASCII and space, except `"`, `%` and `\\`.
+#[inline]
+fn is_plain_value_byte(b: u8) -> bool {
+    (0x20..=0x7e).contains(&b) && !matches!(b, b'"' | b'%' | b'\\')
+}
+
+/// A parameter name (HTTP token characters, hence ASCII) as a `String`, for errors.
+fn ascii_name(name: &[u8]) -> String {
+    name.iter().map(|&b| char::from(b)).collect()
 }
 
 fn is_ows(b: u8) -> bool {
@@ -81,21 +231,31 @@ impl AuthorizationHeader {
         if !c.input[scheme_start..c.pos].eq_ignore_ascii_case(b"OAuth") {
             return Err(HeaderError::UnknownScheme);
         }
-        let mut params: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut header = AuthorizationHeader::default();
         match c.peek() {
-            None => return Ok(AuthorizationHeader { params }),
+            None => return Ok(header),
             Some(b) if is_ows(b) => c.skip_ows(),
             Some(_) => return Err(HeaderError::UnknownScheme),
         }
         if c.peek().is_none() {
-            return Ok(AuthorizationHeader { params });
+            return Ok(header);
         }
+        // Names and decoded values are never longer than the text they come from.
+        header.buf.reserve_exact(c.input.len() - c.pos);
         loop {
-            let (name, value) = Self::parse_param(&mut c)?;
-            if params.iter().any(|(n, _)| *n == name) {
-                return Err(HeaderError::DuplicateParameter { name });
+            let span = Self::parse_param(&mut c, &mut header.buf)?;
+            let name = &header.buf[span.0..span.1];
+            if header
+                .spans
+                .as_slice()
+                .iter()
+                .any(|&(start, end, _)| &header.buf[start..end] == name)
+            {
+                return Err(HeaderError::DuplicateParameter {
+                    name: ascii_name(name),
+                });
             }
-            params.push((name, value));
+            header.spans.push(span);
             c.skip_ows();
             match c.peek() {
                 None => break,
@@ -109,10 +269,11 @@ impl AuthorizationHeader {
                 Some(_) => return Err(HeaderError::TrailingGarbage { position: c.pos }),
             }
         }
-        Ok(AuthorizationHeader { params })
+        Ok(header)
     }
 
-    fn parse_param(c: &mut Cursor<'_>) -> Result<(String, Vec<u8>), HeaderError> {
+    /// Parses `name="value"` at the cursor, appending the name and the decoded value to `buf`.
+    fn parse_param(c: &mut Cursor<'_>, buf: &mut Vec<u8>) -> Result<Span, HeaderError> {
         let start = c.pos;
         while c.peek().is_some_and(is_tchar) {
             c.pos += 1;
@@ -120,15 +281,12 @@ impl AuthorizationHeader {
         if c.pos == start {
             return Err(HeaderError::ExpectedName { position: start });
         }
-        // tchar is ASCII, so this is valid UTF-8.
-        let name: String = c.input[start..c.pos]
-            .iter()
-            .map(|&b| char::from(b))
-            .collect();
+        let name_bytes = &c.input[start..c.pos];
+        let name = || ascii_name(name_bytes);
         c.skip_ows();
         if c.peek() != Some(b'=') {
             return Err(HeaderError::MissingEquals {
-                name,
+                name: name(),
                 position: c.pos,
             });
         }
@@ -136,15 +294,22 @@ impl AuthorizationHeader {
         c.skip_ows();
         if c.peek() != Some(b'"') {
             return Err(HeaderError::UnquotedValue {
-                name,
+                name: name(),
                 position: c.pos,
             });
         }
         c.pos += 1;
-        let mut value = Vec::new();
+        let name_start = buf.len();
+        buf.extend_from_slice(name_bytes);
+        let value_start = buf.len();
         loop {
+            // Copy the run of plain characters up to the next `"`, `%` or invalid byte at once.
+            let rest = &c.input[c.pos..];
+            let run = plain_value_run(rest);
+            buf.extend_from_slice(&rest[..run]);
+            c.pos += run;
             match c.peek() {
-                None => return Err(HeaderError::UnterminatedValue { name }),
+                None => return Err(HeaderError::UnterminatedValue { name: name() }),
                 Some(b'"') => {
                     c.pos += 1;
                     break;
@@ -154,30 +319,26 @@ impl AuthorizationHeader {
                     let lo = c.input.get(c.pos + 2).copied().and_then(hex);
                     match (hi, lo) {
                         (Some(hi), Some(lo)) => {
-                            value.push(hi << 4 | lo);
+                            buf.push(hi << 4 | lo);
                             c.pos += 3;
                         }
                         _ => {
                             return Err(HeaderError::BadEscape {
-                                name,
+                                name: name(),
                                 position: c.pos,
                             });
                         }
                     }
                 }
-                Some(b) if (0x20..=0x7e).contains(&b) && b != b'\\' => {
-                    value.push(b);
-                    c.pos += 1;
-                }
                 Some(_) => {
                     return Err(HeaderError::InvalidCharacter {
-                        name,
+                        name: name(),
                         position: c.pos,
                     });
                 }
             }
         }
-        Ok((name, value))
+        Ok((name_start, value_start, buf.len()))
     }
 
     /// The decoded value of `name` as text; `None` when absent or not UTF-8 (see
@@ -189,10 +350,12 @@ impl AuthorizationHeader {
 
     /// The decoded value of `name` as bytes.
     pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
-        self.params
+        let name = name.as_bytes();
+        self.spans
+            .as_slice()
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_slice())
+            .find(|&&(start, mid, _)| &self.buf[start..mid] == name)
+            .map(|&(_, mid, end)| &self.buf[mid..end])
     }
 
     /// `oauth_consumer_key`.
@@ -212,17 +375,29 @@ impl AuthorizationHeader {
 
     /// Every parameter (realm included) with its decoded value, in header order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> + Clone + '_ {
-        self.params.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
+        self.spans.as_slice().iter().map(|&(start, mid, end)| {
+            // Names are HTTP tokens (ASCII), so this never falls back.
+            let name = std::str::from_utf8(&self.buf[start..mid]).unwrap_or_default();
+            (name, &self.buf[mid..end])
+        })
+    }
+
+    /// Every parameter as raw `(name, value)` bytes, in header order.
+    pub(crate) fn iter_bytes(&self) -> impl Iterator<Item = (&[u8], &[u8])> + Clone + '_ {
+        self.spans
+            .as_slice()
+            .iter()
+            .map(|&(start, mid, end)| (&self.buf[start..mid], &self.buf[mid..end]))
     }
 
     /// Number of parameters (realm included).
     pub fn len(&self) -> usize {
-        self.params.len()
+        self.spans.as_slice().len()
     }
 
     /// `true` when the header has no parameters.
     pub fn is_empty(&self) -> bool {
-        self.params.is_empty()
+        self.len() == 0
     }
 }
 
@@ -232,7 +407,7 @@ impl fmt::Display for AuthorizationHeader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("OAuth")?;
         let mut buf = String::new();
-        for (i, (name, value)) in self.params.iter().enumerate() {
+        for (i, (name, value)) in self.iter().enumerate() {
             f.write_str(if i == 0 { " " } else { ", " })?;
             buf.clear();
             percent_encode_into(&mut buf, value);
@@ -312,6 +487,57 @@ mod tests {
             let err = AuthorizationHeader::parse(input).unwrap_err();
             assert!(check(&err), "{input:?} gave {err:?}");
         }
+    }
+
+    #[test]
+    fn plain_run_matches_bytewise_scan() {
+        let mut input: Vec<u8> = (0u8..=255).collect();
+        input.extend_from_slice(
+            b"abcdefghijklmnopqrstuvwxyz0123456789 !#$&'()*+,-./:;<=>?@[]^_`{|}~",
+        );
+        for start in 0..input.len() {
+            for end in start..input.len().min(start + 40) {
+                let slice = &input[start..end];
+                let expected = slice
+                    .iter()
+                    .position(|&b| !is_plain_value_byte(b))
+                    .unwrap_or(slice.len());
+                assert_eq!(plain_value_run(slice), expected, "{slice:?}");
+            }
+        }
+        let mut long = vec![b'a'; 100];
+        for special in [0u8, 0x1f, b'"', b'%', b'\\', 0x7f, 0x80, 0xff] {
+            for at in 0..long.len() {
+                let keep = long[at];
+                long[at] = special;
+                assert_eq!(plain_value_run(&long), at);
+                long[at] = keep;
+            }
+        }
+        assert_eq!(plain_value_run(&long), 100);
+    }
+
+    #[test]
+    fn debug_lists_pairs() {
+        let h = AuthorizationHeader::parse("OAuth a=\"1\"").unwrap();
+        assert_eq!(
+            format!("{h:?}"),
+            "AuthorizationHeader { params: [(\"a\", [49])] }"
+        );
+    }
+
+    #[test]
+    fn many_parameters_spill() {
+        let text = (0..30)
+            .map(|i| format!("p{i}=\"v%2{}\"", i % 10))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let h = AuthorizationHeader::parse(&format!("OAuth {text}")).unwrap();
+        assert_eq!(h.len(), 30);
+        assert_eq!(h.get("p29"), Some("v)"));
+        assert_eq!(h.get("p0"), Some("v "));
+        assert_eq!(AuthorizationHeader::parse(&h.to_string()).unwrap(), h);
+        assert!(AuthorizationHeader::parse(&format!("OAuth {text}, p13=\"x\"")).is_err());
     }
 
     #[test]

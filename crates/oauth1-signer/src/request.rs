@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use crate::Error;
 use crate::encoding::{
-    is_form_content_type, parse_form_into, percent_encode_into, percent_encode_lower_into,
+    Text, for_each_form_pair, is_form_content_type, parse_form_into, percent_encode_bytes_into,
 };
 
 /// A decoded `(name, value)` parameter pair, borrowed from the request where possible.
@@ -219,23 +219,51 @@ impl<'a> RequestUrl<'a> {
     /// Appends `enc(base string URI)` to `out` without building the URI separately.
     pub(crate) fn encode_base_uri_into(
         &self,
-        out: &mut String,
+        out: &mut Vec<u8>,
         authority: Option<&str>,
     ) -> Result<(), Error> {
         let (host, port) = self.authority(authority)?;
-        out.push_str(self.scheme.as_str());
-        out.push_str("%3A%2F%2F");
-        percent_encode_lower_into(out, host.as_bytes());
+        out.extend_from_slice(self.scheme.as_str().as_bytes());
+        out.extend_from_slice(b"%3A%2F%2F");
+        let start = out.len();
+        percent_encode_bytes_into(out, host.as_bytes());
+        // Lower-casing after encoding is the same as before: escapes are `%XX` of non-letters
+        // (their hex digits are upper-case by the RFC and must stay so), letters are unreserved.
+        lower_outside_escapes(&mut out[start..]);
         if let Some(port) = port {
-            out.push_str("%3A");
-            out.push_str(&port.to_string());
+            out.extend_from_slice(b"%3A");
+            let mut digits = [0u8; 5];
+            let mut n = port;
+            let mut i = digits.len();
+            loop {
+                i -= 1;
+                digits[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            out.extend_from_slice(&digits[i..]);
         }
         if self.path.is_empty() {
-            out.push_str("%2F");
+            out.extend_from_slice(b"%2F");
         } else {
-            percent_encode_into(out, self.path.as_bytes());
+            percent_encode_bytes_into(out, self.path.as_bytes());
         }
         Ok(())
+    }
+}
+
+/// ASCII-lower-cases `encoded` except the two hex digits after each `%`.
+fn lower_outside_escapes(encoded: &mut [u8]) {
+    let mut i = 0;
+    while i < encoded.len() {
+        if encoded[i] == b'%' {
+            i += 3;
+        } else {
+            encoded[i] = encoded[i].to_ascii_lowercase();
+            i += 1;
+        }
     }
 }
 
@@ -324,7 +352,18 @@ impl<'a> Request<'a> {
         out
     }
 
-    pub(crate) fn parameters_into(&self, out: &mut Vec<Param<'a>>) {
+    /// The request's own parameters as undecoded [`Text`]s, in the order of
+    /// [`parameters`](Self::parameters).
+    pub(crate) fn for_each_parameter(&self, mut f: impl FnMut(Text<'a>, Text<'a>)) {
+        if let Some(query) = self.url.query {
+            for_each_form_pair(query.as_bytes(), &mut f);
+        }
+        if let Some(body) = self.body.filter(|_| self.has_form_body()) {
+            for_each_form_pair(body, &mut f);
+        }
+    }
+
+    fn parameters_into(&self, out: &mut Vec<Param<'a>>) {
         if let Some(query) = self.url.query {
             parse_form_into(query.as_bytes(), out);
         }
@@ -373,9 +412,9 @@ mod tests {
         for (url, expected) in cases {
             let parsed = RequestUrl::parse(url).unwrap();
             assert_eq!(parsed.base_string_uri(None).unwrap(), expected, "{url}");
-            let mut encoded = String::new();
+            let mut encoded = Vec::new();
             parsed.encode_base_uri_into(&mut encoded, None).unwrap();
-            assert_eq!(encoded, crate::percent_encode(expected));
+            assert_eq!(encoded, crate::percent_encode(expected).into_bytes());
         }
     }
 

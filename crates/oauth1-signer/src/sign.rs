@@ -5,7 +5,8 @@ use std::borrow::Cow;
 use base64::Engine as _;
 use sha2::Digest as _;
 
-use crate::base_string::{base_string, normalize_iter};
+use crate::base_string::{Pairs, base_string};
+use crate::encoding::Text;
 use crate::header::push_header_param;
 use crate::request::Request;
 use crate::{Error, SignatureMethod, SigningKey};
@@ -210,15 +211,15 @@ pub fn sign(
         });
     }
 
-    let mut pairs = Vec::with_capacity(16);
-    request.parameters_into(&mut pairs);
-    if let Some((name, _)) = pairs.iter().find(|(n, _)| {
-        PROTOCOL_PARAMETERS
-            .iter()
-            .any(|p| p.as_bytes() == n.as_ref())
-    }) {
+    let mut pairs = Pairs::new();
+    request.for_each_parameter(|n, v| pairs.push(n, v));
+    if let Some((name, _)) = pairs
+        .as_slice()
+        .iter()
+        .find(|(n, _)| PROTOCOL_PARAMETERS.iter().any(|p| n.eq_bytes(p.as_bytes())))
+    {
         return Err(Error::ProtocolParameterInRequest {
-            name: String::from_utf8_lossy(name).into_owned(),
+            name: String::from_utf8_lossy(&name.decoded()).into_owned(),
         });
     }
 
@@ -245,12 +246,11 @@ pub fn sign(
         protocol.push(("oauth_version", Cow::Borrowed("1.0")));
     }
 
-    let normalized_parameters = normalize_iter(
-        pairs
-            .iter()
-            .map(|(n, v)| (n.as_ref(), v.as_ref()))
-            .chain(protocol.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes()))),
-    );
+    for (name, value) in &protocol {
+        pairs.push(Text::Plain(name.as_bytes()), Text::Plain(value.as_bytes()));
+    }
+    let normalized_parameters = pairs.normalize();
+    drop(pairs);
     let base_string = base_string(request, &normalized_parameters)?;
     let signature = key.sign(base_string.as_bytes())?;
     let signature_value = if method.signature_is_base64() {

@@ -6,7 +6,8 @@ use std::sync::Mutex;
 use base64::Engine as _;
 use sha2::Digest as _;
 
-use crate::base_string::{base_string, normalize_iter};
+use crate::base_string::{Pairs, base_string};
+use crate::encoding::Text;
 use crate::request::Request;
 use crate::sign::PROTOCOL_PARAMETERS;
 use crate::{AuthorizationHeader, Error, SignatureMethod, VerifyError, VerifyingKey};
@@ -187,11 +188,43 @@ pub struct Verified {
     pub base_string: String,
 }
 
-fn required<'h>(
-    header: &'h AuthorizationHeader,
-    name: &'static str,
-) -> Result<&'h str, VerifyError> {
-    match header.get_bytes(name) {
+/// The protocol parameters `verify` reads, found in one pass over the header.
+#[derive(Default)]
+struct ProtocolValues<'h> {
+    consumer_key: Option<&'h [u8]>,
+    signature_method: Option<&'h [u8]>,
+    signature: Option<&'h [u8]>,
+    timestamp: Option<&'h [u8]>,
+    nonce: Option<&'h [u8]>,
+    version: Option<&'h [u8]>,
+    body_hash: Option<&'h [u8]>,
+    token: Option<&'h [u8]>,
+}
+
+impl<'h> ProtocolValues<'h> {
+    fn of(header: &'h AuthorizationHeader) -> Self {
+        let mut values = ProtocolValues::default();
+        for (name, value) in header.iter_bytes() {
+            let slot = match name {
+                b"oauth_consumer_key" => &mut values.consumer_key,
+                b"oauth_signature_method" => &mut values.signature_method,
+                b"oauth_signature" => &mut values.signature,
+                b"oauth_timestamp" => &mut values.timestamp,
+                b"oauth_nonce" => &mut values.nonce,
+                b"oauth_version" => &mut values.version,
+                b"oauth_body_hash" => &mut values.body_hash,
+                b"oauth_token" => &mut values.token,
+                _ => continue,
+            };
+            // Header names are unique (the parser refuses duplicates).
+            *slot = Some(value);
+        }
+        values
+    }
+}
+
+fn required<'h>(value: Option<&'h [u8]>, name: &'static str) -> Result<&'h str, VerifyError> {
+    match value {
         None => Err(VerifyError::MissingParameter { name }),
         Some(bytes) => std::str::from_utf8(bytes).map_err(|_| VerifyError::MalformedParameter {
             name,
@@ -210,18 +243,23 @@ pub fn base_string_for_header(
     request: &Request<'_>,
     header: &AuthorizationHeader,
 ) -> Result<String, Error> {
-    let mut pairs = Vec::with_capacity(16);
-    request.parameters_into(&mut pairs);
-    let normalized = normalize_iter(
-        pairs.iter().map(|(n, v)| (n.as_ref(), v.as_ref())).chain(
-            header
-                .iter()
-                .filter(|(n, _)| *n != "realm" && *n != "oauth_signature")
-                .map(|(n, v)| (n.as_bytes(), v)),
-        ),
-    );
-    base_string(request, &normalized)
+    let mut pairs = Pairs::new();
+    request.for_each_parameter(|n, v| pairs.push(n, v));
+    push_signed_header_params(&mut pairs, header);
+    base_string(request, &pairs.normalize())
 }
+
+/// Adds every header parameter except `realm` and `oauth_signature` (the signed ones).
+fn push_signed_header_params<'h>(pairs: &mut Pairs<'h>, header: &'h AuthorizationHeader) {
+    for (name, value) in header.iter_bytes() {
+        if name != b"realm" && name != b"oauth_signature" {
+            pairs.push(Text::Plain(name), Text::Plain(value));
+        }
+    }
+}
+
+/// Base64 signatures decode into this stack buffer when they fit (8192-bit RSA: 1024 bytes).
+const SIGNATURE_STACK_BYTES: usize = 1024;
 
 /// Verifies a signed request (RFC 5849 §3.2).
 ///
@@ -241,17 +279,15 @@ pub fn verify(
     key: &dyn VerifyingKey,
     policy: &VerifyPolicy<'_>,
 ) -> Result<Verified, VerifyError> {
-    let consumer_key = required(header, "oauth_consumer_key")?;
-    let method_name = required(header, "oauth_signature_method")?;
-    let signature_text =
-        header
-            .get_bytes("oauth_signature")
-            .ok_or(VerifyError::MissingParameter {
-                name: "oauth_signature",
-            })?;
-    let timestamp_text = required(header, "oauth_timestamp")?;
-    let nonce = required(header, "oauth_nonce")?;
-    if let Some(version) = header.get_bytes("oauth_version").filter(|v| *v != b"1.0") {
+    let values = ProtocolValues::of(header);
+    let consumer_key = required(values.consumer_key, "oauth_consumer_key")?;
+    let method_name = required(values.signature_method, "oauth_signature_method")?;
+    let signature_text = values.signature.ok_or(VerifyError::MissingParameter {
+        name: "oauth_signature",
+    })?;
+    let timestamp_text = required(values.timestamp, "oauth_timestamp")?;
+    let nonce = required(values.nonce, "oauth_nonce")?;
+    if let Some(version) = values.version.filter(|v| *v != b"1.0") {
         return Err(VerifyError::UnsupportedVersion {
             version: String::from_utf8_lossy(version).into_owned(),
         });
@@ -286,19 +322,19 @@ pub fn verify(
         });
     }
 
-    let mut pairs = Vec::with_capacity(16);
-    request.parameters_into(&mut pairs);
-    if let Some((name, _)) = pairs.iter().find(|(n, _)| {
-        PROTOCOL_PARAMETERS
-            .iter()
-            .any(|p| p.as_bytes() == n.as_ref())
-    }) {
+    let mut pairs = Pairs::new();
+    request.for_each_parameter(|n, v| pairs.push(n, v));
+    if let Some((name, _)) = pairs
+        .as_slice()
+        .iter()
+        .find(|(n, _)| PROTOCOL_PARAMETERS.iter().any(|p| n.eq_bytes(p.as_bytes())))
+    {
         return Err(VerifyError::DuplicateParameter {
-            name: String::from_utf8_lossy(name).into_owned(),
+            name: String::from_utf8_lossy(&name.decoded()).into_owned(),
         });
     }
 
-    if let Some(sent) = header.get_bytes("oauth_body_hash") {
+    if let Some(sent) = values.body_hash {
         if request.has_form_body() {
             return Err(VerifyError::BodyHashOnFormBody);
         }
@@ -319,27 +355,32 @@ pub fn verify(
         }
     }
 
-    let signature = if method.signature_is_base64() {
-        base64::engine::general_purpose::STANDARD
-            .decode(signature_text)
-            .map_err(|_| VerifyError::MalformedParameter {
-                name: "oauth_signature",
-                reason: "not base64",
-            })?
+    let mut stack = [0u8; SIGNATURE_STACK_BYTES];
+    let heap;
+    let signature: &[u8] = if method.signature_is_base64() {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let not_base64 = |_| VerifyError::MalformedParameter {
+            name: "oauth_signature",
+            reason: "not base64",
+        };
+        match b64.decode_slice(signature_text, &mut stack) {
+            Ok(len) => &stack[..len],
+            Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+                heap = b64
+                    .decode(signature_text)
+                    .map_err(|e| not_base64(base64::DecodeSliceError::DecodeError(e)))?;
+                &heap
+            }
+            Err(e) => return Err(not_base64(e)),
+        }
     } else {
-        signature_text.to_vec()
+        signature_text
     };
 
-    let normalized_parameters = normalize_iter(
-        pairs.iter().map(|(n, v)| (n.as_ref(), v.as_ref())).chain(
-            header
-                .iter()
-                .filter(|(n, _)| *n != "realm" && *n != "oauth_signature")
-                .map(|(n, v)| (n.as_bytes(), v)),
-        ),
-    );
+    push_signed_header_params(&mut pairs, header);
+    let normalized_parameters = pairs.normalize();
     let base_string = base_string(request, &normalized_parameters).map_err(VerifyError::Request)?;
-    match key.verify(base_string.as_bytes(), &signature) {
+    match key.verify(base_string.as_bytes(), signature) {
         Ok(()) => {}
         Err(Error::BadSignature) => return Err(VerifyError::SignatureMismatch { base_string }),
         Err(other) => return Err(VerifyError::Verifier(other)),
@@ -354,7 +395,10 @@ pub fn verify(
 
     Ok(Verified {
         consumer_key: consumer_key.to_owned(),
-        token: header.get("oauth_token").map(str::to_owned),
+        token: values
+            .token
+            .and_then(|t| std::str::from_utf8(t).ok())
+            .map(str::to_owned),
         timestamp,
         nonce: nonce.to_owned(),
         method,
