@@ -194,7 +194,7 @@ fn end_to_end(quick: bool) -> String {
                 Ok(v) => {
                     let ratio = v["ratio_to_sign_only"].as_f64().unwrap_or(f64::NAN);
                     format!(
-                        "| {name} | {} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.0} | {:.1}% | {} |",
+                        "| {name} | {} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.0} | {:.2}% | {} |",
                         v["completed"],
                         v["errors"],
                         v["requests_per_second"].as_f64().unwrap_or(f64::NAN),
