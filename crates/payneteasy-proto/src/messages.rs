@@ -249,10 +249,18 @@ impl FormBuilder for CreateCardRefResponseBuilder {
     }
 
     #[inline]
-    fn finish(mut self) -> Result<CreateCardRefResponse, ProtoError> {
-        self.message.response_type = self.response_type.ok_or(ProtoError::MissingField("type"))?;
-        self.message.status = self.status.ok_or(ProtoError::MissingField("status"))?;
-        Ok(self.message)
+    fn finish(self) -> Result<CreateCardRefResponse, ProtoError> {
+        // Built field by field in the return slot: no copy of the whole message.
+        let Self {
+            message,
+            response_type,
+            status,
+        } = self;
+        Ok(CreateCardRefResponse {
+            response_type: response_type.ok_or(ProtoError::MissingField("type"))?,
+            status: status.ok_or(ProtoError::MissingField("status"))?,
+            ..message
+        })
     }
 }
 
