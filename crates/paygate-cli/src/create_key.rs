@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use paygate_client::paysecure::PRODUCTION_BASE_URL;
-use paygate_client::{PaySecureClient, PaySecureConfig, TransportConfig};
+use paygate_client::{PaySecureClient, PaySecureConfig};
 use paysecure_proto::Password;
 use zeroize::Zeroizing;
 
@@ -71,13 +71,7 @@ impl ConnectionArgs {
         )
         .map_err(|e| CliError::new("invalid credentials", &e))?
         .with_base_url(base_url);
-        let mut transport = TransportConfig::default();
-        if let Some(path) = &self.ca_cert {
-            let pem = std::fs::read(path).map_err(|e| {
-                CliError::new(format!("cannot read --ca-cert {}", path.display()), &e)
-            })?;
-            transport.extra_roots_pem.push(pem);
-        }
+        let transport = crate::output::transport_config(self.ca_cert.as_deref())?;
         PaySecureClient::with_transport_config(config, transport)
             .map_err(|e| CliError::new("cannot set up the HTTP client", &e))
     }

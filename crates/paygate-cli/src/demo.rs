@@ -14,7 +14,7 @@ use aws_lc_rs::rsa::{KeyPair, KeySize};
 use oauth1_signer::RsaPrivateKey;
 use paygate_client::{
     Error, PaySecureClient, PaySecureConfig, PayneteasyClient, PayneteasyConfig, RejectionKind,
-    Roots, Transport, TransportConfig,
+    Transport, TransportConfig,
 };
 use paygate_sandbox::payneteasy::{
     APPROVED_CLIENT_ORDERID, APPROVED_ORDERID, TEST_ENDPOINT_ID, TEST_MERCHANT_LOGIN,
@@ -121,11 +121,7 @@ async fn demo(args: Args) -> Result<ExitCode, CliError> {
         .await
         .map_err(|e| CliError::new("cannot start the sandbox", &e))?;
     let mut transport_config = TransportConfig::default();
-    if let Some(ca) = sandbox.ca_certificate_pem() {
-        // Trust exactly the sandbox's throwaway CA, nothing else.
-        transport_config.roots = Roots::None;
-        transport_config.extra_roots_pem = vec![ca.as_bytes().to_vec()];
-    }
+    crate::output::trust_sandbox_only(&mut transport_config, &sandbox);
     let transport = Transport::new(transport_config)
         .map_err(|e| CliError::new("cannot set up the HTTP client", &e))?;
     if !args.json {

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use oauth1_signer::{OAuthParams, Request, RequestUrl, RsaPrivateKey, SigningKey, sign};
-use paygate_client::{PayneteasyClient, PayneteasyConfig, RetryPolicy, Roots, TransportConfig};
+use paygate_client::{PayneteasyClient, PayneteasyConfig, RetryPolicy, TransportConfig};
 use paygate_sandbox::payneteasy::{
     APPROVED_CLIENT_ORDERID, APPROVED_ORDERID, TEST_ENDPOINT_GROUP_ID, TEST_ENDPOINT_ID,
     TEST_MERCHANT_LOGIN, TEST_MERCHANT_PRIVATE_KEY_PEM,
@@ -251,10 +251,7 @@ async fn drive(args: &Args, key: RsaPrivateKey) -> Result<Outcome, CliError> {
         pool_max_idle_per_host: args.concurrency,
         ..TransportConfig::default()
     };
-    if let Some(ca) = sandbox.ca_certificate_pem() {
-        transport.roots = Roots::None;
-        transport.extra_roots_pem = vec![ca.as_bytes().to_vec()];
-    }
+    crate::output::trust_sandbox_only(&mut transport, &sandbox);
     let environment = Environment::custom(&sandbox.payneteasy_base_url())
         .map_err(|e| CliError::new("sandbox URL", &e))?;
     let mut config = PayneteasyConfig::new(environment, login, Arc::new(key));

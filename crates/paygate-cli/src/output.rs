@@ -63,3 +63,29 @@ pub(crate) fn print(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
+
+/// The transport settings of a gateway command: the defaults, plus the `--ca-cert` file as an
+/// extra trusted root when one is given.
+pub(crate) fn transport_config(
+    ca_cert: Option<&std::path::Path>,
+) -> Result<paygate_client::TransportConfig, CliError> {
+    let mut config = paygate_client::TransportConfig::default();
+    if let Some(path) = ca_cert {
+        let pem = std::fs::read(path)
+            .map_err(|e| CliError::new(format!("cannot read --ca-cert {}", path.display()), &e))?;
+        config.extra_roots_pem.push(pem);
+    }
+    Ok(config)
+}
+
+/// Makes `config` trust exactly the embedded sandbox's throwaway CA, nothing else, when the
+/// sandbox serves HTTPS.
+pub(crate) fn trust_sandbox_only(
+    config: &mut paygate_client::TransportConfig,
+    sandbox: &paygate_sandbox::Sandbox,
+) {
+    if let Some(ca) = sandbox.ca_certificate_pem() {
+        config.roots = paygate_client::Roots::None;
+        config.extra_roots_pem = vec![ca.as_bytes().to_vec()];
+    }
+}

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use oauth1_signer::RsaPrivateKey;
-use paygate_client::{PayneteasyClient, PayneteasyConfig, Transport, TransportConfig};
+use paygate_client::{PayneteasyClient, PayneteasyConfig, Transport};
 use payneteasy_proto::{
     CreateCardRefRequest, Endpoint, Environment, Status, StatusRequest, ToForm,
 };
@@ -81,13 +81,7 @@ impl ConnectionArgs {
                 &e,
             )
         })?;
-        let mut transport = TransportConfig::default();
-        if let Some(path) = &self.ca_cert {
-            let pem = std::fs::read(path).map_err(|e| {
-                CliError::new(format!("cannot read --ca-cert {}", path.display()), &e)
-            })?;
-            transport.extra_roots_pem.push(pem);
-        }
+        let transport = crate::output::transport_config(self.ca_cert.as_deref())?;
         let mut config = PayneteasyConfig::new(environment, self.login.as_str(), Arc::new(key));
         config.send_login = send_login;
         let transport = Transport::new(transport)
