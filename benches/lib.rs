@@ -1,6 +1,6 @@
 //! Shared helpers for the criterion benchmarks in `benches/benches/`.
 //!
-//! The benchmarks read the test keys and vectors from `../shared/vectors/` relative to the
+//! The benchmarks read the test keys and vectors from `testdata/vectors/` (a copy of the independent vectors kept in this repository) relative to the
 //! workspace root, exactly as the tests do.
 
 #![forbid(unsafe_code)]
@@ -15,11 +15,11 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// A file under `../shared/vectors/`, read as text.
+/// A file under `testdata/vectors/`, read as text.
 ///
 /// # Panics
 /// When the file is missing: benchmarks cannot run without their inputs.
-pub fn shared_vector(relative: &str) -> String {
-    let path = workspace_root().join("../shared/vectors").join(relative);
+pub fn test_vector(relative: &str) -> String {
+    let path = workspace_root().join("testdata/vectors").join(relative);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }

@@ -10,7 +10,7 @@ use oauth1_signer::{
     AuthorizationHeader, OAuthParams, Request, RequestUrl, RsaPrivateKey, VerifyPolicy, sign,
     verify,
 };
-use paygate_benches::{shared_vector, workspace_root};
+use paygate_benches::{test_vector, workspace_root};
 use payneteasy_codec::{DecodeLimits, decode_response_parts, encode_request};
 use payneteasy_proto::{CreateCardRef, CreateCardRefRequest, Endpoint, Environment};
 
@@ -36,7 +36,7 @@ fn per_call(mut f: impl FnMut()) -> (f64, f64) {
 
 fn response_case(name: &str) -> (String, String) {
     let cases: serde_json::Value =
-        serde_json::from_str(&shared_vector("payneteasy/responses.json")).expect("JSON");
+        serde_json::from_str(&test_vector("payneteasy/responses.json")).expect("JSON");
     let case = cases
         .as_array()
         .expect("array")
@@ -51,7 +51,7 @@ fn response_case(name: &str) -> (String, String) {
 
 fn main() {
     let _profiler = dhat::Profiler::builder().testing().build();
-    let key = RsaPrivateKey::from_pem(&shared_vector("keys/rsa2048-pkcs1.pem")).expect("key");
+    let key = RsaPrivateKey::from_pem(&test_vector("keys/rsa2048-pkcs1.pem")).expect("key");
     let public = key.public_key();
     let url = "https://sandbox.payneteasy.com/paynet/api/v4/create-card-ref/39915";
     let body = "client_orderid=34T43R77N&orderid=6868305";
@@ -124,7 +124,7 @@ fn main() {
         }),
     ));
 
-    let seed = shared_vector("paysecure/createkey_response_seed.json");
+    let seed = test_vector("paysecure/createkey_response_seed.json");
     let seed = seed.trim_end_matches('\n').as_bytes().to_vec();
     results.push((
         "paysecure_codec::decode_create_key_body (seed CreateKey response)",

@@ -8,13 +8,13 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use paygate_benches::shared_vector;
+use paygate_benches::test_vector;
 use payneteasy_codec::{DecodeLimits, decode_response_fields, decode_response_parts};
 use payneteasy_proto::{CreateCardRef, Status};
 
 fn seed_success() -> (String, String) {
     let cases: serde_json::Value =
-        serde_json::from_str(&shared_vector("payneteasy/responses.json")).expect("valid JSON");
+        serde_json::from_str(&test_vector("payneteasy/responses.json")).expect("valid JSON");
     let case = cases
         .as_array()
         .expect("an array of cases")

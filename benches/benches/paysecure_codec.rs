@@ -8,11 +8,11 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use paygate_benches::shared_vector;
+use paygate_benches::test_vector;
 use paysecure_codec::{decode_create_key_body, encode_create_key_response};
 
 fn decode(c: &mut Criterion) {
-    let seed = shared_vector("paysecure/createkey_response_seed.json");
+    let seed = test_vector("paysecure/createkey_response_seed.json");
     let body = seed.trim_end_matches('\n').as_bytes();
 
     // Both sides must see the same document before their speed is compared.

@@ -24,7 +24,7 @@ use oauth1_signer::{
     RsaPublicKey, SignatureMethod, SigningKey, VerifyPolicy, VerifyingKey, normalize_parameters,
     sign, verify,
 };
-use paygate_benches::shared_vector;
+use paygate_benches::test_vector;
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -38,7 +38,7 @@ struct Seed {
 
 fn seed() -> Seed {
     let all: serde_json::Value =
-        serde_json::from_str(&shared_vector("oauth1/rsa_sha256.json")).expect("vectors");
+        serde_json::from_str(&test_vector("oauth1/rsa_sha256.json")).expect("vectors");
     let case = all
         .as_array()
         .and_then(|cases| {
@@ -93,8 +93,8 @@ impl VerifyingKey for NoCryptoVerifier {
 
 fn bench_size(c: &mut Criterion, bits: usize) {
     let seed = seed();
-    let private_pem = shared_vector(&format!("keys/rsa{bits}-pkcs1.pem"));
-    let public_pem = shared_vector(&format!("keys/rsa{bits}-public.pem"));
+    let private_pem = test_vector(&format!("keys/rsa{bits}-pkcs1.pem"));
+    let public_pem = test_vector(&format!("keys/rsa{bits}-public.pem"));
     let url = RequestUrl::parse(&seed.url).expect("url");
     let request = Request::new("POST", url).with_body(Some(FORM), seed.body.as_bytes());
     let params = OAuthParams::new(&seed.consumer_key, &seed.nonce, seed.timestamp);
@@ -180,7 +180,7 @@ fn base_string(c: &mut Criterion) {
     group.bench_function("oauth1_signer_without_crypto", |b| {
         b.iter(|| sign(black_box(&request), &params, &NoCrypto).expect("sign"))
     });
-    let key = RsaPrivateKey::from_pem(&shared_vector("keys/rsa2048-pkcs1.pem")).expect("key");
+    let key = RsaPrivateKey::from_pem(&test_vector("keys/rsa2048-pkcs1.pem")).expect("key");
     let header_text = sign(&request, &params, &key)
         .expect("sign")
         .authorization()

@@ -14,7 +14,7 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use oauth1_signer::{OAuthParams, Request, RequestUrl, RsaPrivateKey, sign};
 //!
-//! # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vectors/keys/rsa4096-pkcs1.pem"))?;
+//! # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/vectors/keys/rsa4096-pkcs1.pem"))?;
 //! let key = RsaPrivateKey::from_pem(&pem)?; // PKCS#1 or PKCS#8, PEM or DER
 //! let url = RequestUrl::parse("https://sandbox.payneteasy.com/paynet/api/v4/create-card-ref/39915")?;
 //! let body = "client_orderid=34T43R77N&orderid=6868305";

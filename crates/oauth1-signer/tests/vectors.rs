@@ -1,4 +1,4 @@
-//! Conformance vectors from `shared/vectors/oauth1/`: every case, every step asserted
+//! Conformance vectors from `testdata/vectors/oauth1/`: every case, every step asserted
 //! (normalized parameters → base string → signature → header → parse → verify).
 
 mod common;

@@ -12,7 +12,7 @@ fn workspace_root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
 }
 
-/// Runs `paygate` from the workspace root, so `../shared/vectors/…` paths work as documented.
+/// Runs `paygate` from the workspace root, so `testdata/vectors/…` paths work as documented.
 fn paygate(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_paygate"))
         .args(args)
@@ -22,7 +22,7 @@ fn paygate(args: &[&str]) -> Output {
 }
 
 fn seed_vector() -> serde_json::Value {
-    let path = workspace_root().join("../shared/vectors/oauth1/rsa_sha256.json");
+    let path = workspace_root().join("testdata/vectors/oauth1/rsa_sha256.json");
     let all: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let case = all
@@ -39,7 +39,7 @@ fn sign_seed() -> serde_json::Value {
         "sign",
         "--json",
         "--key",
-        "../shared/vectors/keys/rsa4096-pkcs1.pem",
+        "testdata/vectors/keys/rsa4096-pkcs1.pem",
         "--url",
         URL,
         "--consumer-key",
@@ -129,7 +129,7 @@ fn verify_accepts_the_seed_and_rejects_wrong_key_or_body() {
         ])
     };
 
-    let ok = run("../shared/vectors/keys/rsa4096-public.pem", BODY);
+    let ok = run("testdata/vectors/keys/rsa4096-public.pem", BODY);
     assert_eq!(
         ok.status.code(),
         Some(0),
@@ -142,14 +142,14 @@ fn verify_accepts_the_seed_and_rejects_wrong_key_or_body() {
         .as_str()
         .unwrap()
         .to_owned();
-    let wrong_key = run("../shared/vectors/keys/other2048-public.pem", BODY);
+    let wrong_key = run("testdata/vectors/keys/other2048-public.pem", BODY);
     assert_eq!(wrong_key.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&wrong_key.stdout);
     assert!(stdout.contains("signature invalid"), "{stdout}");
     assert!(stdout.contains(&expected_base_string), "{stdout}");
 
     let changed = run(
-        "../shared/vectors/keys/rsa4096-public.pem",
+        "testdata/vectors/keys/rsa4096-public.pem",
         "client_orderid=34T43R77N&orderid=6868306",
     );
     assert_eq!(changed.status.code(), Some(1));
@@ -160,7 +160,7 @@ fn verify_accepts_the_seed_and_rejects_wrong_key_or_body() {
         "verify",
         "--json",
         "--public-key",
-        "../shared/vectors/keys/rsa4096-public.pem",
+        "testdata/vectors/keys/rsa4096-public.pem",
         "--url",
         URL,
         "--authorization",
@@ -177,7 +177,7 @@ fn verify_accepts_the_seed_and_rejects_wrong_key_or_body() {
     let bad = paygate(&[
         "verify",
         "--public-key",
-        "../shared/vectors/keys/rsa4096-public.pem",
+        "testdata/vectors/keys/rsa4096-public.pem",
         "--url",
         URL,
         "--authorization",
@@ -191,7 +191,7 @@ fn sign_with_random_nonce_and_current_time_verifies() {
     let out = paygate(&[
         "sign",
         "--key",
-        "../shared/vectors/keys/rsa2048-pkcs8.pem",
+        "testdata/vectors/keys/rsa2048-pkcs8.pem",
         "--url",
         "https://gate.example/paynet/api/v4/status/1?x=a+b",
         "--consumer-key",
@@ -213,7 +213,7 @@ fn sign_with_random_nonce_and_current_time_verifies() {
     let verified = paygate(&[
         "verify",
         "--public-key",
-        "../shared/vectors/keys/rsa2048-public.pem",
+        "testdata/vectors/keys/rsa2048-public.pem",
         "--url",
         "https://gate.example/paynet/api/v4/status/1?x=a+b",
         "--authorization",
@@ -233,7 +233,7 @@ fn sign_with_random_nonce_and_current_time_verifies() {
 
 #[test]
 fn bad_arguments_and_unreadable_keys_exit_2() {
-    let key = "../shared/vectors/keys/rsa4096-pkcs1.pem";
+    let key = "testdata/vectors/keys/rsa4096-pkcs1.pem";
     let cases: Vec<Vec<&str>> = vec![
         vec![],
         vec!["frobnicate"],
@@ -281,7 +281,7 @@ fn bad_arguments_and_unreadable_keys_exit_2() {
         vec![
             "sign",
             "--key",
-            "../shared/vectors/README.md",
+            "testdata/vectors/README.md",
             "--url",
             URL,
             "--consumer-key",
@@ -290,7 +290,7 @@ fn bad_arguments_and_unreadable_keys_exit_2() {
         vec![
             "sign",
             "--key",
-            "../shared/vectors/keys/rsa4096-public.pem",
+            "testdata/vectors/keys/rsa4096-public.pem",
             "--url",
             URL,
             "--consumer-key",
@@ -299,7 +299,7 @@ fn bad_arguments_and_unreadable_keys_exit_2() {
         vec![
             "sign",
             "--key",
-            "../shared/vectors/keys/oauthlib-test-1024-pkcs1.pem",
+            "testdata/vectors/keys/oauthlib-test-1024-pkcs1.pem",
             "--url",
             URL,
             "--consumer-key",

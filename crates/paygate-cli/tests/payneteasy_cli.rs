@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 
 const KEY: &str = "crates/paygate-sandbox/keys/test-merchant-private.pem";
-const WRONG_KEY: &str = "../shared/vectors/keys/other2048-pkcs1.pem";
+const WRONG_KEY: &str = "testdata/vectors/keys/other2048-pkcs1.pem";
 
 fn workspace_root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))

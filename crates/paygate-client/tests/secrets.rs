@@ -40,7 +40,7 @@ const HMAC_TOKEN_SECRET: &str = "hmac-token-s3cret";
 fn other_key_pem() -> String {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors/keys/other2048-pkcs1.pem"
+        "/../../testdata/vectors/keys/other2048-pkcs1.pem"
     );
     std::fs::read_to_string(path).unwrap()
 }

@@ -79,7 +79,7 @@ fn merchant_key() -> Arc<dyn SigningKey> {
 fn other_key() -> Arc<dyn SigningKey> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors/keys/other2048-pkcs1.pem"
+        "/../../testdata/vectors/keys/other2048-pkcs1.pem"
     );
     Arc::new(RsaPrivateKey::from_pem(&std::fs::read_to_string(path).unwrap()).unwrap())
 }

@@ -1,4 +1,4 @@
-//! Every case of `shared/vectors/payneteasy/responses.json`, each expectation asserted.
+//! Every case of `testdata/vectors/payneteasy/responses.json`, each expectation asserted.
 
 use payneteasy_codec::{DecodeError, DecodeLimits, GatewayErrorKind, decode_response_parts};
 use payneteasy_proto::{CreateCardRef, ToForm};
@@ -7,9 +7,9 @@ use serde_json::Value;
 fn cases() -> Vec<Value> {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors/payneteasy/responses.json"
+        "/../../testdata/vectors/payneteasy/responses.json"
     ))
-    .expect("shared vectors are present");
+    .expect("testdata/vectors is in the repository");
     let v: Value = serde_json::from_str(&text).expect("valid JSON");
     v.as_array().expect("an array").clone()
 }

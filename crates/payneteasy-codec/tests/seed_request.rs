@@ -6,7 +6,7 @@ use payneteasy_codec::{DecodeLimits, EncodedRequest, decode_request, encode_requ
 use payneteasy_proto::{CreateCardRef, CreateCardRefRequest, Endpoint, Environment};
 use serde_json::Value;
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vectors/");
+const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/vectors/");
 
 fn vector(name: &str) -> Value {
     let text = std::fs::read_to_string(format!("{VECTORS}oauth1/rsa_sha256.json")).unwrap();

@@ -112,7 +112,7 @@ mod tests {
     fn shared_vectors() {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/vectors/payneteasy/callback_control.json"
+            "/../../testdata/vectors/payneteasy/callback_control.json"
         ))
         .unwrap();
         let cases: serde_json::Value = serde_json::from_str(&text).unwrap();

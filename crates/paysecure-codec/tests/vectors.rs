@@ -1,4 +1,4 @@
-//! The shared PaySecure vectors (`shared/vectors/paysecure/`) and the wire rules of the spec.
+//! The shared PaySecure vectors (`testdata/vectors/paysecure/`) and the wire rules of the spec.
 
 use paysecure_codec::{
     DecodeError, SuccessPolicy, decode_create_key_body, decode_create_key_request,
@@ -15,7 +15,7 @@ use serde_json::Value;
 fn vector(name: &str) -> Vec<u8> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors/paysecure/"
+        "/../../testdata/vectors/paysecure/"
     );
     std::fs::read(format!("{path}{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
 }

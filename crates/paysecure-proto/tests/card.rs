@@ -38,7 +38,7 @@ impl TestKey {
     fn shared_4096() -> Self {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/vectors/keys/rsa4096-pkcs8.pem"
+            "/../../testdata/vectors/keys/rsa4096-pkcs8.pem"
         );
         let pem = std::fs::read_to_string(path).unwrap();
         let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();

@@ -3,22 +3,22 @@
 
 use std::path::PathBuf;
 
-/// A file under `../shared/vectors/` (relative to the workspace root).
+/// A file under `testdata/vectors/` (relative to the workspace root).
 pub fn vector_path(relative: &str) -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors"
+        "/../../testdata/vectors"
     ))
     .join(relative)
 }
 
-/// A shared vector file as text.
+/// A vector file as text.
 pub fn read_vector(relative: &str) -> String {
     let path = vector_path(relative);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
-/// A shared vector file as JSON.
+/// A vector file as JSON.
 pub fn json_vector(relative: &str) -> serde_json::Value {
     serde_json::from_str(&read_vector(relative)).unwrap_or_else(|e| panic!("parse {relative}: {e}"))
 }
