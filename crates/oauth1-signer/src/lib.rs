@@ -108,7 +108,25 @@
 //! see [`RsaPrivateKey`] for exactly what is wiped by whom. Errors never contain key material.
 //! [`VerifyError::SignatureMismatch`] carries the computed base string for diagnostics, but its
 //! `Display` text does not include it.
-
+// Items behind a feature that is off have no page to link to: point their links at the feature
+// list instead, so the docs build without broken links in every feature combination.
+#![cfg_attr(
+    not(feature = "std"),
+    doc = "\n\n[`generate_nonce`]: #crate-features\n[`unix_timestamp_now`]: #crate-features"
+)]
+#![cfg_attr(
+    not(feature = "http"),
+    doc = "\n\n[`sign_http_request`]: #crate-features"
+)]
+#![cfg_attr(
+    not(feature = "rsa"),
+    doc = "\n\n[`Backend::RustCrypto`]: #crate-features"
+)]
+#![cfg_attr(
+    not(any(feature = "aws-lc-rs", feature = "rsa")),
+    doc = "\n\n[`RsaPrivateKey`]: #crate-features"
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -147,9 +165,12 @@ pub use verify::{
 };
 
 #[cfg(any(feature = "aws-lc-rs", feature = "rsa"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "aws-lc-rs", feature = "rsa"))))]
 pub use keys::rsa::{Backend, RsaPrivateKey, RsaPublicKey, RsaSigner, RsaVerifier};
 
 #[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use convenience::{generate_nonce, unix_timestamp_now};
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use http_adapter::sign_http_request;

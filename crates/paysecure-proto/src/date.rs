@@ -330,6 +330,7 @@ impl WcfDate {
 }
 
 #[cfg(feature = "time")]
+#[cfg_attr(docsrs, doc(cfg(feature = "time")))]
 impl WcfDate {
     /// The instant as a [`time::OffsetDateTime`]: at the suffix's offset for a `Local` date, at
     /// UTC otherwise.
@@ -356,6 +357,7 @@ impl WcfDate {
 }
 
 #[cfg(feature = "time")]
+#[cfg_attr(docsrs, doc(cfg(feature = "time")))]
 impl TryFrom<time::OffsetDateTime> for WcfDate {
     type Error = Error;
 

@@ -46,6 +46,12 @@
 //! # Crate features
 //! - `time` (off by default): [`WcfDate::to_offset_date_time`] and
 //!   `TryFrom<time::OffsetDateTime> for WcfDate`.
+// Without the feature the method has no page: point the link at the feature list.
+#![cfg_attr(
+    not(feature = "time"),
+    doc = "\n\n[`WcfDate::to_offset_date_time`]: #crate-features"
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

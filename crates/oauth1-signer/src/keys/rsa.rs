@@ -12,14 +12,17 @@ use crate::{Error, KeyError, SignatureMethod};
 ///
 /// | back end | feature | key sizes | RSA-SHA1 signing | notes |
 /// |---|---|---|---|---|
-/// | [`AwsLcRs`](Backend::AwsLcRs) | `aws-lc-rs` (default) | 2048–8192 | no (verify only) | constant-time, fast |
-/// | [`RustCrypto`](Backend::RustCrypto) | `rsa` | 1024–8192 | yes | pure Rust, RUSTSEC-2023-0071 |
+/// | `AwsLcRs` | `aws-lc-rs` (default) | 2048–8192 | no (verify only) | constant-time, fast |
+/// | `RustCrypto` | `rsa` | 1024–8192 | yes | pure Rust, RUSTSEC-2023-0071 |
+///
+/// A variant exists only when its feature is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Backend {
     /// `aws-lc-rs` (AWS-LC): constant-time, the fastest; refuses keys under 2048 bits and has no
     /// RSA-SHA1 signing (RSA-SHA1 verification works).
     #[cfg(feature = "aws-lc-rs")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "aws-lc-rs")))]
     AwsLcRs,
     /// RustCrypto `rsa` 0.9, pure Rust. Signing uses the blinded path (`sign_with_rng` with the OS
     /// CSPRNG), but the crate carries RUSTSEC-2023-0071 (Marvin: a timing side channel in
@@ -27,6 +30,7 @@ pub enum Backend {
     /// production signing; this back end exists for pure-Rust builds and for 1024-bit legacy
     /// test keys.
     #[cfg(feature = "rsa")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rsa")))]
     RustCrypto,
 }
 
