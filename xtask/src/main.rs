@@ -5,6 +5,7 @@
 //! * `cargo xtask fuzz <target> [--seconds N]` runs one cargo-fuzz target (`--list` lists them,
 //!   `all` runs each in turn).
 //! * `cargo xtask bench [--quick]` runs every criterion benchmark and writes `BENCHMARKS.md`.
+//! * `cargo xtask msrv` checks that no shipped dependency needs a newer Rust than ours.
 
 #![forbid(unsafe_code)]
 
@@ -14,6 +15,7 @@ use std::process::{Command, ExitCode};
 
 mod bench;
 mod bench_extra;
+mod msrv;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,6 +23,7 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("fuzz") => fuzz(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("msrv") => msrv::run(),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())
@@ -40,7 +43,8 @@ const USAGE: &str = "usage:
   cargo xtask ci                          run .ci/run: format, clippy, tests, audit, fuzz smoke
   cargo xtask fuzz <target|all> [--seconds N] [--jobs N]
   cargo xtask fuzz --list
-  cargo xtask bench [--quick]             run criterion benches and write BENCHMARKS.md";
+  cargo xtask bench [--quick]             run criterion benches and write BENCHMARKS.md
+  cargo xtask msrv                        check dependencies' rust-version against ours";
 
 /// The workspace root: the parent of this crate's manifest directory.
 pub(crate) fn root() -> PathBuf {
@@ -75,7 +79,7 @@ where
     }
 }
 
-fn cargo() -> String {
+pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
