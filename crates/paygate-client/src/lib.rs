@@ -33,6 +33,7 @@
 pub mod error;
 pub mod payneteasy;
 pub mod paysecure;
+pub mod redact;
 pub mod retry;
 pub mod transport;
 
