@@ -266,7 +266,7 @@ impl PaySecureClient {
                 let issued_at = (self.clock)();
                 let body = paysecure_codec::encode_create_key_request(request);
                 let response = self.post(url, body, budget).await?;
-                let session = judge(&response, &redactor, |r| {
+                let session = judge(&response, redactor, |r| {
                     paysecure_codec::decode_create_key_response(
                         r.status().as_u16(),
                         content_type(r),
