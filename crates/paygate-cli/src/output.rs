@@ -1,5 +1,5 @@
 //! Shared plumbing for the subcommands: exit codes, one-line errors, input files, and the one
-//! way to print (every byte this tool writes to stdout or stderr goes through [`print`],
+//! way to print (every byte this tool writes to stdout or stderr goes through [`print()`],
 //! [`eprint_line`] or [`print_json_value`], so terminal escapes from a gateway and known
 //! secrets never reach the terminal).
 
@@ -227,7 +227,7 @@ pub(crate) fn print(text: &str) {
     let _ = out.write_all(clean.as_bytes()).and_then(|()| out.flush());
 }
 
-/// Writes one line to stderr, as [`print`] does to stdout (the newline is added).
+/// Writes one line to stderr, as [`print()`] does to stdout (the newline is added).
 pub(crate) fn eprint_line(text: &str) {
     let redacted = redact(text);
     let clean = escape_for_terminal(&redacted, true);

@@ -20,7 +20,8 @@
 //! # Declines are not errors
 //! A decoded response whose `status` is `declined`, `filtered` or `error` is returned as
 //! `Ok`: the gateway processed the request and answered it. The caller decides what a decline
-//! means for its business (look at [`Status::is_final`] and [`Status::is_approved`], and at
+//! means for its business (look at [`Status::is_final`](payneteasy_proto::Status::is_final) and
+//! [`Status::is_approved`](payneteasy_proto::Status::is_approved), and at
 //! `error-code` / `error-message` of the response). `processing` and unknown statuses are not
 //! final: ask [`PayneteasyClient::status`] again later (the documentation suggests every
 //! 3–5 s for 5 minutes, then every 5–10 minutes up to an hour).
@@ -33,6 +34,12 @@
 //! # Tracing
 //! One `payneteasy` span per attempt with `gateway`, `command`, `endpoint` and `attempt`. No
 //! key, no `Authorization` header and no body is ever recorded.
+//!
+//! # Secrets in answers
+//! The `Authorization` header of a signed request is marked sensitive (its `Debug` shows
+//! `Sensitive`). An answer that echoes the header, the `oauth_signature` (for PLAINTEXT, the
+//! key itself) or card data of the body has them replaced by [`crate::redact::REDACTED`] in
+//! the error it becomes.
 //!
 //! # Example
 //! ```no_run

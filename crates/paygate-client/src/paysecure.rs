@@ -35,7 +35,9 @@
 //!
 //! # Secrets
 //! The password, PAN and CVN are never in `Debug`, `Display`, errors or tracing fields. The
-//! request body of `CreateKey` holds the password in clear text only while it is sent.
+//! request body of `CreateKey` holds the password in clear text only while it is sent; the
+//! request is never printed or kept in an error. An answer that echoes the password, the PAN
+//! or the CVN has them replaced by [`crate::redact::REDACTED`] in the error it becomes.
 //!
 //! # Quick start
 //! ```
