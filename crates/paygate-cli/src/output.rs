@@ -298,3 +298,73 @@ pub(crate) fn trust_sandbox_only(
         config.extra_roots_pem = vec![ca.as_bytes().to_vec()];
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_escaped_for_the_terminal() {
+        let hostile = "a\u{1b}[31mb\nc\td\re\u{7f}f\u{9b}g\u{202e}h\u{2066}i\u{2028}j\u{0}";
+        assert_eq!(
+            Shown(hostile).to_string(),
+            "a\\x1b[31mb\\nc\\td\\re\\x7ff\\u{9b}g\\u{202e}h\\u{2066}i\\u{2028}j\\x00"
+        );
+        assert_eq!(
+            escape_for_terminal("line 1\n\tline 2\u{1b}\n", true),
+            "line 1\n\tline 2\\x1b\n"
+        );
+        assert!(matches!(
+            escape_for_terminal("plain ünïcode text", false),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn json_text_keeps_its_value() {
+        let value = serde_json::json!({
+            "message": "\u{1b}[2J\u{7f}\u{9b}\u{202e}\u{2029}\n\"quoted\"",
+            "list": ["\u{85}", 1, null],
+        });
+        for pretty in [false, true] {
+            let text = if pretty {
+                serde_json::to_string_pretty(&value).unwrap()
+            } else {
+                serde_json::to_string(&value).unwrap()
+            };
+            let escaped = escape_json_text(&text);
+            assert!(
+                !escaped.chars().any(|c| is_unsafe_char(c) && c != '\n'),
+                "{escaped}"
+            );
+            let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
+            assert_eq!(back, value);
+        }
+    }
+
+    #[test]
+    fn input_files_are_bounded() {
+        let dir = std::env::temp_dir().join(format!("paygate-output-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let at_limit = dir.join("at-limit.pem");
+        std::fs::write(&at_limit, vec![b'k'; MAX_INPUT_FILE_BYTES as usize]).unwrap();
+        assert_eq!(
+            read_input_file(&at_limit, "key file").unwrap().len() as u64,
+            MAX_INPUT_FILE_BYTES
+        );
+        let over = dir.join("over.pem");
+        std::fs::write(&over, vec![b'k'; MAX_INPUT_FILE_BYTES as usize + 1]).unwrap();
+        let err = read_input_file(&over, "key file").unwrap_err().to_string();
+        assert!(err.contains("larger than 256 KiB"), "{err}");
+        let err = read_input_file(&dir, "--ca-cert").unwrap_err().to_string();
+        assert!(
+            err.starts_with("cannot read --ca-cert") && err.contains("not a regular file"),
+            "{err}"
+        );
+        let err = read_input_file(&dir.join("missing"), "key file")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot read key file"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

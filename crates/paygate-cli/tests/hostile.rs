@@ -417,8 +417,9 @@ fn key_and_ca_files_must_be_small_regular_files() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// On a terminal, the password prompt does not echo what is typed; without a terminal and
-/// without `PAYSECURE_PASSWORD`, it refuses with a clear message instead of reading stdin.
+/// On a terminal, the password prompt does not echo what is typed, and core dumps are off
+/// while it waits; without a terminal and without `PAYSECURE_PASSWORD`, it refuses with a
+/// clear message instead of reading stdin.
 #[cfg(unix)]
 #[test]
 fn secret_prompts_do_not_echo() {
@@ -452,6 +453,17 @@ fn secret_prompts_do_not_echo() {
         }
     });
     rx.recv_timeout(PATIENCE).expect("the password prompt");
+    // While the secret is being read, the process can dump no core: soft and hard limit 0.
+    #[cfg(target_os = "linux")]
+    {
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+        let line = limits
+            .lines()
+            .find(|l| l.starts_with("Max core file size"))
+            .unwrap();
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(&fields[4..6], ["0", "0"], "{line}");
+    }
     let mut typing = std::fs::File::from(master.try_clone().unwrap());
     typing.write_all(b"Typed-Secret-77\n").unwrap();
     let out = wait_bounded(child).expect("paygate did not hang");
