@@ -417,12 +417,16 @@ fn key_and_ca_files_must_be_small_regular_files() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// On a terminal, the password prompt does not echo what is typed, and core dumps are off
-/// while it waits; without a terminal and without `PAYSECURE_PASSWORD`, it refuses with a
-/// clear message instead of reading stdin.
+/// Starts `paygate` with a pseudo-terminal as stdin and waits for its password prompt.
+/// Returns the terminal's master side, the child, and the thread collecting its stderr.
 #[cfg(unix)]
-#[test]
-fn secret_prompts_do_not_echo() {
+fn prompting(
+    args: &[&str],
+) -> (
+    std::os::fd::OwnedFd,
+    Child,
+    std::thread::JoinHandle<Vec<u8>>,
+) {
     use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
 
     let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).expect("a pseudo-terminal");
@@ -434,15 +438,14 @@ fn secret_prompts_do_not_echo() {
         .write(true)
         .open(name.to_str().unwrap())
         .unwrap();
-    let args = create_key_args("127.0.0.1:1".parse().unwrap());
-    let mut child = command(&with_json(&args, false))
+    let mut child = command(args)
         .stdin(Stdio::from(slave))
         .spawn()
         .expect("run paygate");
     // Wait for the prompt on stderr before typing, so no key is typed before the prompt.
     let mut stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    let collector = std::thread::spawn(move || {
         let mut seen = Vec::new();
         let mut byte = [0u8; 1];
         while let Ok(1) = stderr.read(&mut byte) {
@@ -451,8 +454,20 @@ fn secret_prompts_do_not_echo() {
                 let _ = tx.send(());
             }
         }
+        seen
     });
     rx.recv_timeout(PATIENCE).expect("the password prompt");
+    (master, child, collector)
+}
+
+/// On a terminal, the password prompt does not echo what is typed, and core dumps are off
+/// while it waits; without a terminal and without `PAYSECURE_PASSWORD`, it refuses with a
+/// clear message instead of reading stdin.
+#[cfg(unix)]
+#[test]
+fn secret_prompts_do_not_echo() {
+    let args = create_key_args("127.0.0.1:1".parse().unwrap());
+    let (master, child, stderr) = prompting(&with_json(&args, false));
     // While the secret is being read, the process can dump no core: soft and hard limit 0.
     #[cfg(target_os = "linux")]
     {
@@ -468,7 +483,12 @@ fn secret_prompts_do_not_echo() {
     typing.write_all(b"Typed-Secret-77\n").unwrap();
     let out = wait_bounded(child).expect("paygate did not hang");
     // Nothing listens on port 1: the password was read and the call failed as not sent.
-    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        text(&stderr.join().unwrap())
+    );
     // What the terminal displayed: everything the child and the line discipline wrote.
     rustix::fs::fcntl_setfl(&master, rustix::fs::OFlags::NONBLOCK).unwrap();
     let mut shown = Vec::new();
@@ -493,4 +513,34 @@ fn secret_prompts_do_not_echo() {
     let out = wait_bounded(child).expect("no hang");
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("PAYSECURE_PASSWORD"));
+}
+
+/// Ctrl-C at the prompt cancels at once (exit 2, "cancelled") and leaves the terminal as it
+/// was: echo, line editing and signals on again.
+#[cfg(unix)]
+#[test]
+fn a_cancelled_prompt_restores_the_terminal() {
+    use rustix::termios::{LocalModes, tcgetattr};
+
+    let args = create_key_args("127.0.0.1:1".parse().unwrap());
+    let (master, child, stderr) = prompting(&with_json(&args, false));
+    let before = tcgetattr(&master).unwrap();
+    assert!(
+        !before.local_modes.contains(LocalModes::ECHO),
+        "echo is off while the prompt waits"
+    );
+    let mut typing = std::fs::File::from(master.try_clone().unwrap());
+    typing.write_all(b"half-typed\x03").unwrap();
+    let out = wait_bounded(child).expect("Ctrl-C ends the prompt");
+    let stderr = text(&stderr.join().unwrap());
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cancelled"), "{stderr}");
+    assert!(!stderr.contains("half-typed"), "{stderr}");
+    let after = tcgetattr(&master).unwrap();
+    assert!(
+        after
+            .local_modes
+            .contains(LocalModes::ECHO | LocalModes::ICANON | LocalModes::ISIG),
+        "the terminal is restored"
+    );
 }
