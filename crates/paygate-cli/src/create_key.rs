@@ -1,19 +1,19 @@
 //! `paygate create-key`: ask PaySecure (or the sandbox) for a card-encryption key.
 //!
 //! Also the shared connection arguments of the PaySecure subcommands and reading the password
-//! from `PAYSECURE_PASSWORD` or the terminal (never the command line).
+//! from `PAYSECURE_PASSWORD` or the terminal without echo (never the command line; see
+//! [`crate::secret`]).
 
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use paygate_client::paysecure::PRODUCTION_BASE_URL;
 use paygate_client::{PaySecureClient, PaySecureConfig};
 use paysecure_proto::Password;
-use zeroize::Zeroizing;
 
-use crate::output::{CliError, print};
+use crate::output::{CliError, Shown, print};
 use crate::report::{print_json, report_error, runtime};
+use crate::secret::{SecretKind, read_secret};
 
 /// The environment variable holding the PaySecure password.
 pub(crate) const PASSWORD_ENV: &str = "PAYSECURE_PASSWORD";
@@ -62,6 +62,7 @@ impl ConnectionArgs {
             PASSWORD_ENV,
             "PaySecure password",
             "no password: set PAYSECURE_PASSWORD or run on a terminal to be asked",
+            SecretKind::Text,
         )?;
         let config = PaySecureConfig::from_parts(
             &self.merchant_id,
@@ -77,42 +78,12 @@ impl ConnectionArgs {
     }
 }
 
-/// A secret from the environment variable `env`, else a line typed on the terminal (it is
-/// echoed: the terminal's no-echo mode needs platform code this tool does not carry).
-pub(crate) fn read_secret(
-    env: &str,
-    prompt: &str,
-    no_tty: &str,
-) -> Result<Zeroizing<String>, CliError> {
-    if let Some(value) = std::env::var_os(env) {
-        return value
-            .into_string()
-            .map(Zeroizing::new)
-            .map_err(|_| CliError::message(format!("{env} is not valid UTF-8")));
-    }
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err(CliError::message(no_tty.to_owned()));
-    }
-    let mut stderr = std::io::stderr();
-    let _ = write!(stderr, "{prompt}: ");
-    let _ = stderr.flush();
-    let mut line = Zeroizing::new(String::new());
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| CliError::new("cannot read from the terminal", &e))?;
-    Ok(Zeroizing::new(
-        line.trim_end_matches(['\r', '\n']).to_owned(),
-    ))
-}
-
 /// Arguments of `paygate create-key`.
 #[derive(Debug, clap::Args)]
 #[command(
     disable_version_flag = true,
-    after_help = "The password is read from PAYSECURE_PASSWORD, or asked on the terminal; \
-never from the command line.\nExit codes: 0 key issued, 2 bad arguments, 3 the gateway said no, \
+    after_help = "The password is read from PAYSECURE_PASSWORD, or asked on the terminal without \
+echo; never from the command line or a pipe.\nExit codes: 0 key issued, 2 bad arguments, 3 the gateway said no, \
 4 authentication refused, 5 transport failure (the message says whether the request may have \
 reached the gateway)."
 )]
@@ -146,9 +117,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     } else {
         let mut text = format!(
             "KeyId:    {}\nKey:      RSA {} bits, exponent {}\n",
-            issued.key.key_id(),
+            Shown(issued.key.key_id()),
             issued.key.bits(),
-            issued.session.exponent.as_deref().unwrap_or("?"),
+            Shown(issued.session.exponent.as_deref().unwrap_or("?")),
         );
         if let Some(at) = issued.key.expires_at() {
             text.push_str(&format!("Expires:  {} (Unix ms)\n", unix_ms(at)));

@@ -27,7 +27,7 @@ use paysecure_proto::CardExpiration;
 use paysecure_proto::Password;
 use paysecure_proto::card::{Cvn, Output, Padding, Pan};
 
-use crate::output::{CliError, print};
+use crate::output::{CliError, Shown, print};
 
 /// The test card of the demo: a well-known Visa test number, never a real card.
 const TEST_PAN: &str = "4111111111111111";
@@ -79,7 +79,8 @@ impl Walk {
             let n = self.steps.len() + 1;
             let mark = if ok { "ok  " } else { "FAIL" };
             print(&format!(
-                "[{mark}] {n:>2}. {name:<38} {millis:>8.1} ms  {detail}\n"
+                "[{mark}] {n:>2}. {name:<38} {millis:>8.1} ms  {}\n",
+                Shown(&detail)
             ));
         }
         self.steps.push(Step {
@@ -180,7 +181,7 @@ async fn demo(args: Args) -> Result<ExitCode, CliError> {
                 "paysecure_keys_issued": keys,
             },
         });
-        print(&format!("{line}\n"));
+        crate::output::print_json_value(&line, false)?;
     } else {
         print(&format!(
             "\n{passed}/{total} steps behaved as expected in {total_ms:.1} ms; the sandbox served \

@@ -130,7 +130,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
             "ratio_to_sign_only": ratio,
             "card_refs_created": outcome.card_refs_created,
         });
-        print(&format!("{line}\n"));
+        crate::output::print_json_value(&line, false)?;
     } else {
         print(&format!(
             "{} {:?} requests, {} concurrent, RSA-{} key, {} on {cores} cores\n\

@@ -5,6 +5,11 @@
 //!
 //! Exit codes: 0 success, 1 "verify says the signature is invalid", 2 bad arguments or an
 //! unreadable key (a one-line reason on stderr; clap's usage errors also exit 2).
+//!
+//! Hostile input: key and certificate files must be small regular files
+//! ([`output::read_input_file`]); everything printed goes through one escaping and redaction
+//! path ([`output::print`]); secrets are typed without echo and core dumps are off while they
+//! are in memory ([`secret`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -15,6 +20,7 @@ mod output;
 mod payneteasy_cmd;
 mod report;
 mod sandbox;
+mod secret;
 mod sign;
 mod tokenize;
 mod verify;
@@ -53,6 +59,22 @@ enum Command {
     Status(payneteasy_cmd::StatusArgs),
 }
 
+impl Command {
+    /// Whether the command reads a secret (the PaySecure password, a card, a merchant's
+    /// private key): core dumps are then disabled first ([`secret::harden_process`]).
+    fn handles_secrets(&self) -> bool {
+        match self {
+            Command::Sign(_)
+            | Command::CreateKey(_)
+            | Command::TokenizeCard(_)
+            | Command::CreateCardRef(_)
+            | Command::Status(_) => true,
+            // Public keys, or the sandbox's published test material only.
+            Command::Verify(_) | Command::Demo(_) | Command::Load(_) | Command::Sandbox(_) => false,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -66,6 +88,14 @@ fn main() -> ExitCode {
             };
         }
     };
+    if cli.command.handles_secrets()
+        && let Err(e) = secret::harden_process()
+    {
+        output::eprint_line(&format!(
+            "paygate: warning: cannot disable core dumps: {}",
+            output::Shown(&e.to_string())
+        ));
+    }
     let result = match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Load(args) => load::run(args),
@@ -78,7 +108,7 @@ fn main() -> ExitCode {
         Command::Status(args) => payneteasy_cmd::run_status(args),
     };
     result.unwrap_or_else(|e| {
-        eprintln!("paygate: {e}");
+        output::eprint_line(&format!("paygate: {}", output::Shown(&e.to_string())));
         output::exit_usage()
     })
 }

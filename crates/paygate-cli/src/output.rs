@@ -1,8 +1,16 @@
-//! Shared plumbing for the subcommands: exit codes, one-line errors, key files, stdout.
+//! Shared plumbing for the subcommands: exit codes, one-line errors, input files, and the one
+//! way to print (every byte this tool writes to stdout or stderr goes through [`print()`],
+//! [`eprint_line`] or [`print_json_value`], so terminal escapes from a gateway and known
+//! secrets never reach the terminal).
 
+use std::borrow::Cow;
 use std::fmt;
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::{LazyLock, Mutex};
+
+use paygate_client::redact::Redactor;
 
 /// Exit code for bad arguments and unreadable keys.
 pub(crate) fn exit_usage() -> ExitCode {
@@ -49,31 +57,232 @@ pub(crate) enum KeyFile {
     Der(Vec<u8>),
 }
 
-pub(crate) fn read_key_file(path: &std::path::Path) -> Result<KeyFile, CliError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| CliError::new(format!("cannot read key file {}", path.display()), &e))?;
+/// Reads a key file with [`read_input_file`]: PEM when it is UTF-8, DER otherwise.
+pub(crate) fn read_key_file(path: &Path) -> Result<KeyFile, CliError> {
+    let bytes = read_input_file(path, "key file")?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(KeyFile::Pem(text)),
         Err(e) => Ok(KeyFile::Der(e.into_bytes())),
     }
 }
 
-/// Writes to stdout; a closed pipe (`paygate … | head`) is not an error worth a panic.
+/// The largest key, certificate or other input file read: far above any RSA key or CA bundle
+/// a merchant uses, far below what would hurt.
+pub(crate) const MAX_INPUT_FILE_BYTES: u64 = 256 * 1024;
+
+/// Reads a small regular file given on the command line (`what` names it in errors).
+///
+/// Anything that is not a regular file (a device such as `/dev/zero`, a FIFO, `/dev/stdin`,
+/// a directory) is refused before it is read, so nothing waits on a pipe or reads forever; the
+/// check is made on the path (links followed) and again on the opened handle, which is opened
+/// non-blocking in case the path was swapped for a FIFO in between. A file over
+/// [`MAX_INPUT_FILE_BYTES`] is refused, and at most one byte more than the limit is ever read
+/// (a file that grows while being read is caught too).
+///
+/// # Errors
+/// A one-line [`CliError`] (exit 2) naming the path and the reason.
+pub(crate) fn read_input_file(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
+    let refuse = |reason: &str| {
+        CliError::message(format!("cannot read {what} {}: {reason}", path.display()))
+    };
+    let limit = MAX_INPUT_FILE_BYTES;
+    let too_large = || refuse(&format!("it is larger than {} KiB", limit / 1024));
+    let check = |metadata: &std::fs::Metadata| {
+        if !metadata.is_file() {
+            Err(refuse("it is not a regular file"))
+        } else if metadata.len() > limit {
+            Err(too_large())
+        } else {
+            Ok(())
+        }
+    };
+    let metadata = std::fs::metadata(path)
+        .map_err(|e| CliError::new(format!("cannot read {what} {}", path.display()), &e))?;
+    check(&metadata)?;
+    let file = open_no_wait(path)
+        .map_err(|e| CliError::new(format!("cannot read {what} {}", path.display()), &e))?;
+    check(
+        &file
+            .metadata()
+            .map_err(|e| CliError::new(format!("cannot read {what} {}", path.display()), &e))?,
+    )?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::new(format!("cannot read {what} {}", path.display()), &e))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// Opens a file for reading without blocking on a FIFO or a terminal, and without making a
+/// terminal the controlling one.
+#[cfg(unix)]
+fn open_no_wait(path: &Path) -> std::io::Result<std::fs::File> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    Ok(std::fs::File::from(fd))
+}
+
+/// Opens a file for reading (the metadata check before it rules out devices and pipes).
+#[cfg(not(unix))]
+fn open_no_wait(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
+/// Whether a character must not reach a terminal as it is: C0 controls (ESC, BEL, CR, LF,
+/// backspace, …), DEL, C1 controls (U+0080–U+009F, which some terminals obey like ESC
+/// sequences), the bidirectional marks, embeddings, overrides and isolates (they reorder what
+/// is displayed), and the Unicode line and paragraph separators.
+fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
+}
+
+/// THE escaping of text for a terminal: every [unsafe character](is_unsafe_char) is written
+/// visibly (`\n`, `\r`, `\t`, `\x1b` below U+0080, `\u{202e}` above), except `\n` and `\t`
+/// when `keep_layout` is set (for whole outputs whose line structure is ours). Text without
+/// such a character is returned borrowed.
+pub(crate) fn escape_for_terminal(text: &str, keep_layout: bool) -> Cow<'_, str> {
+    let unsafe_here = |c: char| is_unsafe_char(c) && !(keep_layout && matches!(c, '\n' | '\t'));
+    if !text.chars().any(unsafe_here) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if !unsafe_here(c) {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x80 => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A value that came from outside (the network, a file, the command line) shown inside a line
+/// of text: secrets the CLI knows are redacted, and every unsafe character is escaped,
+/// newlines included, so a value can neither move the cursor nor fake a line of its own.
+pub(crate) struct Shown<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = redact(self.0);
+        f.write_str(&escape_for_terminal(&redacted, false))
+    }
+}
+
+/// The secrets this process read (password, PAN, CVN): removed from everything printed.
+static SECRETS: LazyLock<Mutex<Redactor>> = LazyLock::new(|| Mutex::new(Redactor::new()));
+
+/// Registers a text secret (a password): it is never printed from now on.
+pub(crate) fn register_text_secret(secret: &str) {
+    if let Ok(mut secrets) = SECRETS.lock() {
+        secrets.add_text(secret);
+    }
+}
+
+/// Registers a digit secret (a PAN, a CVN): it is never printed from now on.
+pub(crate) fn register_digit_secret(secret: &str) {
+    if let Ok(mut secrets) = SECRETS.lock() {
+        secrets.add_digits(secret);
+    }
+}
+
+fn redact(text: &str) -> Cow<'_, str> {
+    match SECRETS.lock() {
+        Ok(secrets) => match secrets.redact(text) {
+            Cow::Borrowed(_) => Cow::Borrowed(text),
+            Cow::Owned(clean) => Cow::Owned(clean),
+        },
+        Err(_) => Cow::Borrowed(text),
+    }
+}
+
+/// Writes text to stdout: known secrets redacted, unsafe characters escaped (our own `\n`
+/// and `\t` kept). A closed pipe (`paygate … | head`) is not an error worth a panic.
 pub(crate) fn print(text: &str) {
+    let redacted = redact(text);
+    let clean = escape_for_terminal(&redacted, true);
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    let _ = out.write_all(clean.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Writes one line to stderr, as [`print()`] does to stdout (the newline is added).
+pub(crate) fn eprint_line(text: &str) {
+    let redacted = redact(text);
+    let clean = escape_for_terminal(&redacted, true);
+    let mut err = std::io::stderr().lock();
+    let _ = err
+        .write_all(clean.as_bytes())
+        .and_then(|()| err.write_all(b"\n"))
+        .and_then(|()| err.flush());
+}
+
+/// JSON text with the unsafe characters serde_json leaves raw (DEL, C1, bidi controls, line
+/// separators; it already escapes C0) written as `\uXXXX`: the same JSON value, safe on a
+/// terminal. Outside strings, JSON text is ASCII, so only string contents change.
+pub(crate) fn escape_json_text(json: &str) -> Cow<'_, str> {
+    // serde_json writes C0 inside strings escaped, so a raw newline is its own layout.
+    let unsafe_here = |c: char| is_unsafe_char(c) && c != '\n';
+    if !json.chars().any(unsafe_here) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if unsafe_here(c) {
+            // Every unsafe character is in the Basic Multilingual Plane: one escape.
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Prints one JSON value (pretty or on one line) and a newline, escaped as
+/// [`escape_json_text`] describes and with known secrets redacted.
+pub(crate) fn print_json_value(value: &serde_json::Value, pretty: bool) -> Result<(), CliError> {
+    let text = if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    }
+    .map_err(|e| CliError::new("cannot write JSON", &e))?;
+    let escaped = escape_json_text(&text);
+    print(&format!("{escaped}\n"));
+    Ok(())
 }
 
 /// The transport settings of a gateway command: the defaults, plus the `--ca-cert` file as an
-/// extra trusted root when one is given.
+/// extra trusted root when one is given (read with [`read_input_file`]).
 pub(crate) fn transport_config(
-    ca_cert: Option<&std::path::Path>,
+    ca_cert: Option<&Path>,
 ) -> Result<paygate_client::TransportConfig, CliError> {
     let mut config = paygate_client::TransportConfig::default();
     if let Some(path) = ca_cert {
-        let pem = std::fs::read(path)
-            .map_err(|e| CliError::new(format!("cannot read --ca-cert {}", path.display()), &e))?;
-        config.extra_roots_pem.push(pem);
+        config
+            .extra_roots_pem
+            .push(read_input_file(path, "--ca-cert")?);
     }
     Ok(config)
 }
@@ -87,5 +296,75 @@ pub(crate) fn trust_sandbox_only(
     if let Some(ca) = sandbox.ca_certificate_pem() {
         config.roots = paygate_client::Roots::None;
         config.extra_roots_pem = vec![ca.as_bytes().to_vec()];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_escaped_for_the_terminal() {
+        let hostile = "a\u{1b}[31mb\nc\td\re\u{7f}f\u{9b}g\u{202e}h\u{2066}i\u{2028}j\u{0}";
+        assert_eq!(
+            Shown(hostile).to_string(),
+            "a\\x1b[31mb\\nc\\td\\re\\x7ff\\u{9b}g\\u{202e}h\\u{2066}i\\u{2028}j\\x00"
+        );
+        assert_eq!(
+            escape_for_terminal("line 1\n\tline 2\u{1b}\n", true),
+            "line 1\n\tline 2\\x1b\n"
+        );
+        assert!(matches!(
+            escape_for_terminal("plain ünïcode text", false),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn json_text_keeps_its_value() {
+        let value = serde_json::json!({
+            "message": "\u{1b}[2J\u{7f}\u{9b}\u{202e}\u{2029}\n\"quoted\"",
+            "list": ["\u{85}", 1, null],
+        });
+        for pretty in [false, true] {
+            let text = if pretty {
+                serde_json::to_string_pretty(&value).unwrap()
+            } else {
+                serde_json::to_string(&value).unwrap()
+            };
+            let escaped = escape_json_text(&text);
+            assert!(
+                !escaped.chars().any(|c| is_unsafe_char(c) && c != '\n'),
+                "{escaped}"
+            );
+            let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
+            assert_eq!(back, value);
+        }
+    }
+
+    #[test]
+    fn input_files_are_bounded() {
+        let dir = std::env::temp_dir().join(format!("paygate-output-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let at_limit = dir.join("at-limit.pem");
+        std::fs::write(&at_limit, vec![b'k'; MAX_INPUT_FILE_BYTES as usize]).unwrap();
+        assert_eq!(
+            read_input_file(&at_limit, "key file").unwrap().len() as u64,
+            MAX_INPUT_FILE_BYTES
+        );
+        let over = dir.join("over.pem");
+        std::fs::write(&over, vec![b'k'; MAX_INPUT_FILE_BYTES as usize + 1]).unwrap();
+        let err = read_input_file(&over, "key file").unwrap_err().to_string();
+        assert!(err.contains("larger than 256 KiB"), "{err}");
+        let err = read_input_file(&dir, "--ca-cert").unwrap_err().to_string();
+        assert!(
+            err.starts_with("cannot read --ca-cert") && err.contains("not a regular file"),
+            "{err}"
+        );
+        let err = read_input_file(&dir.join("missing"), "key file")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot read key file"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -16,7 +16,7 @@ use payneteasy_proto::{
     CreateCardRefRequest, Endpoint, Environment, Status, StatusRequest, ToForm,
 };
 
-use crate::output::{CliError, KeyFile, print, read_key_file};
+use crate::output::{CliError, KeyFile, Shown, eprint_line, print, read_key_file};
 use crate::report::{print_json, report_error, runtime};
 
 /// Exit code: the gateway declined (a decoded `status` of declined, filtered or error).
@@ -170,6 +170,7 @@ fn finish(
     json: bool,
 ) -> Result<ExitCode, CliError> {
     let declined = status.is_final() && !status.is_approved();
+    let status_is_final = status.is_final();
     let fields = response.to_form();
     if json {
         let object: serde_json::Map<String, serde_json::Value> = fields
@@ -186,13 +187,20 @@ fn finish(
         let width = fields.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
         let mut text = String::new();
         for (name, value) in &fields {
-            text.push_str(&format!("{name:<width$}  {}\n", value.replace('\n', " ")));
+            text.push_str(&format!("{name:<width$}  {}\n", Shown(value)));
         }
         print(&text);
+        let status = status.to_string();
         if declined {
-            eprintln!("paygate: the gateway answered status={status}");
-        } else if !status.is_final() {
-            eprintln!("paygate: status {status} is not final: ask `paygate status` again later");
+            eprint_line(&format!(
+                "paygate: the gateway answered status={}",
+                Shown(&status)
+            ));
+        } else if !status_is_final {
+            eprint_line(&format!(
+                "paygate: status {} is not final: ask `paygate status` again later",
+                Shown(&status)
+            ));
         }
     }
     Ok(if declined {

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use paygate_client::{Error, NotSentReason, Rejection};
 
-use crate::output::{CliError, exit_usage, print};
+use crate::output::{CliError, Shown, eprint_line, exit_usage, print_json_value};
 
 /// Exit code: the gateway said no.
 pub(crate) const EXIT_REJECTED: u8 = 3;
@@ -26,15 +26,15 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::new("cannot start the async runtime", &e))
 }
 
+/// Prints one pretty JSON object (see [`print_json_value`]).
 pub(crate) fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
-    let text =
-        serde_json::to_string_pretty(value).map_err(|e| CliError::new("cannot write JSON", &e))?;
-    print(&format!("{text}\n"));
-    Ok(())
+    print_json_value(value, true)
 }
 
 /// Prints a client error (text on stderr, or one JSON object on stdout) and picks the exit
-/// code. Error texts never hold the password, PAN or CVN.
+/// code. Error texts never hold the password, PAN or CVN: the client redacts what it sent from
+/// the gateway's text, and the printing redacts the secrets this process read. Gateway text
+/// is escaped ([`Shown`]; JSON mode escapes it as JSON).
 pub(crate) fn report_error(error: &Error, json: bool) -> ExitCode {
     let code = match error {
         Error::Rejected(_) => EXIT_REJECTED,
@@ -72,9 +72,9 @@ pub(crate) fn report_error(error: &Error, json: bool) -> ExitCode {
         }
         let _ = print_json(&object);
     } else if code == EXIT_TRANSPORT {
-        eprintln!("paygate: {line} ({sent})");
+        eprint_line(&format!("paygate: {} ({sent})", Shown(&line)));
     } else {
-        eprintln!("paygate: {line}");
+        eprint_line(&format!("paygate: {}", Shown(&line)));
     }
     ExitCode::from(code)
 }
@@ -87,7 +87,7 @@ fn usage_error(error: &Error, json: bool) -> ExitCode {
             "error": { "class": error.class(), "may_have_reached_gateway": false, "message": line }
         }));
     } else {
-        eprintln!("paygate: {line}");
+        eprint_line(&format!("paygate: {}", Shown(&line)));
     }
     exit_usage()
 }
@@ -103,6 +103,8 @@ pub(crate) fn rejection_json(r: &Rejection) -> serde_json::Value {
     })
 }
 
+/// The error and its whole source chain on one line (newlines become spaces; other control
+/// characters are left for the printing to escape, or for JSON to carry exactly).
 pub(crate) fn one_line(error: &Error) -> String {
     // `Display` already includes the first source; add the rest of the chain.
     let mut line = error.to_string();

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use oauth1_signer::{OAuthParams, Request, RequestUrl, RsaPrivateKey, form_urlencode, sign};
 
-use crate::output::{CliError, KeyFile, print, read_key_file};
+use crate::output::{CliError, KeyFile, print, print_json_value, read_key_file};
 
 /// Arguments of `paygate sign`.
 #[derive(Debug, clap::Args)]
@@ -85,9 +85,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
             "authorization": signed.authorization(),
             "body": body,
         });
-        let text = serde_json::to_string_pretty(&object)
-            .map_err(|e| CliError::new("cannot write JSON", &e))?;
-        print(&format!("{text}\n"));
+        print_json_value(&object, true)?;
     } else {
         print(&format!(
             "normalized parameters:\n{}\n\nbase string:\n{}\n\nsignature (hex):\n{}\n\nsignature (base64):\n{}\n\n\

@@ -5,17 +5,18 @@ use std::process::ExitCode;
 use paysecure_proto::CardExpiration;
 use paysecure_proto::card::{Cvn, Pan};
 
-use crate::create_key::{ConnectionArgs, read_secret};
-use crate::output::{CliError, print};
+use crate::create_key::ConnectionArgs;
+use crate::output::{CliError, Shown, print};
 use crate::report::{print_json, report_error, runtime};
+use crate::secret::{SecretKind, read_secret};
 
 /// Arguments of `paygate tokenize-card`.
 #[derive(Debug, clap::Args)]
 #[command(
     disable_version_flag = true,
     after_help = "The password is read from PAYSECURE_PASSWORD and the card number from the \
-variable named by --pan-env (default PAYGATE_PAN), or asked on the terminal; never from the \
-command line. The test card 4111111111111111 works with the sandbox.\nThe card number and CVN \
+variable named by --pan-env (default PAYGATE_PAN), or asked on the terminal without echo; never \
+from the command line or a pipe. The test card 4111111111111111 works with the sandbox.\nThe card number and CVN \
 are encrypted with RSA PKCS#1 v1.5 under a fresh CreateKey key (base64), Expiration is MMYY.\n\
 Exit codes: 0 tokenized, 2 bad arguments, 3 the gateway said no, 4 authentication refused, \
 5 transport failure (the message says whether the request may have reached the gateway)."
@@ -44,6 +45,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         &args.pan_env,
         "Card number",
         &format!("no card number: set {} or run on a terminal", args.pan_env),
+        SecretKind::Digits,
     )?;
     let pan = Pan::new(&pan_text).map_err(|e| CliError::new("bad card number", &e))?;
     let cvn = match &args.cvn_env {
@@ -52,6 +54,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
             let text = std::env::var(var)
                 .map(zeroize::Zeroizing::new)
                 .map_err(|e| CliError::new(format!("cannot read {var}"), &e))?;
+            crate::secret::register(&text, SecretKind::Digits);
             Some(Cvn::new(&text).map_err(|e| CliError::new("bad CVN", &e))?)
         }
     };
@@ -80,7 +83,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
             "response": response,
         }))?;
     } else {
-        let field = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+        let field = |v: &Option<String>| Shown(v.as_deref().unwrap_or("-")).to_string();
         print(&format!(
             "Token:    {}\nLast4:    {}\nBIN:      {}\nExpires:  {}\nResponse: {}\n",
             field(&response.card_token),

@@ -8,7 +8,9 @@ use oauth1_signer::{
     VerifyPolicy, base_string_for_header, verify,
 };
 
-use crate::output::{CliError, KeyFile, exit_invalid, print, read_key_file};
+use crate::output::{
+    CliError, KeyFile, Shown, exit_invalid, print, print_json_value, read_key_file,
+};
 
 /// Arguments of `paygate verify`.
 #[derive(Debug, clap::Args)]
@@ -103,16 +105,20 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
                 "valid": false, "consumer_key": null, "reason": reason, "base_string": base_string,
             }),
         };
-        let text = serde_json::to_string_pretty(&object)
-            .map_err(|e| CliError::new("cannot write JSON", &e))?;
-        print(&format!("{text}\n"));
+        print_json_value(&object, true)?;
     } else {
         match &outcome {
-            Ok(consumer_key) => print(&format!("signature valid (consumer key {consumer_key})\n")),
+            Ok(consumer_key) => print(&format!(
+                "signature valid (consumer key {})\n",
+                Shown(consumer_key)
+            )),
             Err(reason) => {
-                let mut text = format!("signature invalid: {reason}\n");
+                let mut text = format!("signature invalid: {}\n", Shown(reason));
                 if let Some(base_string) = &base_string {
-                    text.push_str(&format!("base string computed here:\n{base_string}\n"));
+                    text.push_str(&format!(
+                        "base string computed here:\n{}\n",
+                        Shown(base_string)
+                    ));
                 }
                 print(&text);
             }

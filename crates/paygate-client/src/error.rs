@@ -288,6 +288,71 @@ impl fmt::Display for Error {
     }
 }
 
+impl Error {
+    /// This error with every secret of `redactor` removed from the gateway text it holds:
+    /// the rejection's code, message and reference, the excerpts, and the text of the source
+    /// chain (a source whose text held a secret is replaced by its redacted text).
+    pub(crate) fn redact(mut self, redactor: &crate::redact::Redactor) -> Self {
+        if redactor.is_empty() {
+            return self;
+        }
+        let fix = |text: &mut String| {
+            if let std::borrow::Cow::Owned(clean) = redactor.redact(text) {
+                *text = clean;
+            }
+        };
+        let fix_source = |source: &mut Option<BoxError>| {
+            let Some(inner) = source.as_deref() else {
+                return;
+            };
+            let mut chain = inner.to_string();
+            let mut next = inner.source();
+            while let Some(e) = next {
+                chain.push_str(": ");
+                chain.push_str(&e.to_string());
+                next = e.source();
+            }
+            if let std::borrow::Cow::Owned(clean) = redactor.redact(&chain) {
+                *source = Some(Box::new(RedactedSource(clean)));
+            }
+        };
+        match &mut self {
+            Error::NotSent { source, .. } | Error::MaybeSent { source, .. } => fix_source(source),
+            Error::ResponseUnreadable {
+                excerpt, source, ..
+            } => {
+                if let Some(excerpt) = excerpt {
+                    fix(excerpt);
+                }
+                fix_source(source);
+            }
+            Error::AuthenticationRefused { excerpt, .. } => fix(excerpt),
+            Error::Rejected(r) => {
+                for text in [&mut r.code, &mut r.message, &mut r.reference]
+                    .into_iter()
+                    .flatten()
+                {
+                    fix(text);
+                }
+            }
+        }
+        self
+    }
+}
+
+/// The text of a source error that held a secret of the request, with the secret redacted
+/// (see [`crate::redact`]). Its chain is flattened into the one message.
+#[derive(Debug)]
+struct RedactedSource(String);
+
+impl fmt::Display for RedactedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl StdError for RedactedSource {}
+
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {

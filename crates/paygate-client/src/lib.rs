@@ -4,7 +4,8 @@
 //! below: a pooled HTTP/1.1 client over rustls (aws-lc-rs, the same crypto library that signs),
 //! connect/request/total timeouts with non-zero defaults, a response size limit, the `https`
 //! rule (plain `http` only to loopback unless you opt out), `tracing` spans that carry no
-//! secret, and an [`Error`] that says whether the request may have reached the gateway.
+//! secret, and an [`Error`] that says whether the request may have reached the gateway and
+//! never holds a secret the request carried, even when the gateway echoes it ([`redact`]).
 //!
 //! # Quick start
 //! ```
@@ -33,6 +34,7 @@
 pub mod error;
 pub mod payneteasy;
 pub mod paysecure;
+pub mod redact;
 pub mod retry;
 pub mod transport;
 

@@ -35,6 +35,12 @@
 //! One `payneteasy` span per attempt with `gateway`, `command`, `endpoint` and `attempt`. No
 //! key, no `Authorization` header and no body is ever recorded.
 //!
+//! # Secrets in answers
+//! The `Authorization` header of a signed request is marked sensitive (its `Debug` shows
+//! `Sensitive`). An answer that echoes the header, the `oauth_signature` (for PLAINTEXT, the
+//! key itself) or card data of the body has them replaced by [`crate::redact::REDACTED`] in
+//! the error it becomes.
+//!
 //! # Example
 //! ```no_run
 //! use std::sync::Arc;
@@ -61,14 +67,15 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use oauth1_signer::SigningKey;
-use payneteasy_codec::{DecodeError, DecodeLimits, GatewayErrorKind};
+use payneteasy_codec::{DecodeError, DecodeLimits, EncodedRequest, GatewayErrorKind};
 use payneteasy_proto::{
     Command, CreateCardRef, CreateCardRefRequest, CreateCardRefResponse, Endpoint, Environment,
-    StatusCommand, StatusRequest, StatusResponse,
+    StatusCommand, StatusRequest, StatusResponse, ToForm,
 };
 use tracing::Instrument as _;
 
 use crate::error::{Error, Gateway, NotSentReason, Rejection, RejectionKind, UnreadableReason};
+use crate::redact::{Redactor, echoed_secret_error, redacted_response};
 use crate::retry::{Idempotency, RetryPolicy};
 use crate::transport::{CallBudget, Transport, TransportConfig};
 use crate::with_retries;
@@ -226,10 +233,19 @@ impl PayneteasyClient {
         endpoint: &Endpoint,
         request: &C::Request,
     ) -> Result<http::Request<Bytes>, Error> {
+        Ok(self.encode::<C>(endpoint, request)?.request)
+    }
+
+    /// [`Self::sign_request`] with the signer's output kept (to know the signature sent).
+    fn encode<C: Command>(
+        &self,
+        endpoint: &Endpoint,
+        request: &C::Request,
+    ) -> Result<EncodedRequest, Error> {
         let nonce = oauth1_signer::generate_nonce()
             .map_err(|e| Error::not_sent(NotSentReason::Signing, e))?;
         let timestamp = oauth1_signer::unix_timestamp_now();
-        let encoded = payneteasy_codec::encode_request::<C>(
+        payneteasy_codec::encode_request::<C>(
             &self.config.environment,
             endpoint,
             request,
@@ -244,8 +260,7 @@ impl PayneteasyClient {
                 _ => NotSentReason::InvalidRequest,
             };
             Error::not_sent(reason, e)
-        })?;
-        Ok(encoded.request)
+        })
     }
 
     /// Sends command `C` to `endpoint` and decodes the answer, retrying as
@@ -282,17 +297,53 @@ impl PayneteasyClient {
         request: &C::Request,
         budget: CallBudget,
     ) -> Result<C::Response, Error> {
-        let signed = self.sign_request::<C>(endpoint, request)?;
-        let response = self.transport.send(signed, Some(budget)).await?;
+        let encoded = self.encode::<C>(endpoint, request)?;
+        let redactor = sent_secrets::<C>(&encoded, request);
+        let response = self.transport.send(encoded.request, Some(budget)).await?;
         let status = response.status().as_u16();
-        let decoded = payneteasy_codec::decode_response::<C>(&response, &self.config.limits)
-            .map_err(|e| map_decode_error(e, &response));
+        let limits = &self.config.limits;
+        let decoded = payneteasy_codec::decode_response::<C>(&response, limits).map_err(|e| {
+            // An answer that echoes a secret sent is judged again with the secrets
+            // redacted, so that no error value holds them.
+            let error = match redacted_response(&response, &redactor) {
+                None => map_decode_error(e, &response),
+                Some(redacted) => match payneteasy_codec::decode_response::<C>(&redacted, limits) {
+                    Err(e) => map_decode_error(e, &redacted),
+                    Ok(_) => echoed_secret_error(&redacted),
+                },
+            };
+            // Secrets nested in another encoding are found once decoded.
+            error.redact(&redactor)
+        });
         match &decoded {
             Ok(_) => tracing::debug!(http_status = status, "answered"),
             Err(e) => tracing::debug!(http_status = status, class = e.class(), "refused"),
         }
         decoded
     }
+}
+
+/// Body fields whose values are card data, in the Payneteasy API (for commands defined outside
+/// this crate): redacted from any answer that echoes them.
+const CARD_FIELDS: [&str; 2] = ["credit_card_number", "cvv2"];
+
+/// The secrets a request carries: the `Authorization` header and its `oauth_signature` value
+/// (for PLAINTEXT it is the key itself), and any card data in its body.
+fn sent_secrets<C: Command>(encoded: &EncodedRequest, request: &C::Request) -> Redactor {
+    let mut redactor = Redactor::new();
+    for (name, value) in encoded.signed.oauth_parameters() {
+        if name == "oauth_signature" {
+            redactor.add_text(value);
+        }
+    }
+    redactor.add_text(&encoded.signed.signature_base64());
+    redactor.add_text(encoded.signed.authorization());
+    for (name, value) in request.to_form() {
+        if CARD_FIELDS.contains(&name) {
+            redactor.add_digits(value);
+        }
+    }
+    redactor
 }
 
 /// Maps a codec verdict on a received answer onto the client's [`Error`].

@@ -35,7 +35,9 @@
 //!
 //! # Secrets
 //! The password, PAN and CVN are never in `Debug`, `Display`, errors or tracing fields. The
-//! request body of `CreateKey` holds the password in clear text only while it is sent.
+//! request body of `CreateKey` holds the password in clear text only while it is sent; the
+//! request is never printed or kept in an error. An answer that echoes the password, the PAN
+//! or the CVN has them replaced by [`crate::redact::REDACTED`] in the error it becomes.
 //!
 //! # Quick start
 //! ```
@@ -86,6 +88,7 @@ use paysecure_proto::{
 use tracing::Instrument as _;
 
 use crate::error::{Error, Gateway, NotSentReason, Rejection, RejectionKind, UnreadableReason};
+use crate::redact::{Redactor, echoed_secret_error, redacted_response};
 use crate::retry::{Idempotency, RetryPolicy};
 use crate::transport::{CallBudget, Transport, TransportConfig};
 use crate::with_retries;
@@ -250,6 +253,7 @@ impl PaySecureClient {
         let config = &self.config;
         let url = config.url(&config.create_key_route);
         let request = CreateKeySessionRequest::new(config.credentials.clone(), ttl_minutes);
+        let redactor = self.sent_secrets(None, None);
         with_retries(&config.retry, Idempotency::Idempotent, |budget, attempt| {
             let span = tracing::info_span!(
                 "paysecure",
@@ -259,17 +263,19 @@ impl PaySecureClient {
             );
             let url = &url;
             let request = &request;
+            let redactor = &redactor;
             async move {
                 let issued_at = (self.clock)();
                 let body = paysecure_codec::encode_create_key_request(request);
                 let response = self.post(url, body, budget).await?;
-                let session = paysecure_codec::decode_create_key_response(
-                    response.status().as_u16(),
-                    content_type(&response),
-                    response.body(),
-                    &config.success_policy,
-                )
-                .map_err(|e| map_decode_error(e, &response))?;
+                let session = judge(&response, redactor, |r| {
+                    paysecure_codec::decode_create_key_response(
+                        r.status().as_u16(),
+                        content_type(r),
+                        r.body(),
+                        &config.success_policy,
+                    )
+                })?;
                 let mut key =
                     CardEncryptionKey::from_session(&session, config.key_encoding, issued_at)
                         .map_err(|e| Error::ResponseUnreadable {
@@ -352,6 +358,7 @@ impl PaySecureClient {
         verify: Option<bool>,
     ) -> Result<TokenizeCardResponse, Error> {
         let config = &self.config;
+        let cvn_plain = cvn;
         let encrypt_error = |e| Error::not_sent(NotSentReason::Signing, e);
         let card_number = key
             .encrypt_pan(pan, config.padding, config.ciphertext_output)
@@ -364,6 +371,8 @@ impl PaySecureClient {
             .map_err(|e| Error::not_sent(NotSentReason::InvalidRequest, e))?;
         let body = Bytes::from(paysecure_codec::encode_tokenize_card_request(&request));
         let url = config.url(&config.tokenize_route);
+        let redactor = self.sent_secrets(Some(pan), cvn_plain);
+        let redactor = &redactor;
         with_retries(
             &config.retry,
             Idempotency::NotIdempotent,
@@ -379,13 +388,14 @@ impl PaySecureClient {
                 let body = body.clone();
                 async move {
                     let response = self.post(url, body, budget).await?;
-                    paysecure_codec::decode_tokenize_card_response(
-                        response.status().as_u16(),
-                        content_type(&response),
-                        response.body(),
-                        &config.success_policy,
-                    )
-                    .map_err(|e| map_decode_error(e, &response))
+                    judge(&response, redactor, |r| {
+                        paysecure_codec::decode_tokenize_card_response(
+                            r.status().as_u16(),
+                            content_type(r),
+                            r.body(),
+                            &config.success_policy,
+                        )
+                    })
                 }
                 .instrument(span)
             },
@@ -393,6 +403,22 @@ impl PaySecureClient {
         .await
     }
 
+    /// The secrets a request of this client may carry, to redact from any answer that
+    /// echoes them: the password, and the card data of a `TokenizeCard`.
+    fn sent_secrets(&self, pan: Option<&Pan>, cvn: Option<&Cvn>) -> Redactor {
+        let mut redactor = Redactor::new();
+        redactor.add_text(self.config.credentials.password().expose());
+        if let Some(pan) = pan {
+            redactor.add_digits(pan.expose());
+        }
+        if let Some(cvn) = cvn {
+            redactor.add_digits(cvn.expose());
+        }
+        redactor
+    }
+
+    /// The request is built here and consumed by the transport: it is never logged, printed
+    /// or kept in an error, since its body holds the password (`CreateKey`).
     async fn post(
         &self,
         url: &str,
@@ -409,6 +435,28 @@ impl PaySecureClient {
         tracing::debug!(status = response.status().as_u16(), "answer received");
         Ok(response)
     }
+}
+
+/// Decodes an answer; when it is refused and echoes a secret of the request, it is judged
+/// again with the secrets redacted, and the error's texts are redacted once more after
+/// decoding, so that no error value holds them.
+fn judge<T>(
+    response: &Response<Bytes>,
+    redactor: &Redactor,
+    decode: impl Fn(&Response<Bytes>) -> Result<T, DecodeError>,
+) -> Result<T, Error> {
+    decode(response).map_err(|e| {
+        let error = match redacted_response(response, redactor) {
+            None => map_decode_error(e, response),
+            Some(redacted) => match decode(&redacted) {
+                Err(e) => map_decode_error(e, &redacted),
+                Ok(_) => echoed_secret_error(&redacted),
+            },
+        };
+        // Secrets nested in another encoding (a body quoted inside a JSON string) are found
+        // once decoded.
+        error.redact(redactor)
+    })
 }
 
 fn content_type(response: &Response<Bytes>) -> Option<&str> {

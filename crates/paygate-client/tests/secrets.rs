@@ -476,3 +476,336 @@ fn the_leak_checks_are_not_vacuous() {
     }
     secrets.assert_absent("probe", "Pan(****1111) Cvn(<redacted>) amount=123.00");
 }
+
+/// The signed `http::Request` handed out by `sign_request` and built by the codec: its `Debug`
+/// shows neither the `Authorization` header nor the signature, for every method.
+#[test]
+fn signed_requests_hide_the_authorization_header() {
+    let env = Environment::custom("http://127.0.0.1:9/paynet/api/v4").unwrap();
+    let transport = Transport::new(TransportConfig::default()).unwrap();
+    let request = CreateCardRefRequest::new(APPROVED_CLIENT_ORDERID, APPROVED_ORDERID).unwrap();
+    let endpoint = Endpoint::Id(TEST_ENDPOINT_ID);
+    let recording = Arc::new(Recording {
+        key: RsaPrivateKey::from_pem(TEST_MERCHANT_PRIVATE_KEY_PEM).unwrap(),
+        signatures: Mutex::new(Vec::new()),
+    });
+    let keys: [(&str, Arc<dyn SigningKey>); 3] = [
+        ("RSA", recording.clone()),
+        (
+            "HMAC",
+            Arc::new(HmacKey::new(HMAC_CONSUMER_SECRET, HMAC_TOKEN_SECRET)),
+        ),
+        (
+            "PLAINTEXT",
+            Arc::new(PlaintextKey::new(HMAC_CONSUMER_SECRET, HMAC_TOKEN_SECRET)),
+        ),
+    ];
+    let mut requests = Vec::new();
+    for (name, key) in keys {
+        let client = PayneteasyClient::new(
+            PayneteasyConfig::new(env.clone(), TEST_MERCHANT_LOGIN, key.clone()),
+            transport.clone(),
+        );
+        let signed = client
+            .sign_request::<payneteasy_proto::CreateCardRef>(&endpoint, &request)
+            .unwrap();
+        assert!(
+            signed.headers().contains_key(http::header::AUTHORIZATION),
+            "{name}: the header is there, only hidden"
+        );
+        requests.push((format!("sign_request ({name})"), signed));
+        let encoded = payneteasy_codec::encode_request::<payneteasy_proto::CreateCardRef>(
+            &env,
+            &endpoint,
+            &request,
+            TEST_MERCHANT_LOGIN,
+            key.as_ref(),
+            "nonce-1234567890",
+            1_700_000_000,
+        )
+        .unwrap();
+        requests.push((format!("encode_request ({name})"), encoded.request));
+    }
+    let mut secrets = Secrets::new();
+    secrets.add_signatures(&recording.signatures.lock().unwrap());
+    assert_eq!(recording.signatures.lock().unwrap().len(), 2);
+    for (what, request) in &requests {
+        secrets.check(what, request);
+        secrets.check(&format!("{what}, headers"), request.headers());
+        let authorization = &request.headers()[http::header::AUTHORIZATION];
+        assert!(authorization.is_sensitive(), "{what}");
+        secrets.check(&format!("{what}, the header value"), authorization);
+    }
+}
+
+/// A hostile loopback server: answers every request with `answer(headers, body)`.
+async fn echo_server(
+    answer: impl Fn(&str, &[u8]) -> Vec<u8> + Send + Sync + 'static,
+) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let answer = Arc::new(answer);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let head_end = loop {
+                    if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break at + 4;
+                    }
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        let (name, value) = l.split_once(':')?;
+                        name.eq_ignore_ascii_case("content-length")
+                            .then(|| value.trim().parse::<usize>().ok())?
+                    })
+                    .unwrap_or(0);
+                while buf.len() < head_end + length {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let response = answer(&head, &buf[head_end..head_end + length]);
+                let _ = stream.write_all(&response).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+/// The `Authorization` header value of a request head (empty when absent).
+fn authorization(head: &str) -> String {
+    head.lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("authorization")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_default()
+}
+
+fn http_answer(status: &str, content_type: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn json_string(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A password with characters that JSON, forms and HTML escape.
+const TRICKY_PASSWORD: &str = "qu\"ote/sl\\ash <pw>";
+
+/// Servers that echo the request (its body, its `Authorization` header, the card) into their
+/// errors: no error value holds a secret the client sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echoed_requests_never_reach_error_values() {
+    let no_retry = paygate_client::RetryPolicy::never(std::time::Duration::from_secs(10));
+    let transport = Transport::new(TransportConfig::default()).unwrap();
+    let mut errors: Vec<(String, Error)> = Vec::new();
+
+    // Payneteasy: the Authorization header (PLAINTEXT: the signature is the secret) and the
+    // body echoed in a validation error, in a 500 page and in a 403 page.
+    type Answer = fn(&str, &[u8]) -> Vec<u8>;
+    let payneteasy: [(&str, Answer); 3] = [
+        ("validation-error", |head, body| {
+            let echo = format!(
+                "bad request {} {}",
+                authorization(head),
+                String::from_utf8_lossy(body)
+            );
+            let form = format!(
+                "type=validation-error\n&serial-number=1\n&error-message={}\n&error-code=2\n",
+                percent_encode(&echo)
+            );
+            http_answer("200 OK", "text/html;charset=utf-8", &form)
+        }),
+        ("500 page", |head, body| {
+            let page = format!(
+                "<html><body><pre>{} {}</pre></body></html>",
+                authorization(head),
+                String::from_utf8_lossy(body)
+            );
+            http_answer("500 Internal Server Error", "text/html", &page)
+        }),
+        ("403 page", |head, _| {
+            let page = format!(
+                "<html><body>Access is denied: {}</body></html>",
+                authorization(head)
+            );
+            http_answer("403 Forbidden", "text/html", &page)
+        }),
+    ];
+    for (what, answer) in payneteasy {
+        let addr = echo_server(answer).await;
+        let env = Environment::custom(&format!("http://{addr}/paynet/api/v4")).unwrap();
+        let mut config = PayneteasyConfig::new(
+            env,
+            TEST_MERCHANT_LOGIN,
+            Arc::new(PlaintextKey::new(HMAC_CONSUMER_SECRET, HMAC_TOKEN_SECRET)),
+        );
+        config.retry = no_retry.clone();
+        let client = PayneteasyClient::new(config, transport.clone());
+        let request = payneteasy_proto::StatusRequest::new(APPROVED_CLIENT_ORDERID).unwrap();
+        let err = client
+            .status(&Endpoint::Id(TEST_ENDPOINT_ID), &request)
+            .await
+            .unwrap_err();
+        errors.push((format!("Payneteasy {what}"), err));
+    }
+
+    // PaySecure CreateKey: the JSON body (with the password) echoed in every kind of error.
+    let paysecure: [(&str, Answer); 5] = [
+        ("400 ResponseStatus", |_, body| {
+            let message = format!("Invalid request {}", String::from_utf8_lossy(body));
+            let json = format!(
+                r#"{{"ResponseStatus":{{"ErrorCode":"ValidationException","Message":"{}"}}}}"#,
+                json_string(&message)
+            );
+            http_answer("400 Bad Request", "application/json", &json)
+        }),
+        ("500 page", |_, body| {
+            let page = format!(
+                "<html><body><pre>{} password={TRICKY_PASSWORD}</pre></body></html>",
+                String::from_utf8_lossy(body)
+            );
+            http_answer("500 Internal Server Error", "text/html", &page)
+        }),
+        ("in-band", |_, _| {
+            let json = format!(
+                r#"{{"ErrorCode":"1001","ErrorMessage":"wrong password {}"}}"#,
+                json_string(TRICKY_PASSWORD)
+            );
+            http_answer("200 OK", "application/json", &json)
+        }),
+        ("401 ResponseStatus", |_, _| {
+            let json = format!(
+                r#"{{"ResponseStatus":{{"ErrorCode":"Unauthorized","Message":"{}"}}}}"#,
+                json_string(TRICKY_PASSWORD)
+            );
+            http_answer("401 Unauthorized", "application/json", &json)
+        }),
+        ("not JSON", |_, body| {
+            let text = format!("{TRICKY_PASSWORD} {}", String::from_utf8_lossy(body));
+            http_answer("200 OK", "text/plain", &text)
+        }),
+    ];
+    for (what, answer) in paysecure {
+        let addr = echo_server(answer).await;
+        let mut config = PaySecureConfig::from_parts(
+            TEST_MERCHANT_ID,
+            TEST_USER_NAME,
+            Password::new(TRICKY_PASSWORD),
+            TEST_VERSION,
+        )
+        .unwrap()
+        .with_base_url(format!("http://{addr}/paysecure"));
+        config.retry = no_retry.clone();
+        let client = PaySecureClient::new(config, transport.clone());
+        let err = client.create_key(None).await.unwrap_err();
+        errors.push((format!("PaySecure CreateKey {what}"), err));
+    }
+
+    // PaySecure TokenizeCard: a server that decrypted the card and quotes it back.
+    let sandbox = Sandbox::builder()
+        .paysecure(PaySecureSandboxConfig::default())
+        .start()
+        .await
+        .unwrap();
+    let config = PaySecureConfig::from_parts(
+        TEST_MERCHANT_ID,
+        TEST_USER_NAME,
+        Password::new(TEST_PASSWORD),
+        TEST_VERSION,
+    )
+    .unwrap()
+    .with_base_url(sandbox.paysecure_base_url());
+    let issued = PaySecureClient::new(config, transport.clone())
+        .create_key(Some(15))
+        .await
+        .unwrap();
+    let tokenize: [(&str, Answer); 2] = [
+        ("400 ResponseStatus", |_, _| {
+            let json = r#"{"ResponseStatus":{"ErrorCode":"CardDeclined","Message":"card 4111 1111 1111 1111 cvn 123 refused","Errors":[{"FieldName":"EncryptedCardNumber","Message":"4111111111111111"}]}}"#;
+            http_answer("400 Bad Request", "application/json", json)
+        }),
+        ("in-band", |_, _| {
+            let json =
+                r#"{"ErrorCode":"2002","ErrorMessage":"declined 4111-1111-1111-1111, cvn=123"}"#;
+            http_answer("200 OK", "application/json", json)
+        }),
+    ];
+    for (what, answer) in tokenize {
+        let addr = echo_server(answer).await;
+        let mut config = PaySecureConfig::from_parts(
+            TEST_MERCHANT_ID,
+            TEST_USER_NAME,
+            Password::new(TEST_PASSWORD),
+            TEST_VERSION,
+        )
+        .unwrap()
+        .with_base_url(format!("http://{addr}/paysecure"));
+        config.retry = no_retry.clone();
+        let client = PaySecureClient::new(config, transport.clone());
+        let err = client
+            .tokenize_card_with_key(
+                &issued.key,
+                &Pan::new(PAN).unwrap(),
+                Some(&Cvn::new(CVN).unwrap()),
+                CardExpiration::parse("1230").unwrap(),
+                None,
+            )
+            .await
+            .unwrap_err();
+        errors.push((format!("PaySecure TokenizeCard {what}"), err));
+    }
+
+    let mut secrets = Secrets::new();
+    secrets.literal.push(TRICKY_PASSWORD.to_owned());
+    secrets.literal.push(json_string(TRICKY_PASSWORD));
+    secrets.literal.push("sl\\ash".to_owned());
+    secrets.literal.push(percent_encode(HMAC_CONSUMER_SECRET));
+    for (what, err) in &errors {
+        secrets.check_error(what, err);
+        // The errors still say what happened, with the secret cut out.
+        let text = err.to_string();
+        assert!(text.contains("[redacted]"), "{what}: {text}");
+    }
+    sandbox.shutdown().await;
+}

@@ -18,7 +18,8 @@ pub const ACCEPT_VALUE: &str = "*/*";
 #[non_exhaustive]
 pub struct EncodedRequest {
     /// `POST <exact URL>` with `Content-Type`, `Content-Length`, `Accept`, `Authorization` and
-    /// the form body.
+    /// the form body. The `Authorization` value is marked sensitive
+    /// ([`HeaderValue::is_sensitive`]), so `Debug` of the request hides it.
     pub request: http::Request<Bytes>,
     /// The signer's output: the Authorization header value, the normalized parameters and the
     /// signature base string.
@@ -77,8 +78,12 @@ pub fn encode_request<C: Command>(
         let params = OAuthParams::new(login, nonce, timestamp);
         sign(&to_sign, &params, key).map_err(EncodeError::Signing)?
     };
-    let authorization =
+    let mut authorization =
         HeaderValue::from_str(signed.authorization()).map_err(|e| EncodeError::Http(e.into()))?;
+    // `Debug` of the request (and of its headers) then shows `Sensitive`: the header carries
+    // the signature, which for PLAINTEXT is the key, and can be replayed until its nonce is
+    // spent. HTTP/2 encoders also keep it out of their compression tables.
+    authorization.set_sensitive(true);
     let request = http::Request::builder()
         .method(http::Method::POST)
         .uri(url.as_str())
