@@ -28,7 +28,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use faults::{FAULT_HEADER, Fault, FaultController, FaultParseError};
-pub use payneteasy::{PayneteasyMerchant, PayneteasySandboxConfig, PayneteasyStats, SeededOrder};
+pub use payneteasy::{
+    AuthorityError, PayneteasyMerchant, PayneteasySandboxConfig, PayneteasyStats, SeededOrder,
+};
 pub use paysecure::{PaySecureMerchant, PaySecureSandboxConfig, PaySecureStats};
 pub use server::MAX_REQUEST_BYTES;
 pub use tls::TlsSetupError;
