@@ -27,7 +27,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use faults::{FAULT_HEADER, Fault, FaultController, FaultParseError};
+pub use faults::{FAULT_HEADER, Fault, FaultController, FaultParseError, FaultSpecProblem};
 pub use payneteasy::{
     AuthorityError, PayneteasyMerchant, PayneteasySandboxConfig, PayneteasyStats, SeededOrder,
 };
@@ -64,6 +64,7 @@ pub struct SandboxBuilder {
     tls: bool,
     halves: Vec<Arc<dyn GatewayHalf>>,
     faults: FaultController,
+    allow_fault_header: bool,
     paysecure: Option<Arc<paysecure::Counters>>,
     payneteasy: Option<(Arc<payneteasy::PayneteasyHalf>, Arc<payneteasy::Counters>)>,
     config_errors: Vec<String>,
@@ -76,6 +77,7 @@ impl Default for SandboxBuilder {
             tls: false,
             halves: Vec::new(),
             faults: FaultController::default(),
+            allow_fault_header: false,
             paysecure: None,
             payneteasy: None,
             config_errors: Vec::new(),
@@ -100,6 +102,16 @@ impl SandboxBuilder {
     /// from [`Sandbox::faults`]).
     pub fn faults(mut self, faults: FaultController) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// Honour the per-request fault header [`FAULT_HEADER`] (`x-paygate-fault: SPEC`).
+    /// Default `false`: the header is ignored, so that a client that can merely reach the
+    /// sandbox cannot make it stall or stream large bodies. Faults scripted through
+    /// [`Self::faults`] / [`Sandbox::faults`] work either way. Every spec the header can carry
+    /// is bounded ([`faults`](crate::faults) lists the bounds).
+    pub fn allow_fault_header(mut self, allow: bool) -> Self {
+        self.allow_fault_header = allow;
         self
     }
 
@@ -176,6 +188,7 @@ impl SandboxBuilder {
         let shared = Arc::new(Shared {
             halves: self.halves,
             faults: self.faults.clone(),
+            allow_fault_header: self.allow_fault_header,
             counters: Counters::default(),
         });
         if let Some((half, _)) = &self.payneteasy {

@@ -53,6 +53,8 @@ pub(crate) struct Counters {
 pub(crate) struct Shared {
     pub(crate) halves: Vec<Arc<dyn GatewayHalf>>,
     pub(crate) faults: FaultController,
+    /// Whether [`FAULT_HEADER`] is honoured (off unless the builder allows it).
+    pub(crate) allow_fault_header: bool,
     pub(crate) counters: Counters,
 }
 
@@ -149,7 +151,8 @@ async fn answer(
         ));
     };
     let route = half.route(&path).unwrap_or("*").to_owned();
-    let fault = match request.headers().get(FAULT_HEADER) {
+    let header = Some(FAULT_HEADER).filter(|_| shared.allow_fault_header);
+    let fault = match header.and_then(|name| request.headers().get(name)) {
         Some(value) => match value.to_str().ok().map(str::parse::<Fault>) {
             Some(Ok(fault)) => Some(fault),
             Some(Err(e)) => {

@@ -234,3 +234,38 @@ async fn two_authorization_headers_are_refused() {
     let stats = sandbox.payneteasy_stats();
     assert_eq!((stats.card_refs_created, stats.refused_malformed), (0, 1));
 }
+
+/// `x-paygate-fault` is ignored unless the sandbox was started to allow it; when allowed,
+/// a spec past the bounds is refused (HTTP 400) instead of run.
+#[tokio::test]
+async fn the_fault_header_needs_opt_in_and_is_bounded() {
+    let target = format!("/paynet/api/v4/status/{TEST_ENDPOINT_ID}");
+    let body = format!("client_orderid={APPROVED_CLIENT_ORDERID}");
+    for allowed in [false, true] {
+        let sandbox = Sandbox::builder()
+            .allow_fault_header(allowed)
+            .payneteasy(PayneteasySandboxConfig::default())
+            .start()
+            .await
+            .unwrap();
+        let url = format!("{}{target}", sandbox.base_url());
+        let host = sandbox.local_addr().to_string();
+        let request = |nonce: &str, fault: &str| {
+            vec![
+                ("Host", host.clone()),
+                ("Authorization", authorization(&url, &body, nonce)),
+                ("x-paygate-fault", fault.to_owned()),
+            ]
+        };
+        let (code, answer) = plain(&sandbox, &target, &request("s1", "status=503"), &body).await;
+        let expected = if allowed { 503 } else { 200 };
+        assert_eq!(code, expected, "allowed {allowed}: {answer}");
+        assert_eq!(sandbox.faults_injected(), u64::from(allowed));
+        for spec in ["delay=600s", "oversized=67108864", "drip=10s"] {
+            let (code, answer) = plain(&sandbox, &target, &request(spec, spec), &body).await;
+            let expected = if allowed { 400 } else { 200 };
+            assert_eq!(code, expected, "allowed {allowed}, {spec}: {answer}");
+        }
+        assert_eq!(sandbox.faults_injected(), u64::from(allowed));
+    }
+}
