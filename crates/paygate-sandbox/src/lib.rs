@@ -33,7 +33,7 @@ pub use payneteasy::{
 };
 pub use paysecure::{PaySecureMerchant, PaySecureSandboxConfig, PaySecureStats};
 pub use server::MAX_REQUEST_BYTES;
-pub use tls::TlsSetupError;
+pub use tls::{CaCertificateFile, CaFileError, TlsSetupError};
 
 use server::{Counters, GatewayHalf, Shared};
 
@@ -52,6 +52,9 @@ pub enum StartError {
     /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] TlsSetupError),
+    /// The CA certificate file could not be created ([`SandboxBuilder::ca_certificate_file`]).
+    #[error(transparent)]
+    CaFile(#[from] CaFileError),
     /// A gateway half's configuration is invalid (a bad public key, a duplicate merchant, …).
     #[error("invalid sandbox configuration: {0}")]
     Config(String),
@@ -62,6 +65,7 @@ pub enum StartError {
 pub struct SandboxBuilder {
     addr: SocketAddr,
     tls: bool,
+    ca_file: CaCertificateFile,
     halves: Vec<Arc<dyn GatewayHalf>>,
     faults: FaultController,
     allow_fault_header: bool,
@@ -75,6 +79,7 @@ impl Default for SandboxBuilder {
         SandboxBuilder {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls: false,
+            ca_file: CaCertificateFile::None,
             halves: Vec::new(),
             faults: FaultController::default(),
             allow_fault_header: false,
@@ -95,6 +100,14 @@ impl SandboxBuilder {
     /// Serve HTTPS with a certificate made at start (default: plain HTTP).
     pub fn tls(mut self, on: bool) -> Self {
         self.tls = on;
+        self
+    }
+
+    /// With TLS, also write the CA certificate to a file ([`CaCertificateFile`]: created
+    /// exclusively, mode 0600, removed on shutdown). Default [`CaCertificateFile::None`].
+    /// Ignored without TLS.
+    pub fn ca_certificate_file(mut self, location: CaCertificateFile) -> Self {
+        self.ca_file = location;
         self
     }
 
@@ -163,7 +176,9 @@ impl SandboxBuilder {
     ///
     /// # Errors
     /// [`StartError::Bind`] when the address is taken or not allowed, [`StartError::Tls`]
-    /// when the certificate cannot be made.
+    /// when the certificate cannot be made, [`StartError::CaFile`] when the CA file cannot be
+    /// created (something already exists at the path), [`StartError::Config`] for a bad
+    /// gateway configuration.
     pub async fn start(self) -> Result<Sandbox, StartError> {
         if let Some(reason) = self.config_errors.first() {
             return Err(StartError::Config(reason.clone()));
@@ -178,12 +193,13 @@ impl SandboxBuilder {
             addr: self.addr,
             source,
         })?;
-        let (tls_acceptor, ca_pem) = if self.tls {
+        let (tls_acceptor, ca_pem, ca_file) = if self.tls {
             let extra = vec![local_addr.ip().to_string()];
             let made = tls::make(&extra)?;
-            (Some(made.acceptor), Some(made.ca_pem))
+            let file = tls::WrittenCaFile::write(&self.ca_file, &made.ca_pem)?;
+            (Some(made.acceptor), Some(made.ca_pem), file)
         } else {
-            (None, None)
+            (None, None, None)
         };
         let shared = Arc::new(Shared {
             halves: self.halves,
@@ -206,6 +222,7 @@ impl SandboxBuilder {
             payneteasy: self.payneteasy.map(|(_, counters)| counters),
             addr: local_addr,
             ca_pem,
+            ca_file,
             faults: self.faults,
             shared,
             shutdown: shutdown_tx,
@@ -218,6 +235,7 @@ impl SandboxBuilder {
 pub struct Sandbox {
     addr: SocketAddr,
     ca_pem: Option<String>,
+    ca_file: Option<tls::WrittenCaFile>,
     faults: FaultController,
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
@@ -272,6 +290,12 @@ impl Sandbox {
         self.ca_pem.as_deref()
     }
 
+    /// The CA certificate file written at start ([`SandboxBuilder::ca_certificate_file`]),
+    /// until [`Self::shutdown`] removes it.
+    pub fn ca_certificate_file(&self) -> Option<&std::path::Path> {
+        self.ca_file.as_ref().map(tls::WrittenCaFile::path)
+    }
+
     /// The fault plan of this sandbox.
     pub fn faults(&self) -> &FaultController {
         &self.faults
@@ -303,11 +327,15 @@ impl Sandbox {
         self.shared.counters.faults.load(Ordering::Relaxed)
     }
 
-    /// Stops accepting connections and closes the open ones.
+    /// Stops accepting connections, closes the open ones and removes the CA certificate file
+    /// (dropping the sandbox removes it too).
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+        if let Some(mut file) = self.ca_file.take() {
+            file.remove();
         }
     }
 }
