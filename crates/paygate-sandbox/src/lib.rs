@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod faults;
+mod log_limit;
 pub mod payneteasy;
 pub mod paysecure;
 mod server;

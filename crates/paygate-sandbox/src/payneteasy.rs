@@ -12,7 +12,9 @@
 //! its clock (± [`PayneteasySandboxConfig::max_skew_secs`]) and refuses a nonce it has seen. A
 //! merchant is served only on its own endpoint and endpoint group. Every refusal is HTTP 403
 //! with the gateway's HTML "Access is denied" page ([`ACCESS_DENIED_PAGE`]); the reason is
-//! logged with `tracing` (never the header) and counted in [`PayneteasyStats`]. Two
+//! logged with `tracing` (never the header: each refusal at DEBUG, and at most one WARN line
+//! a second with the number of refusals since the previous one, since any client can cause
+//! refusals at will) and counted in [`PayneteasyStats`]. Two
 //! `Authorization` headers are such a refusal, even when the first one is valid.
 //!
 //! The verified URL is the routed one: the connection's scheme, the authority the client
@@ -44,7 +46,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
@@ -61,6 +63,7 @@ use payneteasy_proto::{
     StatusResponse,
 };
 
+use crate::log_limit::WarnLimiter;
 use crate::server::GatewayHalf;
 
 /// Login (`oauth_consumer_key`) of the default test merchant.
@@ -582,6 +585,7 @@ pub(crate) struct PayneteasyHalf {
     /// `https` once the sandbox starts with TLS; the scheme of the URL the client signed.
     scheme: OnceLock<&'static str>,
     limits: DecodeLimits,
+    refusal_warnings: WarnLimiter,
 }
 
 impl PayneteasyHalf {
@@ -637,6 +641,7 @@ impl PayneteasyHalf {
             counters,
             scheme: OnceLock::new(),
             limits: DecodeLimits::default(),
+            refusal_warnings: WarnLimiter::default(),
         })
     }
 
@@ -905,7 +910,17 @@ impl GatewayHalf for PayneteasyHalf {
             Ok(merchant) => merchant,
             Err(refusal) => {
                 self.counters.refused(refusal);
-                tracing::warn!(command = command.path(), %endpoint, ?refusal, "Payneteasy request refused");
+                tracing::debug!(command = command.path(), %endpoint, ?refusal, "Payneteasy request refused");
+                // Any client can cause refusals at will: at most one WARN line a second.
+                if let Some(suppressed) = self.refusal_warnings.admit(Instant::now()) {
+                    tracing::warn!(
+                        command = command.path(),
+                        %endpoint,
+                        ?refusal,
+                        suppressed,
+                        "Payneteasy request refused (one line a second at most; `suppressed` refusals since the last line are at DEBUG)"
+                    );
+                }
                 return match refusal {
                     Refusal::BadRequest(reason) => bad_request(reason),
                     _ => access_denied(),
