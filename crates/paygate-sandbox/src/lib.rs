@@ -13,6 +13,9 @@
 #![warn(missing_docs)]
 
 pub mod faults;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod log_limit;
 pub mod payneteasy;
 pub mod paysecure;
