@@ -126,7 +126,7 @@ impl SandboxBuilder {
     /// Default `false`: the header is ignored, so that a client that can merely reach the
     /// sandbox cannot make it stall or stream large bodies. Faults scripted through
     /// [`Self::faults`] / [`Sandbox::faults`] work either way. Every spec the header can carry
-    /// is bounded ([`faults`](crate::faults) lists the bounds).
+    /// is bounded ([`faults`] lists the bounds).
     pub fn allow_fault_header(mut self, allow: bool) -> Self {
         self.allow_fault_header = allow;
         self
