@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod admission;
 pub mod faults;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]

@@ -37,10 +37,11 @@
 //!   sandbox keeps issuing keys rather than lock every client out, and counts evictions in
 //!   [`PaySecureStats::keys_evicted`].
 //! - At most [`PaySecureSandboxConfig::max_key_generations`] RSA keys are generated at once
-//!   (default 2, the background refill included); at most
-//!   [`PaySecureSandboxConfig::key_generation_queue`] more `CreateKey` requests wait for a turn,
-//!   each at most [`PaySecureSandboxConfig::key_generation_wait`]; the rest get HTTP 503 at
-//!   once. So concurrent `CreateKey` calls hold a bounded number of blocking threads.
+//!   (default 2, the background refill included), and at most that many `CreateKey` requests
+//!   hold a blocking thread; at most [`PaySecureSandboxConfig::key_generation_queue`] more
+//!   wait for a turn as tasks (no thread), each at most
+//!   [`PaySecureSandboxConfig::key_generation_wait`]; the rest get HTTP 503 at once. So
+//!   concurrent `CreateKey` calls hold a bounded number of threads.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -63,6 +64,7 @@ use paysecure_proto::{
 };
 use zeroize::Zeroizing;
 
+use crate::admission::BlockingAdmission;
 use crate::server::GatewayHalf;
 
 /// `MerchantId` of the default test merchant.
@@ -446,6 +448,9 @@ pub(crate) struct PaySecureHalf {
     keys: Mutex<KeyStore>,
     token_key: hmac::Key,
     counters: Arc<Counters>,
+    /// Bounds the `CreateKey` requests on the blocking pool (the server asks before it hands
+    /// one a thread).
+    admission: BlockingAdmission,
 }
 
 impl PaySecureHalf {
@@ -496,6 +501,15 @@ impl PaySecureHalf {
             config.key_generation_queue,
             config.key_generation_wait,
         );
+        let admission = {
+            let counters = counters.clone();
+            BlockingAdmission::new(
+                config.max_key_generations,
+                config.key_generation_queue,
+                config.key_generation_wait,
+                Box::new(move || busy(&counters)),
+            )
+        };
         let mut secret = Zeroizing::new([0u8; 32]);
         aws_lc_rs::rand::fill(secret.as_mut_slice())
             .map_err(|_| "no randomness for the token secret".to_owned())?;
@@ -504,6 +518,7 @@ impl PaySecureHalf {
             config,
             keys: Mutex::new(KeyStore::default()),
             token_key: hmac::Key::new(hmac::HMAC_SHA256, secret.as_slice()),
+            admission,
             counters,
         })
     }
@@ -575,21 +590,7 @@ impl PaySecureHalf {
         let encrypt_in = self.now();
         let private = match self.pool.take() {
             Ok(private) => private,
-            Err(TakeError::Busy) => {
-                self.counters.busy_refusals.fetch_add(1, Ordering::Relaxed);
-                let mut response = service_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    ResponseStatus {
-                        error_code: Some("ServiceUnavailable".into()),
-                        message: Some("Too many keys are being generated: retry shortly".into()),
-                        ..ResponseStatus::default()
-                    },
-                );
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                return response;
-            }
+            Err(TakeError::Busy) => return busy(&self.counters),
             Err(TakeError::Failed) => return internal_error("RSA key generation failed"),
         };
         let Some((modulus, exponent)) = public_components(&private) else {
@@ -719,6 +720,10 @@ impl GatewayHalf for PaySecureHalf {
     fn may_block(&self, route: &str) -> bool {
         // An empty key pool means generating an RSA key on the request path (~100 ms).
         route == "CreateKey"
+    }
+
+    fn blocking_admission(&self) -> Option<&BlockingAdmission> {
+        Some(&self.admission)
     }
 
     fn route<'a>(&self, path: &'a str) -> Option<&'a str> {
@@ -857,6 +862,23 @@ fn service_error(status: StatusCode, response_status: ResponseStatus) -> Respons
         status,
         paysecure_codec::encode_error_response(&response_status),
     )
+}
+
+/// HTTP 503 in ServiceStack's shape, with `Retry-After: 1`: key generation is saturated.
+fn busy(counters: &Counters) -> Response<Bytes> {
+    counters.busy_refusals.fetch_add(1, Ordering::Relaxed);
+    let mut response = service_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ResponseStatus {
+            error_code: Some("ServiceUnavailable".into()),
+            message: Some("Too many keys are being generated: retry shortly".into()),
+            ..ResponseStatus::default()
+        },
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 fn internal_error(message: &str) -> Response<Bytes> {

@@ -41,6 +41,10 @@ pub(crate) trait GatewayHalf: Send + Sync + 'static {
     fn may_block(&self, _route: &str) -> bool {
         false
     }
+    /// Bounds how many of this half's [`Self::may_block`] requests hold a blocking thread.
+    fn blocking_admission(&self) -> Option<&crate::admission::BlockingAdmission> {
+        None
+    }
 }
 
 /// Counters shared by the server and the sandbox handle.
@@ -225,6 +229,14 @@ async fn answer(
     // hand-off to the blocking pool per request costs more than the work (measured with
     // `paygate load`). Routes that may generate an RSA key go to the blocking pool.
     let response = if half.may_block(&route) {
+        // Wait for a slot as a task, not on a thread: bounds the blocking threads.
+        let _slot = match half.blocking_admission().map(|a| a.enter()) {
+            Some(entering) => match entering.await {
+                Ok(slot) => Some(slot),
+                Err(busy) => return deliver(busy, fault).await,
+            },
+            None => None,
+        };
         tokio::task::spawn_blocking(move || half.handle(request))
             .await
             .map_err(|_| io::Error::other("sandbox handler panicked"))?
