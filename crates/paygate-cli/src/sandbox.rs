@@ -14,8 +14,8 @@ use paygate_sandbox::payneteasy::{
 };
 use paygate_sandbox::paysecure::{TEST_MERCHANT_ID, TEST_PASSWORD, TEST_USER_NAME, TEST_VERSION};
 use paygate_sandbox::{
-    Fault, PaySecureSandboxConfig, PayneteasyMerchant, PayneteasySandboxConfig, Sandbox,
-    SeededOrder,
+    CaCertificateFile, Fault, PaySecureSandboxConfig, PayneteasyMerchant, PayneteasySandboxConfig,
+    Sandbox, SeededOrder,
 };
 
 use crate::output::{CliError, print};
@@ -31,7 +31,10 @@ the next endpoint and group ids (39916 / 1145, ...). Seeded orders: 34T43R77N/68
 PG-DECLINED-1/6868306, PG-PROCESSING-1/6868307, PG-PENDING-1/6868308.\n\
 --fault sets a standing fault for a route (create-card-ref, status, CreateKey, TokenizeCard,\n\
 or * for all), e.g.\n\
---fault status=delay=2s or --fault create-card-ref=status=503.")]
+--fault status=delay=2s or --fault create-card-ref=status=503.\n\
+With --tls the CA certificate is written to a new private directory (0700) as ca.pem (0600), or\n\
+to --ca-cert-out PATH (which must not exist: a planted file or symlink is refused); it is removed\n\
+when the sandbox stops (Ctrl-C or SIGTERM).")]
 pub(crate) struct Args {
     /// Address to listen on (port 0: a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
@@ -39,9 +42,17 @@ pub(crate) struct Args {
     /// An extra Payneteasy merchant: its login and its RSA public key file (PEM); repeatable.
     #[arg(long = "merchant", value_name = "LOGIN=PUBLIC_KEY_PEM_FILE", value_parser = parse_merchant)]
     merchants: Vec<(String, PathBuf)>,
-    /// Serve HTTPS with a throwaway certificate; its CA is written to a file (printed).
+    /// Serve HTTPS with a throwaway certificate; its CA is written to a file (printed),
+    /// removed on exit.
     #[arg(long)]
     tls: bool,
+    /// With --tls: write the CA certificate here (created exclusively, mode 0600; refused if
+    /// anything, a symlink included, exists there) instead of a new private temporary directory.
+    #[arg(long, value_name = "PATH", requires = "tls")]
+    ca_cert_out: Option<PathBuf>,
+    /// Honour the per-request `x-paygate-fault: SPEC` header from any client (off by default).
+    #[arg(long)]
+    allow_fault_header: bool,
     /// A standing fault, ROUTE=SPEC (or SPEC for every route); repeatable.
     #[arg(long = "fault", value_name = "ROUTE=SPEC", value_parser = parse_fault)]
     faults: Vec<(String, Fault)>,
@@ -102,9 +113,17 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
         .try_init();
     runtime.block_on(async move {
+        // Listen for the signals before the CA file exists, so that no stop can skip removing it.
+        let mut stop = StopSignals::new()?;
+        let ca_file = match &args.ca_cert_out {
+            Some(path) => CaCertificateFile::At(path.clone()),
+            None => CaCertificateFile::PrivateTemp,
+        };
         let builder = Sandbox::builder()
             .addr(args.addr)
             .tls(args.tls)
+            .ca_certificate_file(ca_file)
+            .allow_fault_header(args.allow_fault_header)
             .payneteasy(config)
             .paysecure(PaySecureSandboxConfig::default());
         let sandbox = builder
@@ -114,10 +133,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         for (route, fault) in &args.faults {
             sandbox.faults().set_always(route, Some(fault.clone()));
         }
-        let ca_file = match sandbox.ca_certificate_pem() {
-            Some(pem) => Some(write_ca(&sandbox, pem)?),
-            None => None,
-        };
+        let ca_file = sandbox.ca_certificate_file().map(Path::to_path_buf);
         if args.json {
             let line = serde_json::to_string(&describe(&sandbox, &merchants, ca_file.as_deref()))
                 .map_err(|e| CliError::new("cannot write JSON", &e))?;
@@ -125,23 +141,36 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         } else {
             print(&text(&sandbox, &merchants, ca_file.as_deref()));
         }
-        tokio::signal::ctrl_c()
-            .await
-            .map_err(|e| CliError::new("cannot wait for Ctrl-C", &e))?;
+        stop.wait().await;
+        // Removes the CA file.
         sandbox.shutdown().await;
         Ok(ExitCode::SUCCESS)
     })
 }
 
-/// Writes the throwaway CA next to other temporary files and returns its path.
-fn write_ca(sandbox: &Sandbox, pem: &str) -> Result<PathBuf, CliError> {
-    let path = std::env::temp_dir().join(format!(
-        "paygate-sandbox-{}-ca.pem",
-        sandbox.local_addr().port()
-    ));
-    std::fs::write(&path, pem)
-        .map_err(|e| CliError::new(format!("cannot write {}", path.display()), &e))?;
-    Ok(path)
+/// Ctrl-C (SIGINT) and SIGTERM, caught from creation on.
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn new() -> Result<Self, CliError> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let catch =
+            |kind| signal(kind).map_err(|e| CliError::new("cannot catch Ctrl-C and SIGTERM", &e));
+        Ok(StopSignals {
+            interrupt: catch(SignalKind::interrupt())?,
+            terminate: catch(SignalKind::terminate())?,
+        })
+    }
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
 }
 
 /// The one JSON line of `--json`. Every gateway adds its own keys here.

@@ -95,6 +95,7 @@ struct Env {
 
 async fn env() -> Env {
     let sandbox = Sandbox::builder()
+        .allow_fault_header(true)
         .payneteasy(PayneteasySandboxConfig::default())
         .paysecure(PaySecureSandboxConfig::default())
         .start()

@@ -1,7 +1,11 @@
 //! Fault injection: how the sandbox misbehaves on purpose, per route and per request.
 //!
 //! A fault is chosen for each request, first match wins:
-//! 1. the request header `x-paygate-fault: SPEC` (one request, scriptable from any client);
+//! 1. the request header `x-paygate-fault: SPEC` (one request, scriptable from any client),
+//!    only when the sandbox was started with
+//!    [`SandboxBuilder::allow_fault_header`](crate::SandboxBuilder::allow_fault_header)
+//!    (`paygate sandbox --allow-fault-header`); otherwise the header is ignored, so that a
+//!    client that merely reaches the sandbox cannot make it stall or send large bodies;
 //! 2. the next queued fault for the route ([`FaultController::push`], consumed in order);
 //! 3. the standing fault for the route ([`FaultController::set_always`]);
 //! 4. the same two for the wildcard route `*`.
@@ -10,14 +14,19 @@
 //!
 //! | spec | fault | handler runs? |
 //! |---|---|---|
-//! | `delay=250ms` (`s`, `ms`) | answer after a delay | yes |
+//! | `delay=250ms` (`s`, `ms`; at most [`MAX_DELAY`]) | answer after a delay | yes |
 //! | `close` | close the connection without an answer | yes: the effect happened, the answer is lost |
 //! | `close-mid-body` | send headers and half the body, then close | yes |
-//! | `status=503` / `status=503-empty` | that HTTP status, with a short text body or none (also 500, 502, 429, …); `status=503,retry-after=1` adds `Retry-After` | no: like a proxy in front of the gateway |
+//! | `status=503` / `status=503-empty` | that HTTP status, with a short text body or none (also 500, 502, 429, …); `status=503,retry-after=1` adds `Retry-After` (at most [`MAX_RETRY_AFTER_SECS`]) | no: like a proxy in front of the gateway |
 //! | `garbage` | HTTP 200 with random-looking bytes | yes |
 //! | `wrong-content-type` | the real answer under `Content-Type: application/octet-stream` | yes |
-//! | `oversized=N` | HTTP 200 with an N-byte body | yes |
-//! | `drip=20ms` | the real answer one byte every 20 ms | yes |
+//! | `oversized=N` (at most [`MAX_OVERSIZED_BYTES`]) | HTTP 200 with an N-byte body | yes |
+//! | `drip=20ms` (at most [`MAX_DRIP_INTERVAL`]) | the real answer one byte every 20 ms | yes |
+//!
+//! The bounds hold for every spec that is parsed (the header, `paygate sandbox --fault`,
+//! [`parse_route_fault`]); a spec past them is a [`FaultParseError`] with
+//! [`FaultSpecProblem`]. A [`Fault`] built in code and handed to [`FaultController`] is
+//! trusted as it is (a test may want a 4 GiB body).
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -25,8 +34,18 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The request header that selects a fault for one request.
+/// The request header that selects a fault for one request (honoured only when the sandbox
+/// allows it, see the [module docs](self)).
 pub const FAULT_HEADER: &str = "x-paygate-fault";
+
+/// The longest `delay=` a spec may ask for.
+pub const MAX_DELAY: Duration = Duration::from_secs(30);
+/// The largest `oversized=` body a spec may ask for, in bytes (8 MiB).
+pub const MAX_OVERSIZED_BYTES: usize = 8 * 1024 * 1024;
+/// The longest `drip=` interval between two bytes a spec may ask for.
+pub const MAX_DRIP_INTERVAL: Duration = Duration::from_secs(1);
+/// The largest `retry-after=` a spec may ask for, in seconds.
+pub const MAX_RETRY_AFTER_SECS: u64 = 3600;
 
 /// One way to misbehave. See the [module docs](self) for the spec syntax.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,12 +83,54 @@ impl Fault {
     }
 }
 
+/// What is wrong with a fault spec ([`FaultParseError::problem`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FaultSpecProblem {
+    /// Not one of the documented fault names, or a value where none is taken (or none where
+    /// one is needed).
+    #[error(
+        "unknown fault; use delay=D, close, close-mid-body, status=N[-empty][,retry-after=S], garbage, wrong-content-type, oversized=N or drip=D"
+    )]
+    Unknown,
+    /// A duration that is not `N` followed by `ms` or `s`.
+    #[error("expected a duration such as 250ms or 2s")]
+    BadDuration,
+    /// A `delay=` above [`MAX_DELAY`].
+    #[error("a delay is at most {}s", MAX_DELAY.as_secs())]
+    DelayTooLong,
+    /// A `drip=` interval above [`MAX_DRIP_INTERVAL`].
+    #[error("a drip interval is at most {}ms", MAX_DRIP_INTERVAL.as_millis())]
+    DripTooSlow,
+    /// A `status=` that is not a number in `200..=599`.
+    #[error("expected an HTTP status from 200 to 599")]
+    BadStatus,
+    /// A `retry-after=` that is not a number of seconds up to [`MAX_RETRY_AFTER_SECS`].
+    #[error("retry-after must be a number of seconds up to {MAX_RETRY_AFTER_SECS}")]
+    BadRetryAfter,
+    /// An `oversized=` that is not a byte count.
+    #[error("expected a byte count")]
+    BadByteCount,
+    /// An `oversized=` above [`MAX_OVERSIZED_BYTES`].
+    #[error("an oversized body is at most {MAX_OVERSIZED_BYTES} bytes (8 MiB)")]
+    OversizedTooLarge,
+}
+
 /// A fault spec that could not be parsed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid fault spec {spec:?}: {reason}")]
+#[error("invalid fault spec {spec:?}: {problem}")]
+#[non_exhaustive]
 pub struct FaultParseError {
     spec: String,
-    reason: &'static str,
+    problem: FaultSpecProblem,
+}
+
+impl FaultParseError {
+    /// What is wrong with the spec.
+    #[must_use]
+    pub fn problem(&self) -> FaultSpecProblem {
+        self.problem
+    }
 }
 
 fn parse_duration(text: &str) -> Option<Duration> {
@@ -82,68 +143,81 @@ fn parse_duration(text: &str) -> Option<Duration> {
     }
 }
 
+/// A duration no longer than `max`.
+fn bounded_duration(
+    text: &str,
+    max: Duration,
+    too_long: FaultSpecProblem,
+) -> Result<Duration, FaultSpecProblem> {
+    let d = parse_duration(text).ok_or(FaultSpecProblem::BadDuration)?;
+    if d > max { Err(too_long) } else { Ok(d) }
+}
+
+fn parse_status(v: &str) -> Result<Fault, FaultSpecProblem> {
+    let (code_part, retry_after) = match v.split_once(",retry-after=") {
+        Some((c, ra)) => {
+            let ra = ra
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s <= MAX_RETRY_AFTER_SECS)
+                .ok_or(FaultSpecProblem::BadRetryAfter)?;
+            (c, Some(ra))
+        }
+        None => (v, None),
+    };
+    let (code, with_body) = match code_part.strip_suffix("-empty") {
+        Some(c) => (c, false),
+        None => (code_part, true),
+    };
+    let code: u16 = code
+        .parse()
+        .ok()
+        .filter(|c| (200..=599).contains(c))
+        .ok_or(FaultSpecProblem::BadStatus)?;
+    Ok(Fault::Status {
+        code,
+        with_body,
+        retry_after,
+    })
+}
+
 impl FromStr for Fault {
     type Err = FaultParseError;
 
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
-        let err = |reason| FaultParseError {
-            spec: spec.chars().take(64).collect(),
-            reason,
-        };
         let spec_trimmed = spec.trim();
         let (name, value) = match spec_trimmed.split_once('=') {
             Some((n, v)) => (n, Some(v)),
             None => (spec_trimmed, None),
         };
-        const MAX_DELAY: Duration = Duration::from_secs(600);
-        match (name, value) {
-            ("delay", Some(v)) => parse_duration(v)
-                .filter(|d| *d <= MAX_DELAY)
-                .map(Fault::Delay)
-                .ok_or_else(|| err("expected a duration such as 250ms or 2s (at most 600s)")),
+        let parsed = match (name, value) {
+            ("delay", Some(v)) => {
+                bounded_duration(v, MAX_DELAY, FaultSpecProblem::DelayTooLong).map(Fault::Delay)
+            }
             ("close", None) => Ok(Fault::CloseBeforeAnswer),
             ("close-mid-body", None) => Ok(Fault::CloseMidBody),
-            ("status", Some(v)) => {
-                let (code_part, retry_after) = match v.split_once(",retry-after=") {
-                    Some((c, ra)) => (
-                        c,
-                        Some(
-                            ra.parse::<u64>()
-                                .map_err(|_| err("bad retry-after seconds"))?,
-                        ),
-                    ),
-                    None => (v, None),
-                };
-                let (code, with_body) = match code_part.strip_suffix("-empty") {
-                    Some(c) => (c, false),
-                    None => (code_part, true),
-                };
-                let code: u16 = code.parse().map_err(|_| err("expected an HTTP status"))?;
-                if !(200..=599).contains(&code) {
-                    return Err(err("HTTP status must be 200..=599"));
-                }
-                Ok(Fault::Status {
-                    code,
-                    with_body,
-                    retry_after,
-                })
-            }
+            ("status", Some(v)) => parse_status(v),
             ("garbage", None) => Ok(Fault::Garbage),
             ("wrong-content-type", None) => Ok(Fault::WrongContentType),
-            ("oversized", Some(v)) => v
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n <= 64 * 1024 * 1024)
-                .map(Fault::Oversized)
-                .ok_or_else(|| err("expected a byte count up to 64 MiB")),
-            ("drip", Some(v)) => parse_duration(v)
-                .filter(|d| *d <= Duration::from_secs(10))
-                .map(Fault::SlowDrip)
-                .ok_or_else(|| err("expected an interval such as 20ms (at most 10s)")),
-            _ => Err(err(
-                "unknown fault; use delay=D, close, close-mid-body, status=N[-empty][,retry-after=S], garbage, wrong-content-type, oversized=N or drip=D",
-            )),
-        }
+            ("oversized", Some(v)) => match v.parse::<usize>() {
+                Ok(n) if n <= MAX_OVERSIZED_BYTES => Ok(Fault::Oversized(n)),
+                Ok(_) => Err(FaultSpecProblem::OversizedTooLarge),
+                // All digits but past usize: too large, not malformed.
+                Err(_) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
+                    Err(FaultSpecProblem::OversizedTooLarge)
+                }
+                Err(_) => Err(FaultSpecProblem::BadByteCount),
+            },
+            ("drip", Some(v)) => {
+                bounded_duration(v, MAX_DRIP_INTERVAL, FaultSpecProblem::DripTooSlow)
+                    .map(Fault::SlowDrip)
+            }
+            _ => Err(FaultSpecProblem::Unknown),
+        };
+        parsed.map_err(|problem| FaultParseError {
+            spec: spec.chars().take(64).collect(),
+            problem,
+        })
     }
 }
 
@@ -295,6 +369,53 @@ mod tests {
         ] {
             assert!(spec.parse::<Fault>().is_err(), "{spec}");
         }
+    }
+
+    /// Every fault a spec can ask for is bounded, with a typed reason.
+    #[test]
+    fn specs_past_the_bounds_are_typed_errors() {
+        let problem = |spec: &str| spec.parse::<Fault>().unwrap_err().problem();
+        assert_eq!(problem("delay=31s"), FaultSpecProblem::DelayTooLong);
+        assert_eq!(problem("delay=600s"), FaultSpecProblem::DelayTooLong);
+        assert_eq!(problem("delay=30001ms"), FaultSpecProblem::DelayTooLong);
+        assert_eq!(problem("delay=1h"), FaultSpecProblem::BadDuration);
+        assert_eq!(
+            problem("oversized=8388609"),
+            FaultSpecProblem::OversizedTooLarge
+        );
+        assert_eq!(
+            problem("oversized=67108864"),
+            FaultSpecProblem::OversizedTooLarge
+        );
+        assert_eq!(
+            problem("oversized=99999999999999999999999"),
+            FaultSpecProblem::OversizedTooLarge
+        );
+        assert_eq!(problem("oversized=lots"), FaultSpecProblem::BadByteCount);
+        assert_eq!(problem("drip=1001ms"), FaultSpecProblem::DripTooSlow);
+        assert_eq!(problem("drip=10s"), FaultSpecProblem::DripTooSlow);
+        assert_eq!(problem("status=600"), FaultSpecProblem::BadStatus);
+        assert_eq!(
+            problem("status=503,retry-after=3601"),
+            FaultSpecProblem::BadRetryAfter
+        );
+        assert_eq!(problem("explode"), FaultSpecProblem::Unknown);
+        // The bounds themselves are allowed.
+        assert_eq!(
+            "delay=30s".parse::<Fault>().unwrap(),
+            Fault::Delay(MAX_DELAY)
+        );
+        assert_eq!(
+            "oversized=8388608".parse::<Fault>().unwrap(),
+            Fault::Oversized(MAX_OVERSIZED_BYTES)
+        );
+        assert_eq!(
+            "drip=1s".parse::<Fault>().unwrap(),
+            Fault::SlowDrip(MAX_DRIP_INTERVAL)
+        );
+        // The error quotes at most 64 characters of the spec.
+        let long = format!("delay={}", "9".repeat(10_000));
+        assert!(long.parse::<Fault>().unwrap_err().to_string().len() < 200);
     }
 
     #[test]

@@ -12,7 +12,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod admission;
 pub mod faults;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
+mod log_limit;
 pub mod payneteasy;
 pub mod paysecure;
 mod server;
@@ -27,11 +32,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use faults::{FAULT_HEADER, Fault, FaultController, FaultParseError};
-pub use payneteasy::{PayneteasyMerchant, PayneteasySandboxConfig, PayneteasyStats, SeededOrder};
+pub use faults::{FAULT_HEADER, Fault, FaultController, FaultParseError, FaultSpecProblem};
+pub use payneteasy::{
+    AuthorityError, PayneteasyMerchant, PayneteasySandboxConfig, PayneteasyStats, SeededOrder,
+};
 pub use paysecure::{PaySecureMerchant, PaySecureSandboxConfig, PaySecureStats};
 pub use server::MAX_REQUEST_BYTES;
-pub use tls::TlsSetupError;
+pub use tls::{CaCertificateFile, CaFileError, TlsSetupError};
 
 use server::{Counters, GatewayHalf, Shared};
 
@@ -50,6 +57,9 @@ pub enum StartError {
     /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] TlsSetupError),
+    /// The CA certificate file could not be created ([`SandboxBuilder::ca_certificate_file`]).
+    #[error(transparent)]
+    CaFile(#[from] CaFileError),
     /// A gateway half's configuration is invalid (a bad public key, a duplicate merchant, …).
     #[error("invalid sandbox configuration: {0}")]
     Config(String),
@@ -60,8 +70,10 @@ pub enum StartError {
 pub struct SandboxBuilder {
     addr: SocketAddr,
     tls: bool,
+    ca_file: CaCertificateFile,
     halves: Vec<Arc<dyn GatewayHalf>>,
     faults: FaultController,
+    allow_fault_header: bool,
     paysecure: Option<Arc<paysecure::Counters>>,
     payneteasy: Option<(Arc<payneteasy::PayneteasyHalf>, Arc<payneteasy::Counters>)>,
     config_errors: Vec<String>,
@@ -72,8 +84,10 @@ impl Default for SandboxBuilder {
         SandboxBuilder {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls: false,
+            ca_file: CaCertificateFile::None,
             halves: Vec::new(),
             faults: FaultController::default(),
+            allow_fault_header: false,
             paysecure: None,
             payneteasy: None,
             config_errors: Vec::new(),
@@ -94,10 +108,28 @@ impl SandboxBuilder {
         self
     }
 
+    /// With TLS, also write the CA certificate to a file ([`CaCertificateFile`]: created
+    /// exclusively, mode 0600, removed on shutdown). Default [`CaCertificateFile::None`].
+    /// Ignored without TLS.
+    pub fn ca_certificate_file(mut self, location: CaCertificateFile) -> Self {
+        self.ca_file = location;
+        self
+    }
+
     /// Faults scripted before the start (the same controller is available afterwards
     /// from [`Sandbox::faults`]).
     pub fn faults(mut self, faults: FaultController) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// Honour the per-request fault header [`FAULT_HEADER`] (`x-paygate-fault: SPEC`).
+    /// Default `false`: the header is ignored, so that a client that can merely reach the
+    /// sandbox cannot make it stall or stream large bodies. Faults scripted through
+    /// [`Self::faults`] / [`Sandbox::faults`] work either way. Every spec the header can carry
+    /// is bounded ([`faults`] lists the bounds).
+    pub fn allow_fault_header(mut self, allow: bool) -> Self {
+        self.allow_fault_header = allow;
         self
     }
 
@@ -149,7 +181,9 @@ impl SandboxBuilder {
     ///
     /// # Errors
     /// [`StartError::Bind`] when the address is taken or not allowed, [`StartError::Tls`]
-    /// when the certificate cannot be made.
+    /// when the certificate cannot be made, [`StartError::CaFile`] when the CA file cannot be
+    /// created (something already exists at the path), [`StartError::Config`] for a bad
+    /// gateway configuration.
     pub async fn start(self) -> Result<Sandbox, StartError> {
         if let Some(reason) = self.config_errors.first() {
             return Err(StartError::Config(reason.clone()));
@@ -164,16 +198,18 @@ impl SandboxBuilder {
             addr: self.addr,
             source,
         })?;
-        let (tls_acceptor, ca_pem) = if self.tls {
+        let (tls_acceptor, ca_pem, ca_file) = if self.tls {
             let extra = vec![local_addr.ip().to_string()];
             let made = tls::make(&extra)?;
-            (Some(made.acceptor), Some(made.ca_pem))
+            let file = tls::WrittenCaFile::write(&self.ca_file, &made.ca_pem)?;
+            (Some(made.acceptor), Some(made.ca_pem), file)
         } else {
-            (None, None)
+            (None, None, None)
         };
         let shared = Arc::new(Shared {
             halves: self.halves,
             faults: self.faults.clone(),
+            allow_fault_header: self.allow_fault_header,
             counters: Counters::default(),
         });
         if let Some((half, _)) = &self.payneteasy {
@@ -191,6 +227,7 @@ impl SandboxBuilder {
             payneteasy: self.payneteasy.map(|(_, counters)| counters),
             addr: local_addr,
             ca_pem,
+            ca_file,
             faults: self.faults,
             shared,
             shutdown: shutdown_tx,
@@ -203,6 +240,7 @@ impl SandboxBuilder {
 pub struct Sandbox {
     addr: SocketAddr,
     ca_pem: Option<String>,
+    ca_file: Option<tls::WrittenCaFile>,
     faults: FaultController,
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
@@ -257,6 +295,12 @@ impl Sandbox {
         self.ca_pem.as_deref()
     }
 
+    /// The CA certificate file written at start ([`SandboxBuilder::ca_certificate_file`]),
+    /// until [`Self::shutdown`] removes it.
+    pub fn ca_certificate_file(&self) -> Option<&std::path::Path> {
+        self.ca_file.as_ref().map(tls::WrittenCaFile::path)
+    }
+
     /// The fault plan of this sandbox.
     pub fn faults(&self) -> &FaultController {
         &self.faults
@@ -288,11 +332,15 @@ impl Sandbox {
         self.shared.counters.faults.load(Ordering::Relaxed)
     }
 
-    /// Stops accepting connections and closes the open ones.
+    /// Stops accepting connections, closes the open ones and removes the CA certificate file
+    /// (dropping the sandbox removes it too).
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+        if let Some(mut file) = self.ca_file.take() {
+            file.remove();
         }
     }
 }

@@ -6,13 +6,24 @@
 //! `POST /paynet/api/v4/{create-card-ref|status}/group/{ENDPOINTGROUPID}`.
 //!
 //! # Authentication
-//! Every request must carry `Authorization: OAuth …`. The sandbox parses it, finds the merchant
-//! by `oauth_consumer_key`, verifies the signature with the merchant's public key over the URL
-//! it was reached at (scheme, `Host`, path) and the form body, checks the timestamp against its
-//! clock (± [`PayneteasySandboxConfig::max_skew_secs`]) and refuses a nonce it has seen. A
+//! Every request must carry exactly one `Authorization: OAuth …` header. The sandbox parses
+//! it, finds the merchant by `oauth_consumer_key`, verifies the signature with the merchant's
+//! public key over the URL it was reached at and the form body, checks the timestamp against
+//! its clock (± [`PayneteasySandboxConfig::max_skew_secs`]) and refuses a nonce it has seen. A
 //! merchant is served only on its own endpoint and endpoint group. Every refusal is HTTP 403
 //! with the gateway's HTML "Access is denied" page ([`ACCESS_DENIED_PAGE`]); the reason is
-//! logged with `tracing` (never the header) and counted in [`PayneteasyStats`].
+//! logged with `tracing` (never the header: each refusal at DEBUG, and at most one WARN line
+//! a second with the number of refusals since the previous one, since any client can cause
+//! refusals at will) and counted in [`PayneteasyStats`]. Two
+//! `Authorization` headers are such a refusal, even when the first one is valid.
+//!
+//! The verified URL is the routed one: the connection's scheme, the authority the client
+//! addressed (the single `Host` header, or an absolute request target's authority, which must
+//! then agree with `Host`), and the very path string the command and endpoint were read from,
+//! plus the query. The authority must be a plain `host[:port]` ([`validate_authority`]): one
+//! with `/`, `?`, `#`, `@`, whitespace, a bad host or port, two `Host` headers or a
+//! disagreeing target are answered HTTP 400 with the [`AuthorityError`] as plain text, before
+//! any signature work, and counted in [`PayneteasyStats::refused_bad_request`].
 //!
 //! # Semantics
 //! | request | answer |
@@ -35,7 +46,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
@@ -52,6 +63,7 @@ use payneteasy_proto::{
     StatusResponse,
 };
 
+use crate::log_limit::WarnLimiter;
 use crate::server::GatewayHalf;
 
 /// Login (`oauth_consumer_key`) of the default test merchant.
@@ -302,13 +314,18 @@ pub struct PayneteasyStats {
     /// Refused: no or unreadable `Authorization` header, missing OAuth parameters, another
     /// signature method.
     pub refused_malformed: u64,
+    /// Refused with HTTP 400 before authentication: a `Host` (or request-target authority)
+    /// that is not a plain `host[:port]`, two `Host` headers, or a `Host` that disagrees with
+    /// an absolute request target ([`AuthorityError`]).
+    pub refused_bad_request: u64,
 }
 
 impl PayneteasyStats {
-    /// All refusals (HTTP 403) together.
+    /// All refusals (HTTP 403 and the HTTP 400 of [`Self::refused_bad_request`]) together.
     #[must_use]
     pub fn refused(&self) -> u64 {
-        self.refused_unknown_merchant
+        self.refused_bad_request
+            + self.refused_unknown_merchant
             + self.refused_bad_signature
             + self.refused_wrong_endpoint
             + self.refused_stale_timestamp
@@ -326,6 +343,8 @@ enum Refusal {
     StaleTimestamp,
     ReplayedNonce,
     Malformed(&'static str),
+    /// HTTP 400, not 403: the request's authority is unusable.
+    BadRequest(AuthorityError),
 }
 
 #[derive(Debug, Default)]
@@ -338,6 +357,7 @@ pub(crate) struct Counters {
     stale_timestamp: AtomicU64,
     replayed_nonce: AtomicU64,
     malformed: AtomicU64,
+    bad_request: AtomicU64,
 }
 
 impl Counters {
@@ -352,6 +372,7 @@ impl Counters {
             refused_stale_timestamp: get(&self.stale_timestamp),
             refused_replayed_nonce: get(&self.replayed_nonce),
             refused_malformed: get(&self.malformed),
+            refused_bad_request: get(&self.bad_request),
         }
     }
 
@@ -363,8 +384,137 @@ impl Counters {
             Refusal::StaleTimestamp => &self.stale_timestamp,
             Refusal::ReplayedNonce => &self.replayed_nonce,
             Refusal::Malformed(_) => &self.malformed,
+            Refusal::BadRequest(_) => &self.bad_request,
         };
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Why the authority a request was sent to (its `Host`, or the authority of an absolute
+/// request target) was refused with HTTP 400. The sandbox verifies the signature over
+/// `scheme://AUTHORITY` and the very path it routes on, so the authority must be a plain
+/// `host[:port]` and nothing else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthorityError {
+    /// No `Host` header and no absolute request target.
+    #[error("no Host header")]
+    Missing,
+    /// More than one `Host` header.
+    #[error("more than one Host header")]
+    Duplicate,
+    /// The authority is empty.
+    #[error("the Host header is empty")]
+    Empty,
+    /// Whitespace, control or non-ASCII characters.
+    #[error("the Host header contains whitespace, control or non-ASCII characters")]
+    NotVisibleAscii,
+    /// A `/`, `?` or `#`: a path, query or fragment smuggled into the authority.
+    #[error("the Host header contains a path, query or fragment delimiter")]
+    Delimiter,
+    /// A `@`: user information.
+    #[error("the Host header contains user information (@)")]
+    UserInfo,
+    /// The host is not a registered name (letters, digits, `-`, `.`, `_`) nor a bracketed
+    /// IPv6 address.
+    #[error("the host is not a plain name, IPv4 or bracketed IPv6 address")]
+    InvalidHost,
+    /// The port is empty, not decimal digits, or above 65535.
+    #[error("the port is not a number from 0 to 65535")]
+    InvalidPort,
+    /// An absolute request target names another scheme or authority than the connection
+    /// and the `Host` header.
+    #[error("the request target and the Host header disagree")]
+    Mismatch,
+}
+
+/// Checks that `text` is a plain `host[:port]` authority (as in a `Host` header) and returns
+/// it parsed.
+///
+/// Accepted: a registered name or IPv4 address of letters, digits, `-`, `.` and `_`, or a
+/// bracketed IPv6 address, optionally followed by `:` and 1–5 digits up to 65535.
+///
+/// # Errors
+/// The [`AuthorityError`] naming the first problem found.
+pub fn validate_authority(text: &str) -> Result<http::uri::Authority, AuthorityError> {
+    if text.is_empty() {
+        return Err(AuthorityError::Empty);
+    }
+    if text.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
+        return Err(AuthorityError::NotVisibleAscii);
+    }
+    if text.contains(['/', '?', '#']) {
+        return Err(AuthorityError::Delimiter);
+    }
+    if text.contains('@') {
+        return Err(AuthorityError::UserInfo);
+    }
+    let authority: http::uri::Authority = text.parse().map_err(|_| AuthorityError::InvalidHost)?;
+    let host = authority.host();
+    let valid_host = match host.strip_prefix('[') {
+        Some(inner) => inner
+            .strip_suffix(']')
+            .is_some_and(|v6| v6.parse::<std::net::Ipv6Addr>().is_ok()),
+        None => {
+            !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        }
+    };
+    if !valid_host {
+        return Err(AuthorityError::InvalidHost);
+    }
+    match text.strip_prefix(host).ok_or(AuthorityError::InvalidHost)? {
+        "" => {}
+        rest => {
+            let digits = rest.strip_prefix(':').ok_or(AuthorityError::InvalidHost)?;
+            let valid = !digits.is_empty()
+                && digits.len() <= 5
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && digits.parse::<u16>().is_ok();
+            if !valid {
+                return Err(AuthorityError::InvalidPort);
+            }
+        }
+    }
+    Ok(authority)
+}
+
+/// The authority the client addressed: the `Host` header, or the authority of an absolute
+/// request target (which must then agree with `Host` when both are present).
+fn request_authority(
+    request: &Request<Bytes>,
+    scheme: &str,
+) -> Result<http::uri::Authority, AuthorityError> {
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        return Err(AuthorityError::Duplicate);
+    }
+    let host = host
+        .map(|h| h.to_str().map_err(|_| AuthorityError::NotVisibleAscii))
+        .transpose()?
+        .map(validate_authority)
+        .transpose()?;
+    match (request.uri().authority(), host) {
+        (None, None) => Err(AuthorityError::Missing),
+        (None, Some(host)) => Ok(host),
+        (Some(target), host) => {
+            let target = validate_authority(target.as_str())?;
+            let same_scheme = request
+                .uri()
+                .scheme_str()
+                .is_none_or(|s| s.eq_ignore_ascii_case(scheme));
+            let same_host = host
+                .as_ref()
+                .is_none_or(|h| h.as_str().eq_ignore_ascii_case(target.as_str()));
+            if same_scheme && same_host {
+                Ok(target)
+            } else {
+                Err(AuthorityError::Mismatch)
+            }
+        }
     }
 }
 
@@ -435,6 +585,7 @@ pub(crate) struct PayneteasyHalf {
     /// `https` once the sandbox starts with TLS; the scheme of the URL the client signed.
     scheme: OnceLock<&'static str>,
     limits: DecodeLimits,
+    refusal_warnings: WarnLimiter,
 }
 
 impl PayneteasyHalf {
@@ -490,6 +641,7 @@ impl PayneteasyHalf {
             counters,
             scheme: OnceLock::new(),
             limits: DecodeLimits::default(),
+            refusal_warnings: WarnLimiter::default(),
         })
     }
 
@@ -509,15 +661,24 @@ impl PayneteasyHalf {
         format!("00000000-0000-0000-0000-{n:012x}")
     }
 
+    /// Authenticates `request`, routed on `path` (the very string the signature is verified
+    /// over, with the validated authority and the connection's scheme in front).
     fn authenticate(
         &self,
         request: &Request<Bytes>,
+        path: &str,
         endpoint: Endpoint,
     ) -> Result<&Merchant, Refusal> {
-        let value = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .ok_or(Refusal::Malformed("no Authorization header"))?
+        let scheme = self.scheme.get().copied().unwrap_or("http");
+        let authority = request_authority(request, scheme).map_err(Refusal::BadRequest)?;
+        let mut values = request.headers().get_all(header::AUTHORIZATION).iter();
+        let value = values
+            .next()
+            .ok_or(Refusal::Malformed("no Authorization header"))?;
+        if values.next().is_some() {
+            return Err(Refusal::Malformed("more than one Authorization header"));
+        }
+        let value = value
             .to_str()
             .map_err(|_| Refusal::Malformed("the Authorization header is not text"))?;
         let parsed = AuthorizationHeader::parse(value)
@@ -526,16 +687,18 @@ impl PayneteasyHalf {
             .consumer_key()
             .ok_or(Refusal::Malformed("no oauth_consumer_key"))?;
         let merchant = self.merchants.get(login).ok_or(Refusal::UnknownMerchant)?;
-        let host = request
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .ok_or(Refusal::Malformed("no Host header"))?;
-        let scheme = self.scheme.get().copied().unwrap_or("http");
-        let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
-        let url = format!("{scheme}://{host}{path}");
+        let url = match request.uri().query() {
+            Some(query) => format!("{scheme}://{authority}{path}?{query}"),
+            None => format!("{scheme}://{authority}{path}"),
+        };
         let url =
             RequestUrl::parse(&url).map_err(|_| Refusal::Malformed("unusable Host or path"))?;
+        // Built from validated parts this always holds; checked so that it stays so.
+        if url.path() != path {
+            return Err(Refusal::Malformed(
+                "the verified path is not the routed path",
+            ));
+        }
         let content_type = request
             .headers()
             .get(header::CONTENT_TYPE)
@@ -729,7 +892,8 @@ impl GatewayHalf for PayneteasyHalf {
     }
 
     fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
-        let Some((command, endpoint)) = parse_path(request.uri().path()) else {
+        let path = request.uri().path();
+        let Some((command, endpoint)) = parse_path(path) else {
             return plain(
                 StatusCode::NOT_FOUND,
                 "no such Payneteasy command or endpoint\n",
@@ -742,12 +906,25 @@ impl GatewayHalf for PayneteasyHalf {
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
             return response;
         }
-        let merchant = match self.authenticate(&request, endpoint) {
+        let merchant = match self.authenticate(&request, path, endpoint) {
             Ok(merchant) => merchant,
             Err(refusal) => {
                 self.counters.refused(refusal);
-                tracing::warn!(command = command.path(), %endpoint, ?refusal, "Payneteasy request refused (403)");
-                return access_denied();
+                tracing::debug!(command = command.path(), %endpoint, ?refusal, "Payneteasy request refused");
+                // Any client can cause refusals at will: at most one WARN line a second.
+                if let Some(suppressed) = self.refusal_warnings.admit(Instant::now()) {
+                    tracing::warn!(
+                        command = command.path(),
+                        %endpoint,
+                        ?refusal,
+                        suppressed,
+                        "Payneteasy request refused (one line a second at most; `suppressed` refusals since the last line are at DEBUG)"
+                    );
+                }
+                return match refusal {
+                    Refusal::BadRequest(reason) => bad_request(reason),
+                    _ => access_denied(),
+                };
             }
         };
         self.counters.answered.fetch_add(1, Ordering::Relaxed);
@@ -793,6 +970,15 @@ fn access_denied() -> Response<Bytes> {
         Response::new(Bytes::from_static(ACCESS_DENIED_PAGE.as_bytes())),
         StatusCode::FORBIDDEN,
         "text/html",
+    )
+}
+
+/// HTTP 400 naming what is wrong with the request's authority.
+fn bad_request(reason: AuthorityError) -> Response<Bytes> {
+    with_type(
+        Response::new(Bytes::from(format!("bad request: {reason}\n"))),
+        StatusCode::BAD_REQUEST,
+        "text/plain; charset=utf-8",
     )
 }
 
@@ -1016,6 +1202,40 @@ mod tests {
             .body(Bytes::new())
             .unwrap();
         assert_eq!(h.handle(bad_id).status(), 404);
+    }
+
+    #[test]
+    fn authorities() {
+        for ok in [
+            "127.0.0.1",
+            "127.0.0.1:8080",
+            "localhost:0",
+            "Example.COM:65535",
+            "my_host-1.example",
+            "[::1]",
+            "[::1]:443",
+        ] {
+            assert_eq!(validate_authority(ok).unwrap().as_str(), ok);
+        }
+        for (bad, why) in [
+            ("", AuthorityError::Empty),
+            ("a b", AuthorityError::NotVisibleAscii),
+            ("h\u{e9}", AuthorityError::NotVisibleAscii),
+            ("h/p", AuthorityError::Delimiter),
+            ("h?q", AuthorityError::Delimiter),
+            ("h#", AuthorityError::Delimiter),
+            ("u@h", AuthorityError::UserInfo),
+            ("h%41", AuthorityError::InvalidHost),
+            ("[zz]:1", AuthorityError::InvalidHost),
+            ("[::1", AuthorityError::InvalidHost),
+            (":80", AuthorityError::InvalidHost),
+            ("h:", AuthorityError::InvalidPort),
+            ("h:65536", AuthorityError::InvalidPort),
+            ("h:+1", AuthorityError::InvalidPort),
+            ("h:000080", AuthorityError::InvalidPort),
+        ] {
+            assert_eq!(validate_authority(bad).unwrap_err(), why, "{bad:?}");
+        }
     }
 
     #[test]

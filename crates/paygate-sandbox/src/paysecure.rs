@@ -7,6 +7,8 @@
 //! | … with unknown credentials | HTTP 401, `ResponseStatus` `ErrorCode` `Unauthorized` |
 //! | … with malformed JSON | HTTP 400, `ResponseStatus` `ErrorCode` `SerializationException` |
 //! | … with a missing or empty member, or a negative `TTLInMinutes` | HTTP 400, `ResponseStatus` with `Errors[].FieldName` |
+//! | … with a `TTLInMinutes` above [`PaySecureSandboxConfig::max_ttl_minutes`] (default [`DEFAULT_MAX_TTL_MINUTES`], one day) | HTTP 200, in-band `ErrorCode` [`TTL_TOO_LONG`], no key |
+//! | … while [`PaySecureSandboxConfig::max_key_generations`] keys are being generated and the queue is full or the wait runs out | HTTP 503, `ResponseStatus` `ErrorCode` `ServiceUnavailable`, `Retry-After: 1` |
 //! | `POST /paysecure/TokenizeCard` (also `.json`, `/json/reply/TokenizeCardRequest`) | a `TokenizeCardResponse`: `CardToken`, `CardLast4`, `CardBIN`, `CardExpiration`, `ResponseCode` `00` |
 //! | … under an unknown / expired `KeyId` | HTTP 200, in-band `ErrorCode` [`KEY_NOT_FOUND`] / [`KEY_EXPIRED`] |
 //! | … that does not decrypt, or a PAN failing Luhn, or a bad CVN | HTTP 200, in-band [`DECRYPTION_FAILED`] / [`INVALID_CARD_NUMBER`] / [`INVALID_CVN`] |
@@ -27,11 +29,24 @@
 //!
 //! RSA-2048 generation takes tens to hundreds of milliseconds, so a small pool of keys is
 //! generated ahead on a background thread ([`PaySecureSandboxConfig::key_pool_size`]).
+//!
+//! # Bounds
+//! - The key store holds at most [`PaySecureSandboxConfig::max_keys`] keys (default
+//!   [`DEFAULT_MAX_KEYS`]). When it is full, a new key first evicts the keys that have expired,
+//!   then the oldest key still valid (its `TokenizeCard` then gets [`KEY_NOT_FOUND`]): the
+//!   sandbox keeps issuing keys rather than lock every client out, and counts evictions in
+//!   [`PaySecureStats::keys_evicted`].
+//! - At most [`PaySecureSandboxConfig::max_key_generations`] RSA keys are generated at once
+//!   (default 2, the background refill included), and at most that many `CreateKey` requests
+//!   hold a blocking thread; at most [`PaySecureSandboxConfig::key_generation_queue`] more
+//!   wait for a turn as tasks (no thread), each at most
+//!   [`PaySecureSandboxConfig::key_generation_wait`]; the rest get HTTP 503 at once. So
+//!   concurrent `CreateKey` calls hold a bounded number of threads.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, SystemTime};
 
 use aws_lc_rs::encoding::AsDer;
@@ -49,6 +64,7 @@ use paysecure_proto::{
 };
 use zeroize::Zeroizing;
 
+use crate::admission::BlockingAdmission;
 use crate::server::GatewayHalf;
 
 /// `MerchantId` of the default test merchant.
@@ -70,6 +86,13 @@ pub const DECRYPTION_FAILED: &str = "DECRYPTION_FAILED";
 pub const INVALID_CARD_NUMBER: &str = "INVALID_CARD_NUMBER";
 /// In-band `ErrorCode`: the decrypted CVN is not 3–4 digits.
 pub const INVALID_CVN: &str = "INVALID_CVN";
+/// In-band `ErrorCode` of `CreateKey`: `TTLInMinutes` is above the sandbox's maximum.
+pub const TTL_TOO_LONG: &str = "TTL_TOO_LONG";
+
+/// Default [`PaySecureSandboxConfig::max_ttl_minutes`]: one day.
+pub const DEFAULT_MAX_TTL_MINUTES: u32 = 1440;
+/// Default [`PaySecureSandboxConfig::max_keys`].
+pub const DEFAULT_MAX_KEYS: usize = 10_000;
 
 /// The sandbox's clock; injectable so tests can expire keys.
 pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
@@ -112,6 +135,19 @@ pub struct PaySecureSandboxConfig {
     pub key_bits: usize,
     /// Keys generated ahead on a background thread (0: generate in the request). Default 2.
     pub key_pool_size: usize,
+    /// The longest `TTLInMinutes` accepted; above it `CreateKey` answers the in-band
+    /// [`TTL_TOO_LONG`]. Default [`DEFAULT_MAX_TTL_MINUTES`] (one day).
+    pub max_ttl_minutes: u32,
+    /// The most keys kept (valid and recently expired together). Default [`DEFAULT_MAX_KEYS`].
+    /// See the [module docs](self) for what a full store does.
+    pub max_keys: usize,
+    /// The most RSA key generations running at once (at least 1). Default 2.
+    pub max_key_generations: usize,
+    /// The most `CreateKey` requests waiting for a generation slot; past it, HTTP 503 at once.
+    /// Default 16.
+    pub key_generation_queue: usize,
+    /// How long a `CreateKey` request waits for a generation slot before HTTP 503. Default 5 s.
+    pub key_generation_wait: Duration,
     /// Where the sandbox reads the time. Default [`SystemTime::now`].
     pub clock: Clock,
 }
@@ -123,6 +159,11 @@ impl Default for PaySecureSandboxConfig {
             default_ttl_minutes: 15,
             key_bits: 2048,
             key_pool_size: 2,
+            max_ttl_minutes: DEFAULT_MAX_TTL_MINUTES,
+            max_keys: DEFAULT_MAX_KEYS,
+            max_key_generations: 2,
+            key_generation_queue: 16,
+            key_generation_wait: Duration::from_secs(5),
             clock: Arc::new(SystemTime::now),
         }
     }
@@ -135,6 +176,11 @@ impl fmt::Debug for PaySecureSandboxConfig {
             .field("default_ttl_minutes", &self.default_ttl_minutes)
             .field("key_bits", &self.key_bits)
             .field("key_pool_size", &self.key_pool_size)
+            .field("max_ttl_minutes", &self.max_ttl_minutes)
+            .field("max_keys", &self.max_keys)
+            .field("max_key_generations", &self.max_key_generations)
+            .field("key_generation_queue", &self.key_generation_queue)
+            .field("key_generation_wait", &self.key_generation_wait)
             .finish_non_exhaustive()
     }
 }
@@ -149,8 +195,12 @@ pub struct PaySecureStats {
     pub tokenizations: u64,
     /// `CreateKey` requests refused for their credentials.
     pub authentication_failures: u64,
-    /// In-band errors answered by `TokenizeCard`.
+    /// In-band errors answered by `TokenizeCard` and `CreateKey`.
     pub in_band_errors: u64,
+    /// Keys dropped from a full key store (expired or, failing that, the oldest).
+    pub keys_evicted: u64,
+    /// `CreateKey` requests answered HTTP 503 because key generation was saturated.
+    pub busy_refusals: u64,
 }
 
 #[derive(Debug, Default)]
@@ -159,6 +209,8 @@ pub(crate) struct Counters {
     tokenizations: AtomicU64,
     authentication_failures: AtomicU64,
     in_band_errors: AtomicU64,
+    keys_evicted: AtomicU64,
+    busy_refusals: AtomicU64,
 }
 
 impl Counters {
@@ -168,7 +220,86 @@ impl Counters {
             tokenizations: self.tokenizations.load(Ordering::Relaxed),
             authentication_failures: self.authentication_failures.load(Ordering::Relaxed),
             in_band_errors: self.in_band_errors.load(Ordering::Relaxed),
+            keys_evicted: self.keys_evicted.load(Ordering::Relaxed),
+            busy_refusals: self.busy_refusals.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// Why no key could be had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TakeError {
+    /// Generation is saturated: the queue is full or the wait ran out.
+    Busy,
+    /// The generator failed.
+    Failed,
+}
+
+/// At most `max_running` RSA generations at once, at most `max_waiting` requests waiting
+/// for a turn, each at most `wait`.
+struct GenerationLimit {
+    /// (running, waiting).
+    state: Mutex<(usize, usize)>,
+    freed: Condvar,
+    max_running: usize,
+    max_waiting: usize,
+    wait: Duration,
+}
+
+/// A generation slot; frees it on drop.
+struct GenerationPermit<'a>(&'a GenerationLimit);
+
+impl Drop for GenerationPermit<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.state).0 -= 1;
+        self.0.freed.notify_one();
+    }
+}
+
+impl GenerationLimit {
+    fn new(max_running: usize, max_waiting: usize, wait: Duration) -> Self {
+        GenerationLimit {
+            state: Mutex::new((0, 0)),
+            freed: Condvar::new(),
+            max_running: max_running.max(1),
+            max_waiting,
+            wait,
+        }
+    }
+
+    /// A slot for a request: now, or after waiting in the bounded queue for a bounded time.
+    fn acquire(&self) -> Result<GenerationPermit<'_>, TakeError> {
+        let mut state = lock(&self.state);
+        if state.0 < self.max_running {
+            state.0 += 1;
+            return Ok(GenerationPermit(self));
+        }
+        if state.1 >= self.max_waiting {
+            return Err(TakeError::Busy);
+        }
+        state.1 += 1;
+        let (mut state, _) = self
+            .freed
+            .wait_timeout_while(state, self.wait, |s| s.0 >= self.max_running)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.1 -= 1;
+        if state.0 < self.max_running {
+            state.0 += 1;
+            Ok(GenerationPermit(self))
+        } else {
+            Err(TakeError::Busy)
+        }
+    }
+
+    /// A slot for the background refill, which has its own thread and may wait for long.
+    fn acquire_background(&self) -> GenerationPermit<'_> {
+        let state = lock(&self.state);
+        let mut state = self
+            .freed
+            .wait_while(state, |s| s.0 >= self.max_running)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.0 += 1;
+        GenerationPermit(self)
     }
 }
 
@@ -178,25 +309,31 @@ struct KeyPool {
     target: usize,
     size: KeySize,
     refilling: AtomicBool,
+    limit: GenerationLimit,
 }
 
 impl KeyPool {
-    fn new(size: KeySize, target: usize) -> Arc<Self> {
+    fn new(size: KeySize, target: usize, limit: GenerationLimit) -> Arc<Self> {
         let pool = Arc::new(KeyPool {
             ready: Mutex::new(Vec::with_capacity(target)),
             target,
             size,
             refilling: AtomicBool::new(false),
+            limit,
         });
         pool.refill_in_background();
         pool
     }
 
-    /// A pooled key, or a new one when the pool is empty.
-    fn take(self: &Arc<Self>) -> Option<PrivateDecryptingKey> {
+    /// A pooled key, or a new one when the pool is empty and a generation slot is free.
+    fn take(self: &Arc<Self>) -> Result<PrivateDecryptingKey, TakeError> {
         let pooled = lock(&self.ready).pop();
         self.refill_in_background();
-        pooled.or_else(|| PrivateDecryptingKey::generate(self.size).ok())
+        if let Some(key) = pooled {
+            return Ok(key);
+        }
+        let _permit = self.limit.acquire()?;
+        PrivateDecryptingKey::generate(self.size).map_err(|_| TakeError::Failed)
     }
 
     fn refill_in_background(self: &Arc<Self>) {
@@ -213,7 +350,11 @@ impl KeyPool {
                         pool.refilling.store(false, Ordering::Release);
                         return;
                     }
-                    match PrivateDecryptingKey::generate(pool.size) {
+                    let generated = {
+                        let _permit = pool.limit.acquire_background();
+                        PrivateDecryptingKey::generate(pool.size)
+                    };
+                    match generated {
                         Ok(key) => lock(&pool.ready).push(key),
                         Err(_) => {
                             pool.refilling.store(false, Ordering::Release);
@@ -238,19 +379,78 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 struct StoredKey {
     key: Pkcs1PrivateDecryptingKey,
     expires_at: SystemTime,
+    /// Issue order, to evict the oldest key from a full store.
+    issued: u64,
+}
+
+/// The keys issued, bounded ([`PaySecureSandboxConfig::max_keys`]).
+#[derive(Default)]
+struct KeyStore {
+    keys: HashMap<String, StoredKey>,
+    issued: u64,
 }
 
 /// Expired keys are remembered this long, so late requests get `KEY_EXPIRED` rather than
 /// `KEY_NOT_FOUND`.
 const FORGET_AFTER: Duration = Duration::from_secs(3600);
 
+impl KeyStore {
+    /// Stores a key, first forgetting keys long expired; when the store is still full, evicts
+    /// the expired keys, then the oldest. Returns how many keys were evicted to make room.
+    fn insert(
+        &mut self,
+        key_id: String,
+        key: Pkcs1PrivateDecryptingKey,
+        expires_at: SystemTime,
+        now: SystemTime,
+        max: usize,
+    ) -> u64 {
+        self.keys.retain(|_, k| {
+            k.expires_at
+                .checked_add(FORGET_AFTER)
+                .is_none_or(|forget| forget > now)
+        });
+        let mut evicted = 0;
+        if self.keys.len() >= max {
+            let before = self.keys.len();
+            self.keys.retain(|_, k| now < k.expires_at);
+            evicted += (before - self.keys.len()) as u64;
+        }
+        while self.keys.len() >= max {
+            let Some(oldest) = self
+                .keys
+                .iter()
+                .min_by_key(|(_, k)| k.issued)
+                .map(|(id, _)| id.clone())
+            else {
+                break;
+            };
+            self.keys.remove(&oldest);
+            evicted += 1;
+        }
+        self.issued += 1;
+        self.keys.insert(
+            key_id,
+            StoredKey {
+                key,
+                expires_at,
+                issued: self.issued,
+            },
+        );
+        evicted
+    }
+}
+
 /// The PaySecure gateway half.
 pub(crate) struct PaySecureHalf {
     config: PaySecureSandboxConfig,
     pool: Arc<KeyPool>,
-    keys: Mutex<HashMap<String, StoredKey>>,
+    keys: Mutex<KeyStore>,
     token_key: hmac::Key,
     counters: Arc<Counters>,
+    /// Bounds the `CreateKey` requests on the blocking pool (the server asks before it hands
+    /// one a thread).
+    admission: BlockingAdmission,
 }
 
 impl PaySecureHalf {
@@ -287,14 +487,38 @@ impl PaySecureHalf {
                 ));
             }
         }
+        if config.default_ttl_minutes > config.max_ttl_minutes {
+            return Err(format!(
+                "PaySecure default_ttl_minutes ({}) is above max_ttl_minutes ({})",
+                config.default_ttl_minutes, config.max_ttl_minutes
+            ));
+        }
+        if config.max_keys == 0 || config.max_key_generations == 0 {
+            return Err("PaySecure max_keys and max_key_generations must be at least 1".into());
+        }
+        let limit = GenerationLimit::new(
+            config.max_key_generations,
+            config.key_generation_queue,
+            config.key_generation_wait,
+        );
+        let admission = {
+            let counters = counters.clone();
+            BlockingAdmission::new(
+                config.max_key_generations,
+                config.key_generation_queue,
+                config.key_generation_wait,
+                Box::new(move || busy(&counters)),
+            )
+        };
         let mut secret = Zeroizing::new([0u8; 32]);
         aws_lc_rs::rand::fill(secret.as_mut_slice())
             .map_err(|_| "no randomness for the token secret".to_owned())?;
         Ok(PaySecureHalf {
-            pool: KeyPool::new(size, config.key_pool_size),
+            pool: KeyPool::new(size, config.key_pool_size, limit),
             config,
-            keys: Mutex::new(HashMap::new()),
+            keys: Mutex::new(KeyStore::default()),
             token_key: hmac::Key::new(hmac::HMAC_SHA256, secret.as_slice()),
+            admission,
             counters,
         })
     }
@@ -344,10 +568,30 @@ impl PaySecureHalf {
             None | Some(0) => self.config.default_ttl_minutes,
             Some(m) => m.unsigned_abs(),
         };
+        if minutes > self.config.max_ttl_minutes {
+            self.counters.in_band_errors.fetch_add(1, Ordering::Relaxed);
+            let mut timestamps = unset_timestamps();
+            timestamps.app_layer = Some(span(app_in, self.now()));
+            let session = CreateKeySession {
+                error_code: Some(TTL_TOO_LONG.to_owned()),
+                error_message: Some(format!(
+                    "TTLInMinutes must be at most {} minutes",
+                    self.config.max_ttl_minutes
+                )),
+                timestamps: Some(timestamps),
+                ..CreateKeySession::default()
+            };
+            return json(
+                StatusCode::OK,
+                paysecure_codec::encode_create_key_response(&session),
+            );
+        }
 
         let encrypt_in = self.now();
-        let Some(private) = self.pool.take() else {
-            return internal_error("RSA key generation failed");
+        let private = match self.pool.take() {
+            Ok(private) => private,
+            Err(TakeError::Busy) => return busy(&self.counters),
+            Err(TakeError::Failed) => return internal_error("RSA key generation failed"),
         };
         let Some((modulus, exponent)) = public_components(&private) else {
             return internal_error("RSA public key could not be read");
@@ -362,20 +606,17 @@ impl PaySecureHalf {
         let expires_at = insert_in
             .checked_add(Duration::from_secs(u64::from(minutes) * 60))
             .unwrap_or(insert_in);
-        {
-            let mut keys = lock(&self.keys);
-            keys.retain(|_, k| {
-                k.expires_at
-                    .checked_add(FORGET_AFTER)
-                    .is_none_or(|forget| forget > insert_in)
-            });
-            keys.insert(
-                key_id.clone(),
-                StoredKey {
-                    key: private,
-                    expires_at,
-                },
-            );
+        let evicted = lock(&self.keys).insert(
+            key_id.clone(),
+            private,
+            expires_at,
+            insert_in,
+            self.config.max_keys,
+        );
+        if evicted > 0 {
+            self.counters
+                .keys_evicted
+                .fetch_add(evicted, Ordering::Relaxed);
         }
         let insert_out = self.now();
         self.counters.keys_issued.fetch_add(1, Ordering::Relaxed);
@@ -406,8 +647,8 @@ impl PaySecureHalf {
         let mut timestamps = unset_timestamps();
         let card_in = self.now();
         let decrypted = {
-            let keys = lock(&self.keys);
-            match keys.get(&request.key_id) {
+            let store = lock(&self.keys);
+            match store.keys.get(&request.key_id) {
                 None => Err((KEY_NOT_FOUND, "KeyId is unknown")),
                 Some(stored) if app_in >= stored.expires_at => {
                     Err((KEY_EXPIRED, "the key has expired: call CreateKey again"))
@@ -479,6 +720,10 @@ impl GatewayHalf for PaySecureHalf {
     fn may_block(&self, route: &str) -> bool {
         // An empty key pool means generating an RSA key on the request path (~100 ms).
         route == "CreateKey"
+    }
+
+    fn blocking_admission(&self) -> Option<&BlockingAdmission> {
+        Some(&self.admission)
     }
 
     fn route<'a>(&self, path: &'a str) -> Option<&'a str> {
@@ -617,6 +862,23 @@ fn service_error(status: StatusCode, response_status: ResponseStatus) -> Respons
         status,
         paysecure_codec::encode_error_response(&response_status),
     )
+}
+
+/// HTTP 503 in ServiceStack's shape, with `Retry-After: 1`: key generation is saturated.
+fn busy(counters: &Counters) -> Response<Bytes> {
+    counters.busy_refusals.fetch_add(1, Ordering::Relaxed);
+    let mut response = service_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ResponseStatus {
+            error_code: Some("ServiceUnavailable".into()),
+            message: Some("Too many keys are being generated: retry shortly".into()),
+            ..ResponseStatus::default()
+        },
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 fn internal_error(message: &str) -> Response<Bytes> {
@@ -797,6 +1059,147 @@ mod tests {
         assert_eq!(body.error_code.as_deref(), Some(KEY_NOT_FOUND));
         assert_eq!(h.counters.snapshot().in_band_errors, 1);
         assert_eq!(h.counters.snapshot().authentication_failures, 1);
+    }
+
+    fn key_id(r: &Response<Bytes>) -> String {
+        assert_eq!(r.status(), 200, "{:?}", r.body());
+        paysecure_codec::decode_create_key_body(r.body())
+            .unwrap()
+            .key_id
+            .unwrap()
+    }
+
+    fn tokenize_error(h: &PaySecureHalf, key_id: &str) -> Option<String> {
+        let body =
+            format!(r#"{{"KeyId":"{key_id}","EncryptedCardNumber":"AAAA","Expiration":"1230"}}"#);
+        let r = post(h, "/paysecure/TokenizeCard", &body);
+        paysecure_codec::decode_tokenize_card_body(r.body())
+            .unwrap()
+            .error_code
+    }
+
+    /// Defect: `TTLInMinutes` of `i32::MAX` kept a key for ~4,000 years.
+    #[test]
+    fn a_ttl_above_the_maximum_is_an_in_band_error() {
+        let h = half(0);
+        for ttl in [DEFAULT_MAX_TTL_MINUTES as i64 + 1, i64::from(i32::MAX)] {
+            let body = CREDENTIALS.replace("}}", &format!(r#"}},"TTLInMinutes":{ttl}}}"#));
+            let r = post(&h, "/paysecure/CreateKey", &body);
+            assert_eq!(r.status(), 200);
+            let session = paysecure_codec::decode_create_key_body(r.body());
+            let text = std::str::from_utf8(r.body()).unwrap();
+            assert!(text.contains(r#""ErrorCode":"TTL_TOO_LONG""#), "{text}");
+            assert!(session.map_or(true, |s| s.key_id.is_none()), "{text}");
+        }
+        assert_eq!(h.counters.snapshot().keys_issued, 0);
+        assert_eq!(h.counters.snapshot().in_band_errors, 2);
+        assert_eq!(lock(&h.keys).keys.len(), 0);
+        let body = CREDENTIALS.replace("}}", r#"},"TTLInMinutes":1440}"#);
+        key_id(&post(&h, "/paysecure/CreateKey", &body));
+        assert!(
+            PaySecureHalf::new(
+                PaySecureSandboxConfig {
+                    default_ttl_minutes: 2000,
+                    key_pool_size: 0,
+                    ..PaySecureSandboxConfig::default()
+                },
+                Arc::default()
+            )
+            .is_err()
+        );
+    }
+
+    /// Defect: the key map had no cap. A full store evicts expired keys first, then the oldest.
+    #[test]
+    fn the_key_store_is_bounded_expired_first_then_oldest() {
+        let now = Arc::new(Mutex::new(SystemTime::now()));
+        let clock_now = now.clone();
+        let h = PaySecureHalf::new(
+            PaySecureSandboxConfig {
+                key_pool_size: 0,
+                max_keys: 3,
+                clock: Arc::new(move || *lock(&clock_now)),
+                ..PaySecureSandboxConfig::default()
+            },
+            Arc::default(),
+        )
+        .unwrap();
+        let create = |ttl: u32| {
+            let body = CREDENTIALS.replace("}}", &format!(r#"}},"TTLInMinutes":{ttl}}}"#));
+            key_id(&post(&h, "/paysecure/CreateKey", &body))
+        };
+        let short = create(1);
+        let a = create(60);
+        let b = create(60);
+        *lock(&now) += Duration::from_secs(120);
+        assert_eq!(tokenize_error(&h, &short).as_deref(), Some(KEY_EXPIRED));
+        // Full: the expired key goes first.
+        let c = create(60);
+        assert_eq!(tokenize_error(&h, &short).as_deref(), Some(KEY_NOT_FOUND));
+        assert_eq!(tokenize_error(&h, &a).as_deref(), Some(DECRYPTION_FAILED));
+        // Full of valid keys: the oldest goes.
+        let d = create(60);
+        assert_eq!(tokenize_error(&h, &a).as_deref(), Some(KEY_NOT_FOUND));
+        for key in [&b, &c, &d] {
+            assert_eq!(tokenize_error(&h, key).as_deref(), Some(DECRYPTION_FAILED));
+        }
+        assert_eq!(lock(&h.keys).keys.len(), 3);
+        assert_eq!(h.counters.snapshot().keys_evicted, 2);
+        assert_eq!(h.counters.snapshot().keys_issued, 5);
+    }
+
+    /// Defect: each concurrent `CreateKey` held a blocking thread generating a key. Now at
+    /// most `max_key_generations` run; past the bounded queue the answer is HTTP 503 at once.
+    #[test]
+    fn key_generation_is_bounded() {
+        let h = PaySecureHalf::new(
+            PaySecureSandboxConfig {
+                key_pool_size: 0,
+                max_key_generations: 1,
+                key_generation_queue: 0,
+                ..PaySecureSandboxConfig::default()
+            },
+            Arc::default(),
+        )
+        .unwrap();
+        let permit = h.pool.limit.acquire().unwrap();
+        let r = post(&h, "/paysecure/CreateKey", CREDENTIALS);
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+        let status = paysecure_codec::decode_error_response(r.body()).unwrap();
+        assert_eq!(status.error_code.as_deref(), Some("ServiceUnavailable"));
+        assert_eq!(h.counters.snapshot().busy_refusals, 1);
+        drop(permit);
+        key_id(&post(&h, "/paysecure/CreateKey", CREDENTIALS));
+    }
+
+    #[test]
+    fn the_generation_limit_queues_for_a_bounded_time() {
+        let limit = GenerationLimit::new(1, 1, Duration::from_millis(50));
+        let held = limit.acquire().unwrap();
+        std::thread::scope(|scope| {
+            // One waiter is queued; it times out while the slot stays taken.
+            let waiter = scope.spawn(|| limit.acquire().map(|_| ()));
+            // Wait until it is queued, then a second waiter finds the queue full.
+            while lock(&limit.state).1 == 0 {
+                std::thread::yield_now();
+            }
+            assert_eq!(limit.acquire().err(), Some(TakeError::Busy));
+            assert_eq!(waiter.join().unwrap(), Err(TakeError::Busy));
+        });
+        // A waiter gets the slot once it is freed.
+        let limit = GenerationLimit::new(1, 1, Duration::from_secs(600));
+        let held2 = limit.acquire().unwrap();
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| limit.acquire().map(|_| ()));
+            while lock(&limit.state).1 == 0 {
+                std::thread::yield_now();
+            }
+            drop(held2);
+            assert_eq!(waiter.join().unwrap(), Ok(()));
+        });
+        assert_eq!(*lock(&limit.state), (0, 0));
+        drop(held);
     }
 
     #[test]

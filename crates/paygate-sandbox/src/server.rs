@@ -41,6 +41,10 @@ pub(crate) trait GatewayHalf: Send + Sync + 'static {
     fn may_block(&self, _route: &str) -> bool {
         false
     }
+    /// Bounds how many of this half's [`Self::may_block`] requests hold a blocking thread.
+    fn blocking_admission(&self) -> Option<&crate::admission::BlockingAdmission> {
+        None
+    }
 }
 
 /// Counters shared by the server and the sandbox handle.
@@ -53,6 +57,8 @@ pub(crate) struct Counters {
 pub(crate) struct Shared {
     pub(crate) halves: Vec<Arc<dyn GatewayHalf>>,
     pub(crate) faults: FaultController,
+    /// Whether [`FAULT_HEADER`] is honoured (off unless the builder allows it).
+    pub(crate) allow_fault_header: bool,
     pub(crate) counters: Counters,
 }
 
@@ -149,7 +155,8 @@ async fn answer(
         ));
     };
     let route = half.route(&path).unwrap_or("*").to_owned();
-    let fault = match request.headers().get(FAULT_HEADER) {
+    let header = Some(FAULT_HEADER).filter(|_| shared.allow_fault_header);
+    let fault = match header.and_then(|name| request.headers().get(name)) {
         Some(value) => match value.to_str().ok().map(str::parse::<Fault>) {
             Some(Ok(fault)) => Some(fault),
             Some(Err(e)) => {
@@ -222,6 +229,14 @@ async fn answer(
     // hand-off to the blocking pool per request costs more than the work (measured with
     // `paygate load`). Routes that may generate an RSA key go to the blocking pool.
     let response = if half.may_block(&route) {
+        // Wait for a slot as a task, not on a thread: bounds the blocking threads.
+        let _slot = match half.blocking_admission().map(|a| a.enter()) {
+            Some(entering) => match entering.await {
+                Ok(slot) => Some(slot),
+                Err(busy) => return deliver(busy, fault).await,
+            },
+            None => None,
+        };
         tokio::task::spawn_blocking(move || half.handle(request))
             .await
             .map_err(|_| io::Error::other("sandbox handler panicked"))?

@@ -1,0 +1,360 @@
+//! Fuzz harness (feature `fuzzing`) for the sandbox's request decoding and authentication:
+//! arbitrary bytes become an `http::Request<Bytes>` that the Payneteasy half answers with a
+//! fixed clock. The harness never panics on its own; it panics only when the handler panics
+//! or an invariant is broken: **a request the sandbox accepts carries a valid signature made
+//! for exactly the URL it was routed on** (scheme, authority, path, query).
+//!
+//! # Input
+//! ```text
+//! FLAGS METHOD '\n' TARGET '\n' HOST '\n' SIGN_URL '\n' AUTHORIZATION '\n'
+//! (NAME ': ' VALUE '\n')* '\n' BODY
+//! ```
+//! - `FLAGS` (one byte): bit 0 the harness signs `SIGN_URL` (or, when empty,
+//!   `SCHEME://HOST TARGET`) with the test merchant's private key, `POST`, the request's
+//!   `Content-Type` and `BODY`; bit 1 the sandbox runs as HTTPS; bit 2 `AUTHORIZATION` is sent
+//!   as well (a second header when the harness signs, otherwise the only one).
+//! - `TARGET` is the request target (origin form `/paynet/...` or absolute form);
+//!   `HOST` the `Host` header (none when empty).
+//! - Unparsable parts (a method, a target, a header) end the run quietly.
+//!
+//! Since the fuzzer cannot forge an RSA signature, an accepted request must be one the
+//! harness signed, over the routed URL.
+
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Method, Request, header};
+use oauth1_signer::{OAuthParams, RequestUrl, RsaPrivateKey, sign};
+
+use crate::payneteasy::{
+    Counters, PayneteasyHalf, PayneteasySandboxConfig, TEST_MERCHANT_LOGIN,
+    TEST_MERCHANT_PRIVATE_KEY_PEM,
+};
+use crate::server::GatewayHalf;
+
+/// The harness's fixed clock (Unix seconds); signatures carry it as `oauth_timestamp`.
+pub const FIXED_NOW: u64 = 1_700_000_000;
+
+/// The nonce of every signature the harness makes (each run has a fresh nonce store).
+const NONCE: &str = "fuzz-nonce";
+
+static KEY: LazyLock<Option<RsaPrivateKey>> =
+    LazyLock::new(|| RsaPrivateKey::from_pem(TEST_MERCHANT_PRIVATE_KEY_PEM).ok());
+
+/// What one run did (for the harness's own tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The input did not make a request.
+    NoRequest,
+    /// The sandbox answered with this HTTP status.
+    Answered(u16),
+}
+
+/// Splits off one `\n`-terminated line.
+fn line(data: &[u8]) -> Option<(&[u8], &[u8])> {
+    let at = data.iter().position(|&b| b == b'\n')?;
+    Some((&data[..at], &data[at + 1..]))
+}
+
+/// Runs one input (see the [module docs](self)); panics only on a broken invariant.
+pub fn payneteasy_request(data: &[u8]) -> Outcome {
+    run(data).unwrap_or(Outcome::NoRequest)
+}
+
+fn run(data: &[u8]) -> Option<Outcome> {
+    let (&flags, rest) = data.split_first()?;
+    let (harness_signs, tls, extra_authorization) =
+        (flags & 1 != 0, flags & 2 != 0, flags & 4 != 0);
+    let (method, rest) = line(rest)?;
+    let (target, rest) = line(rest)?;
+    let (host, rest) = line(rest)?;
+    let (sign_url, rest) = line(rest)?;
+    let (authorization, mut rest) = line(rest)?;
+    let mut headers = Vec::new();
+    loop {
+        let (header_line, after) = line(rest)?;
+        rest = after;
+        if header_line.is_empty() {
+            break;
+        }
+        let at = header_line.iter().position(|&b| b == b':')?;
+        let name = HeaderName::from_bytes(&header_line[..at]).ok()?;
+        let value = header_line[at + 1..]
+            .strip_prefix(b" ")
+            .unwrap_or(&header_line[at + 1..]);
+        headers.push((name, HeaderValue::from_bytes(value).ok()?));
+    }
+    let body = Bytes::copy_from_slice(rest);
+
+    let method = Method::from_bytes(method).ok()?;
+    let target = std::str::from_utf8(target).ok()?;
+    let mut request = Request::builder()
+        .method(method)
+        .uri(target)
+        .body(body.clone())
+        .ok()?;
+    let scheme = if tls { "https" } else { "http" };
+    if !host.is_empty() {
+        let value = HeaderValue::from_bytes(host).ok()?;
+        request.headers_mut().append(header::HOST, value);
+    }
+    for (name, value) in headers {
+        request.headers_mut().append(name, value);
+    }
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+
+    // The URL the harness signs, if it signs.
+    let signed_for = if harness_signs {
+        let url = if sign_url.is_empty() {
+            format!("{scheme}://{}{target}", std::str::from_utf8(host).ok()?)
+        } else {
+            std::str::from_utf8(sign_url).ok()?.to_owned()
+        };
+        let key = KEY.as_ref()?;
+        let parsed = RequestUrl::parse(&url).ok()?;
+        let to_sign =
+            oauth1_signer::Request::new("POST", parsed).with_body(content_type.as_deref(), &body);
+        let params = OAuthParams::new(TEST_MERCHANT_LOGIN, NONCE, FIXED_NOW);
+        let signed = sign(&to_sign, &params, key).ok()?;
+        let value = HeaderValue::from_str(signed.authorization()).ok()?;
+        request.headers_mut().append(header::AUTHORIZATION, value);
+        Some(url)
+    } else {
+        None
+    };
+    if extra_authorization {
+        let value = HeaderValue::from_bytes(authorization).ok()?;
+        request.headers_mut().append(header::AUTHORIZATION, value);
+    }
+
+    let routed_path = request.uri().path().to_owned();
+    let routed_query = request.uri().query().map(str::to_owned);
+    let routed_authority = request
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            request
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        });
+
+    let config = PayneteasySandboxConfig {
+        clock: Arc::new(|| UNIX_EPOCH + Duration::from_secs(FIXED_NOW)),
+        ..PayneteasySandboxConfig::default()
+    };
+    let half = PayneteasyHalf::new(config, Arc::new(Counters::default())).ok()?;
+    half.set_tls(tls);
+    let response = half.handle(request);
+    let status = response.status().as_u16();
+    if status == 200 {
+        let Some(url) = signed_for else {
+            panic!("accepted a request the harness did not sign");
+        };
+        let signed = RequestUrl::parse(&url).expect("the harness signed a parsable URL");
+        assert_eq!(
+            signed.path(),
+            routed_path,
+            "accepted a signature for another path"
+        );
+        assert_eq!(
+            signed.query(),
+            routed_query.as_deref(),
+            "accepted a signature for another query"
+        );
+        assert_eq!(
+            signed.scheme(),
+            scheme,
+            "accepted a signature for another scheme"
+        );
+        let authority: http::uri::Authority = routed_authority
+            .expect("an accepted request has an authority")
+            .parse()
+            .expect("an accepted authority parses");
+        assert!(
+            signed.host().eq_ignore_ascii_case(authority.host()),
+            "accepted a signature for another host"
+        );
+        let default_port = if tls { 443 } else { 80 };
+        assert_eq!(
+            signed.port().unwrap_or(default_port),
+            authority.port_u16().unwrap_or(default_port),
+            "accepted a signature for another port"
+        );
+    }
+    Some(Outcome::Answered(status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEEDS: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fuzz/seeds/sandbox_payneteasy"
+    );
+
+    fn input(
+        flags: u8,
+        target: &str,
+        host: &str,
+        sign_url: &str,
+        auth: &str,
+        body: &str,
+    ) -> Vec<u8> {
+        let mut data = vec![flags];
+        data.extend_from_slice(
+            format!(
+                "POST\n{target}\n{host}\n{sign_url}\n{auth}\nContent-Type: application/x-www-form-urlencoded\n\n{body}"
+            )
+            .as_bytes(),
+        );
+        data
+    }
+
+    const CCR: &str = "/paynet/api/v4/create-card-ref/39915";
+    const BODY: &str = "client_orderid=34T43R77N&orderid=6868305";
+
+    #[test]
+    fn honest_requests_are_accepted_and_attacks_refused() {
+        let run = |data: Vec<u8>| payneteasy_request(&data);
+        assert_eq!(
+            run(input(1, CCR, "127.0.0.1:9", "", "", BODY)),
+            Outcome::Answered(200)
+        );
+        assert_eq!(
+            run(input(3, CCR, "localhost", "", "", BODY)),
+            Outcome::Answered(200)
+        );
+        // Defect 1: signed for status, routed to create-card-ref through the Host header.
+        let attack = input(
+            1,
+            CCR,
+            "127.0.0.1:9/paynet/api/v4/status/39915#",
+            "http://127.0.0.1:9/paynet/api/v4/status/39915",
+            "",
+            BODY,
+        );
+        assert_eq!(run(attack), Outcome::Answered(400));
+        // A valid signature plus a second Authorization header.
+        let two = input(
+            5,
+            CCR,
+            "127.0.0.1:9",
+            "",
+            "OAuth oauth_consumer_key=\"x\"",
+            BODY,
+        );
+        assert_eq!(run(two), Outcome::Answered(403));
+        // Not signed at all.
+        let forged = input(
+            4,
+            CCR,
+            "127.0.0.1:9",
+            "",
+            "OAuth oauth_signature=\"AAAA\"",
+            BODY,
+        );
+        assert_eq!(run(forged), Outcome::Answered(403));
+        assert_eq!(payneteasy_request(b""), Outcome::NoRequest);
+        assert_eq!(payneteasy_request(b"\x01\xff\n"), Outcome::NoRequest);
+    }
+
+    /// The checked-in seeds run without breaking the invariant, and include accepted ones.
+    #[test]
+    fn the_seeds_run() {
+        let mut accepted = 0;
+        let mut count = 0;
+        for entry in std::fs::read_dir(SEEDS).expect("seed directory") {
+            let data = std::fs::read(entry.unwrap().path()).unwrap();
+            count += 1;
+            if payneteasy_request(&data) == Outcome::Answered(200) {
+                accepted += 1;
+            }
+        }
+        assert!(count >= 5, "{count} seeds");
+        assert!(accepted >= 2, "{accepted} accepted seeds");
+    }
+
+    /// Writes the seeds (run with `--ignored` after changing the input format).
+    #[test]
+    #[ignore = "regenerates fuzz/seeds/sandbox_payneteasy"]
+    fn write_seeds() {
+        let seeds = [
+            (
+                "honest-create-card-ref",
+                input(1, CCR, "127.0.0.1:9", "", "", BODY),
+            ),
+            (
+                "honest-status-group-https",
+                input(
+                    3,
+                    "/paynet/api/v4/status/group/1144",
+                    "localhost:8443",
+                    "",
+                    "",
+                    "client_orderid=34T43R77N",
+                ),
+            ),
+            (
+                "host-smuggles-path",
+                input(
+                    1,
+                    CCR,
+                    "127.0.0.1:9/paynet/api/v4/status/39915#",
+                    "http://127.0.0.1:9/paynet/api/v4/status/39915",
+                    "",
+                    BODY,
+                ),
+            ),
+            (
+                "absolute-target",
+                input(
+                    1,
+                    "http://127.0.0.1:9/paynet/api/v4/create-card-ref/39915?a=1",
+                    "127.0.0.1:9",
+                    "",
+                    "",
+                    BODY,
+                ),
+            ),
+            (
+                "two-authorization",
+                input(
+                    5,
+                    CCR,
+                    "127.0.0.1:9",
+                    "",
+                    "OAuth oauth_consumer_key=\"paygate-test-merchant\"",
+                    BODY,
+                ),
+            ),
+            (
+                "unsigned-seed-header",
+                input(
+                    4,
+                    CCR,
+                    "127.0.0.1:9",
+                    "",
+                    "OAuth oauth_consumer_key=\"paygate-test-merchant\", oauth_nonce=\"n\", oauth_signature=\"AAAA\", oauth_signature_method=\"RSA-SHA256\", oauth_timestamp=\"1700000000\", oauth_version=\"1.0\"",
+                    BODY,
+                ),
+            ),
+            (
+                "userinfo-host",
+                input(1, CCR, "user@127.0.0.1:9", "", "", BODY),
+            ),
+        ];
+        std::fs::create_dir_all(SEEDS).unwrap();
+        for (name, data) in seeds {
+            std::fs::write(format!("{SEEDS}/{name}"), data).unwrap();
+        }
+    }
+}
