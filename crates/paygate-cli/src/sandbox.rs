@@ -78,11 +78,13 @@ fn parse_fault(text: &str) -> Result<(String, Fault), String> {
 fn merchants(args: &Args) -> Result<Vec<PayneteasyMerchant>, CliError> {
     let mut merchants = vec![PayneteasyMerchant::test()];
     for (n, (login, file)) in (1u64..).zip(&args.merchants) {
-        let public_key_pem = std::fs::read_to_string(file).map_err(|e| {
-            CliError::new(
-                format!("cannot read the public key of {login} ({})", file.display()),
-                &e,
-            )
+        // Bounded like every other key file the CLI reads: a regular file of at most 256 KiB.
+        let bytes = crate::output::read_input_file(file, &format!("the public key of {login}"))?;
+        let public_key_pem = String::from_utf8(bytes).map_err(|_| {
+            CliError::message(format!(
+                "the public key of {login} ({}) is not PEM text",
+                file.display()
+            ))
         })?;
         merchants.push(PayneteasyMerchant {
             login: login.clone(),
