@@ -137,13 +137,14 @@ pub use encoding::{
     percent_encode, percent_encode_into, percent_encoded_len,
 };
 pub use error::{BoxError, Error, HeaderError, KeyError, VerifyError};
-pub use header::AuthorizationHeader;
+pub use header::{AuthorizationHeader, HeaderLimits};
 pub use keys::{HmacAlgorithm, HmacKey, PlaintextKey, SigningKey, VerifyingKey};
 pub use method::SignatureMethod;
 pub use request::{Param, Request, RequestUrl};
 pub use sign::{BodyHash, OAuthParams, Signed, sign};
 pub use verify::{
-    MemoryNonceStore, NonceStore, Verified, VerifyPolicy, base_string_for_header, verify,
+    DEFAULT_MAX_NONCE_BYTES, MemoryNonceStore, NonceCheck, NonceClaim, NonceStore, Verified,
+    VerifyPolicy, base_string_for_header, verify,
 };
 
 #[cfg(any(feature = "aws-lc-rs", feature = "rsa"))]
