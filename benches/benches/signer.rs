@@ -9,6 +9,10 @@
 //! - `verify_2048`, `verify_4096`: header parse + verify beside raw aws-lc-rs verification with
 //!   a public key parsed once outside the loop (as `RsaPublicKey` does at load time), and the
 //!   `rsa` back end.
+//! - `header_parse`: `AuthorizationHeader::parse` of a normal signed header beside hostile ones
+//!   made of many short distinct parameters (`p0="", p1="", …`): 5,000 and 40,000 parameters and
+//!   a 400 KB header. With the default limits the hostile ones are refused;
+//!   `short_params_40000_unlimited` parses the 40,000 parameters with every limit lifted.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
@@ -20,9 +24,9 @@ use aws_lc_rs::signature::{
 use base64::Engine as _;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use oauth1_signer::{
-    AuthorizationHeader, Backend, Error, OAuthParams, Request, RequestUrl, RsaPrivateKey,
-    RsaPublicKey, SignatureMethod, SigningKey, VerifyPolicy, VerifyingKey, normalize_parameters,
-    sign, verify,
+    AuthorizationHeader, Backend, Error, HeaderLimits, OAuthParams, Request, RequestUrl,
+    RsaPrivateKey, RsaPublicKey, SignatureMethod, SigningKey, VerifyPolicy, VerifyingKey,
+    normalize_parameters, sign, verify,
 };
 use paygate_benches::test_vector;
 
@@ -198,5 +202,56 @@ fn base_string(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, base_string, signing);
+/// `OAuth p0="", p1="", …` with distinct names, at least `min_bytes` long or `params` parameters.
+fn short_params_header(params: usize, min_bytes: usize) -> String {
+    let mut text = String::from("OAuth ");
+    let mut i = 0;
+    while i < params || text.len() < min_bytes {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(&format!("p{i}=\"\""));
+        i += 1;
+    }
+    text
+}
+
+fn header_parse(c: &mut Criterion) {
+    let seed = seed();
+    let url = RequestUrl::parse(&seed.url).expect("url");
+    let request = Request::new("POST", url).with_body(Some(FORM), seed.body.as_bytes());
+    let params = OAuthParams::new(&seed.consumer_key, &seed.nonce, seed.timestamp);
+    let key = RsaPrivateKey::from_pem(&test_vector("keys/rsa4096-pkcs1.pem")).expect("key");
+    let normal = sign(&request, &params, &key)
+        .expect("sign")
+        .authorization()
+        .to_owned();
+    let mut group = c.benchmark_group("header_parse");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("normal_rsa4096", |b| {
+        b.iter(|| AuthorizationHeader::parse(black_box(&normal)).expect("header"))
+    });
+    let cases = [
+        ("short_params_5000", short_params_header(5_000, 0)),
+        ("short_params_40000", short_params_header(40_000, 0)),
+        ("short_params_400kb", short_params_header(0, 400_000)),
+    ];
+    for (name, text) in &cases {
+        group.bench_function(*name, |b| {
+            b.iter(|| AuthorizationHeader::parse(black_box(text)).is_ok())
+        });
+    }
+    // With every limit lifted the whole header is read: linear (plus an O(n log n) duplicate
+    // check), where the pairwise check took seconds.
+    let (name, text) = &cases[1];
+    group.bench_function(format!("{name}_unlimited"), |b| {
+        b.iter(|| {
+            AuthorizationHeader::parse_with_limits(black_box(text), &HeaderLimits::UNLIMITED)
+                .expect("unique names")
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, base_string, signing, header_parse);
 criterion_main!(benches);

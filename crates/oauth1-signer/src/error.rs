@@ -223,6 +223,31 @@ pub enum HeaderError {
         /// Byte offset.
         position: usize,
     },
+    /// The header is longer than [`HeaderLimits::max_header_bytes`](crate::HeaderLimits);
+    /// refused before it is read.
+    #[error("the Authorization header is {len} bytes long (at most {max} accepted)")]
+    TooLong {
+        /// Length of the header value, in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The header has more parameters than
+    /// [`HeaderLimits::max_params`](crate::HeaderLimits).
+    #[error("the Authorization header has more than {max} parameters")]
+    TooManyParameters {
+        /// The limit.
+        max: usize,
+    },
+    /// A value is longer (as written, percent-encoded) than
+    /// [`HeaderLimits::max_value_bytes`](crate::HeaderLimits).
+    #[error("the value of {name:?} is longer than {max} bytes")]
+    ValueTooLong {
+        /// Parameter name.
+        name: String,
+        /// The limit.
+        max: usize,
+    },
 }
 
 /// Which check of [`verify`](crate::verify) failed.
@@ -277,6 +302,32 @@ pub enum VerifyError {
     /// The nonce store has already seen this (consumer key, timestamp, nonce).
     #[error("the nonce was already used (replayed request)")]
     ReplayedNonce,
+    /// `oauth_nonce` is longer than [`VerifyPolicy::max_nonce_bytes`](crate::VerifyPolicy);
+    /// checked before the signature and before any nonce store access.
+    #[error("oauth_nonce is {len} bytes long (at most {max} accepted)")]
+    NonceTooLong {
+        /// Length of the nonce, in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The nonce store no longer remembers nonces as old as this timestamp (outside its window,
+    /// or forgotten to make room), so it cannot prove the request is not a replay
+    /// ([`NonceCheck::TooOld`](crate::NonceCheck::TooOld)). Resending with a current
+    /// timestamp succeeds.
+    #[error(
+        "timestamp {timestamp} is older than the replay cache remembers (oldest accepted: {oldest_accepted})"
+    )]
+    NonceTooOld {
+        /// The request's timestamp.
+        timestamp: u64,
+        /// The oldest timestamp the store accepts now.
+        oldest_accepted: u64,
+    },
+    /// The nonce store is full of nonces at least as recent as this one
+    /// ([`NonceCheck::Full`](crate::NonceCheck::Full)): a transient refusal, not a replay.
+    #[error("the replay cache is full; retry with a new timestamp")]
+    NonceStoreFull,
     /// `oauth_body_hash` does not match the body.
     #[error("oauth_body_hash does not match the body")]
     BodyHashMismatch,

@@ -13,6 +13,12 @@ use crate::encoding::{is_unreserved, percent_encode_into};
 /// [`HeaderError`]s. Values are percent-decoded to bytes (`%FF` stays the byte `0xFF`); `realm`
 /// is treated like every other parameter. The parser never panics.
 ///
+/// Parsing is linear in the length of the header and bounded by [`HeaderLimits`] (total length,
+/// number of parameters, length of each value): [`parse`](Self::parse) applies
+/// [`HeaderLimits::DEFAULT`], [`parse_with_limits`](Self::parse_with_limits) takes your own.
+/// A header over a limit is refused before (total length) or while (count, value) it is read,
+/// so a hostile header costs at most one pass over the allowed number of bytes.
+///
 /// ```
 /// use oauth1_signer::AuthorizationHeader;
 /// let h = AuthorizationHeader::parse(
@@ -30,6 +36,65 @@ pub struct AuthorizationHeader {
     buf: Vec<u8>,
     /// Where each parameter is in `buf`, in header order.
     spans: Spans,
+}
+
+/// What [`AuthorizationHeader::parse_with_limits`] accepts. Each limit over which a header is
+/// refused has its own [`HeaderError`] variant.
+///
+/// The defaults ([`HeaderLimits::DEFAULT`], also `HeaderLimits::default()`) are far above
+/// what any honest client sends and small enough that a hostile header costs microseconds:
+///
+/// - `max_header_bytes` = 16 KiB. A real header has about eight parameters and is under 1 KiB
+///   with an RSA-4096 signature (684 base64 characters, about 700 once percent-encoded); an
+///   RSA-8192 signature is 1,368 characters (at most 4,104 even if every character were
+///   escaped). 16 KiB is also twice the per-line header limit of common front ends (nginx's
+///   8 KiB `large_client_header_buffers`), so nothing an honest client can get through a proxy
+///   is refused.
+/// - `max_params` = 64. OAuth defines nine parameters plus `realm`; extensions
+///   (`oauth_body_hash`, `xoauth_*`) add a few.
+/// - `max_value_bytes` = 8 KiB, measured as written in the header (percent-encoded, between
+///   the quotes): twice the worst-case RSA-8192 signature.
+///
+/// ```
+/// use oauth1_signer::{AuthorizationHeader, HeaderError, HeaderLimits};
+/// let mut limits = HeaderLimits::default();
+/// limits.max_params = 2;
+/// let err = AuthorizationHeader::parse_with_limits(r#"OAuth a="1", b="2", c="3""#, &limits);
+/// assert_eq!(err, Err(HeaderError::TooManyParameters { max: 2 }));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HeaderLimits {
+    /// Longest header value accepted, in bytes (the whole value, scheme included).
+    pub max_header_bytes: usize,
+    /// Most parameters accepted (`realm` included).
+    pub max_params: usize,
+    /// Longest parameter value accepted, in bytes as written in the header (still
+    /// percent-encoded, quotes excluded).
+    pub max_value_bytes: usize,
+}
+
+impl HeaderLimits {
+    /// 16 KiB in total, 64 parameters, 8 KiB per value (see the type's docs for why).
+    pub const DEFAULT: HeaderLimits = HeaderLimits {
+        max_header_bytes: 16 * 1024,
+        max_params: 64,
+        max_value_bytes: 8 * 1024,
+    };
+
+    /// No limit at all (every field `usize::MAX`): only for input you already trust or bound
+    /// elsewhere. Parsing stays linear (O(n log n) for the duplicate check).
+    pub const UNLIMITED: HeaderLimits = HeaderLimits {
+        max_header_bytes: usize::MAX,
+        max_params: usize::MAX,
+        max_value_bytes: usize::MAX,
+    };
+}
+
+impl Default for HeaderLimits {
+    fn default() -> Self {
+        HeaderLimits::DEFAULT
+    }
 }
 
 /// `(name start, name end == value start, value end)` in [`AuthorizationHeader::buf`].
@@ -77,6 +142,28 @@ impl Spans {
             &self.spill
         }
     }
+}
+
+/// The first parameter (in header order) whose name already appeared earlier, if any.
+///
+/// Pairwise for the few parameters of a real header; past [`INLINE_SPANS`], a stable sort of the
+/// indices by name (O(n log n)), so a header of many parameters is never quadratic.
+fn first_duplicate<'b>(buf: &'b [u8], spans: &[Span]) -> Option<&'b [u8]> {
+    let name = |i: usize| &buf[spans[i].0..spans[i].1];
+    if spans.len() <= INLINE_SPANS {
+        return (1..spans.len())
+            .find(|&i| (0..i).any(|j| name(j) == name(i)))
+            .map(name);
+    }
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    // Stable: equal names stay in header order, so `pair[1]` is a later occurrence.
+    order.sort_by(|&a, &b| name(a).cmp(name(b)));
+    order
+        .windows(2)
+        .filter(|pair| name(pair[0]) == name(pair[1]))
+        .map(|pair| pair[1])
+        .min()
+        .map(name)
 }
 
 impl PartialEq for AuthorizationHeader {
@@ -214,11 +301,33 @@ impl Cursor<'_> {
 }
 
 impl AuthorizationHeader {
-    /// Parses the value of an `Authorization` header (without the `Authorization:` name).
+    /// Parses the value of an `Authorization` header (without the `Authorization:` name), within
+    /// [`HeaderLimits::DEFAULT`].
     ///
     /// # Errors
-    /// A [`HeaderError`] naming the first problem and where it is.
+    /// A [`HeaderError`] naming the first problem and where it is; a header over a limit gives
+    /// [`HeaderError::TooLong`], [`HeaderError::TooManyParameters`] or
+    /// [`HeaderError::ValueTooLong`].
     pub fn parse(value: &str) -> Result<Self, HeaderError> {
+        Self::parse_with_limits(value, &HeaderLimits::DEFAULT)
+    }
+
+    /// Parses the value of an `Authorization` header within `limits`.
+    ///
+    /// Syntax errors are reported first (in the order met); a repeated parameter is reported once
+    /// the whole header has been read.
+    ///
+    /// # Errors
+    /// As [`parse`](Self::parse): [`HeaderError::TooLong`] before anything is read,
+    /// [`HeaderError::TooManyParameters`] and [`HeaderError::ValueTooLong`] as soon as the limit
+    /// is passed, the syntax errors, then [`HeaderError::DuplicateParameter`].
+    pub fn parse_with_limits(value: &str, limits: &HeaderLimits) -> Result<Self, HeaderError> {
+        if value.len() > limits.max_header_bytes {
+            return Err(HeaderError::TooLong {
+                len: value.len(),
+                max: limits.max_header_bytes,
+            });
+        }
         let mut c = Cursor {
             input: value.as_bytes(),
             pos: 0,
@@ -243,18 +352,12 @@ impl AuthorizationHeader {
         // Names and decoded values are never longer than the text they come from.
         header.buf.reserve_exact(c.input.len() - c.pos);
         loop {
-            let span = Self::parse_param(&mut c, &mut header.buf)?;
-            let name = &header.buf[span.0..span.1];
-            if header
-                .spans
-                .as_slice()
-                .iter()
-                .any(|&(start, end, _)| &header.buf[start..end] == name)
-            {
-                return Err(HeaderError::DuplicateParameter {
-                    name: ascii_name(name),
+            if header.spans.as_slice().len() >= limits.max_params {
+                return Err(HeaderError::TooManyParameters {
+                    max: limits.max_params,
                 });
             }
+            let span = Self::parse_param(&mut c, &mut header.buf, limits.max_value_bytes)?;
             header.spans.push(span);
             c.skip_ows();
             match c.peek() {
@@ -269,11 +372,21 @@ impl AuthorizationHeader {
                 Some(_) => return Err(HeaderError::TrailingGarbage { position: c.pos }),
             }
         }
+        if let Some(name) = first_duplicate(&header.buf, header.spans.as_slice()) {
+            return Err(HeaderError::DuplicateParameter {
+                name: ascii_name(name),
+            });
+        }
         Ok(header)
     }
 
-    /// Parses `name="value"` at the cursor, appending the name and the decoded value to `buf`.
-    fn parse_param(c: &mut Cursor<'_>, buf: &mut Vec<u8>) -> Result<Span, HeaderError> {
+    /// Parses `name="value"` at the cursor, appending the name and the decoded value to `buf`;
+    /// the value may take at most `max_value_bytes` of the input.
+    fn parse_param(
+        c: &mut Cursor<'_>,
+        buf: &mut Vec<u8>,
+        max_value_bytes: usize,
+    ) -> Result<Span, HeaderError> {
         let start = c.pos;
         while c.peek().is_some_and(is_tchar) {
             c.pos += 1;
@@ -302,12 +415,27 @@ impl AuthorizationHeader {
         let name_start = buf.len();
         buf.extend_from_slice(name_bytes);
         let value_start = buf.len();
+        // The value (and its closing quote) must end before this input position.
+        let value_end = c.pos.saturating_add(max_value_bytes);
         loop {
-            // Copy the run of plain characters up to the next `"`, `%` or invalid byte at once.
-            let rest = &c.input[c.pos..];
+            if c.pos > value_end {
+                return Err(HeaderError::ValueTooLong {
+                    name: name(),
+                    max: max_value_bytes,
+                });
+            }
+            // Copy the run of plain characters up to the next `"`, `%` or invalid byte at once,
+            // looking no further than one byte past the value's limit.
+            let rest = &c.input[c.pos..c.input.len().min(value_end.saturating_add(1))];
             let run = plain_value_run(rest);
             buf.extend_from_slice(&rest[..run]);
             c.pos += run;
+            if c.pos > value_end {
+                return Err(HeaderError::ValueTooLong {
+                    name: name(),
+                    max: max_value_bytes,
+                });
+            }
             match c.peek() {
                 None => return Err(HeaderError::UnterminatedValue { name: name() }),
                 Some(b'"') => {

@@ -75,6 +75,10 @@
 //!   behind two small traits ([`SigningKey`], [`VerifyingKey`]) so an HSM or KMS can plug in.
 //! - [`verify`] reports which check failed ([`VerifyError`]); time and replay checks take the
 //!   clock and a [`NonceStore`] through [`VerifyPolicy`].
+//! - Hostile input is bounded: [`AuthorizationHeader::parse`] is linear and applies
+//!   [`HeaderLimits`] (total length, parameter count, value length); [`verify`] refuses a nonce
+//!   over [`VerifyPolicy::max_nonce_bytes`]; [`MemoryNonceStore`] is bounded by count and bytes
+//!   and, when full, forgets the oldest timestamps rather than locking clients out.
 //!
 //! Decisions where RFC 5849 is silent: a request whose query or form body already carries an
 //! `oauth_*` protocol parameter is refused (each may appear once); `oauth_timestamp` and
@@ -155,13 +159,14 @@ pub use encoding::{
     percent_encode, percent_encode_into, percent_encoded_len,
 };
 pub use error::{BoxError, Error, HeaderError, KeyError, VerifyError};
-pub use header::AuthorizationHeader;
+pub use header::{AuthorizationHeader, HeaderLimits};
 pub use keys::{HmacAlgorithm, HmacKey, PlaintextKey, SigningKey, VerifyingKey};
 pub use method::SignatureMethod;
 pub use request::{Param, Request, RequestUrl};
 pub use sign::{BodyHash, OAuthParams, Signed, sign};
 pub use verify::{
-    MemoryNonceStore, NonceStore, Verified, VerifyPolicy, base_string_for_header, verify,
+    DEFAULT_MAX_NONCE_BYTES, MemoryNonceStore, NonceCheck, NonceClaim, NonceStore, Verified,
+    VerifyPolicy, base_string_for_header, verify,
 };
 
 #[cfg(any(feature = "aws-lc-rs", feature = "rsa"))]

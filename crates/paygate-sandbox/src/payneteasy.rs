@@ -708,7 +708,11 @@ impl PayneteasyHalf {
         let policy =
             VerifyPolicy::new(self.now_secs(), self.max_skew_secs).with_nonce_store(&self.nonces);
         verify(&to_verify, &parsed, &merchant.key, &policy).map_err(|e| match e {
-            VerifyError::StaleTimestamp { .. } => Refusal::StaleTimestamp,
+            // Too old for the replay cache, or the cache is full of newer nonces: resending
+            // with a current timestamp succeeds, as for a stale one (not a replay).
+            VerifyError::StaleTimestamp { .. }
+            | VerifyError::NonceTooOld { .. }
+            | VerifyError::NonceStoreFull => Refusal::StaleTimestamp,
             VerifyError::ReplayedNonce => Refusal::ReplayedNonce,
             VerifyError::SignatureMismatch { .. } => Refusal::BadSignature,
             VerifyError::MethodMismatch { .. } => Refusal::Malformed("not RSA-SHA256"),
