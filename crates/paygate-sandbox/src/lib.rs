@@ -30,7 +30,7 @@ use tokio::task::JoinHandle;
 pub use faults::{FAULT_HEADER, Fault, FaultController, FaultParseError};
 pub use payneteasy::{PayneteasyMerchant, PayneteasySandboxConfig, PayneteasyStats, SeededOrder};
 pub use paysecure::{PaySecureMerchant, PaySecureSandboxConfig, PaySecureStats};
-pub use server::MAX_REQUEST_BYTES;
+pub use server::{ConnectionStats, MAX_REQUEST_BYTES, MIN_HEADER_BYTES, ServerLimits};
 pub use tls::TlsSetupError;
 
 use server::{Counters, GatewayHalf, Shared};
@@ -65,6 +65,7 @@ pub struct SandboxBuilder {
     paysecure: Option<Arc<paysecure::Counters>>,
     payneteasy: Option<(Arc<payneteasy::PayneteasyHalf>, Arc<payneteasy::Counters>)>,
     config_errors: Vec<String>,
+    limits: ServerLimits,
 }
 
 impl Default for SandboxBuilder {
@@ -77,6 +78,7 @@ impl Default for SandboxBuilder {
             paysecure: None,
             payneteasy: None,
             config_errors: Vec::new(),
+            limits: ServerLimits::default(),
         }
     }
 }
@@ -91,6 +93,14 @@ impl SandboxBuilder {
     /// Serve HTTPS with a certificate made at start (default: plain HTTP).
     pub fn tls(mut self, on: bool) -> Self {
         self.tls = on;
+        self
+    }
+
+    /// The server's timeouts and connection limits (default: [`ServerLimits::default`]).
+    /// Invalid limits (a zero timeout, no connection allowed, a tiny request head) make
+    /// [`Self::start`] fail with [`StartError::Config`].
+    pub fn limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -149,11 +159,13 @@ impl SandboxBuilder {
     ///
     /// # Errors
     /// [`StartError::Bind`] when the address is taken or not allowed, [`StartError::Tls`]
-    /// when the certificate cannot be made.
+    /// when the certificate cannot be made, [`StartError::Config`] when a gateway's
+    /// configuration or the [`ServerLimits`] are invalid.
     pub async fn start(self) -> Result<Sandbox, StartError> {
         if let Some(reason) = self.config_errors.first() {
             return Err(StartError::Config(reason.clone()));
         }
+        self.limits.validate().map_err(StartError::Config)?;
         let listener = TcpListener::bind(self.addr)
             .await
             .map_err(|source| StartError::Bind {
@@ -175,6 +187,8 @@ impl SandboxBuilder {
             halves: self.halves,
             faults: self.faults.clone(),
             counters: Counters::default(),
+            limits: self.limits,
+            tracker: Arc::new(server::Tracker::new(self.limits.max_connections)),
         });
         if let Some((half, _)) = &self.payneteasy {
             half.set_tls(self.tls);
@@ -281,6 +295,17 @@ impl Sandbox {
             .as_ref()
             .map(|c| c.snapshot())
             .unwrap_or_default()
+    }
+
+    /// The server's connection table: connections open now, and how many were accepted,
+    /// closed for a timeout, shed to make room, or refused ([`ServerLimits`]).
+    pub fn connection_stats(&self) -> ConnectionStats {
+        self.shared.tracker.stats()
+    }
+
+    /// The server's timeouts and limits.
+    pub fn limits(&self) -> ServerLimits {
+        self.shared.limits
     }
 
     /// Faults injected so far.
