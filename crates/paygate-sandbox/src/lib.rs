@@ -8,6 +8,27 @@
 //!
 //! Routes: Payneteasy under `/paynet/api/v4/` ([`Sandbox::payneteasy_base_url`]), PaySecure
 //! under `/paysecure/` ([`Sandbox::paysecure_base_url`]).
+//!
+//! # Timeouts and limits
+//!
+//! The server is safe to leave where others can reach it: no connection waits on a slow
+//! client for more than 10 s in any phase by default ([`ServerLimits`], set with
+//! [`SandboxBuilder::limits`]):
+//!
+//! | limit | default | what happens |
+//! |---|---|---|
+//! | [`tls_handshake_timeout`](ServerLimits::tls_handshake_timeout) | 5 s | the connection is dropped |
+//! | [`idle_timeout`](ServerLimits::idle_timeout) | 5 s without a byte of a request | closed |
+//! | [`header_read_timeout`](ServerLimits::header_read_timeout) | 10 s for the whole request head, from the start of the wait | closed |
+//! | [`body_timeout`](ServerLimits::body_timeout) | 10 s for the whole body, from the end of the head | `408`, closed |
+//! | [`send_timeout`](ServerLimits::send_timeout) | 10 s without progress writing an answer | closed |
+//! | [`max_header_bytes`](ServerLimits::max_header_bytes) | 16 KiB of request head (and of read buffer) | `431`, closed |
+//! | [`MAX_REQUEST_BYTES`] | 64 KiB of body (a larger `Content-Length` is refused before reading) | `413`, closed |
+//! | [`max_connections`](ServerLimits::max_connections) | 1,024 open connections | the one waiting on its client longest is shed; a newcomer is refused only when every connection has a request being answered |
+//!
+//! When accepting fails for lack of file descriptors (`EMFILE`, `ENFILE`), the server sheds
+//! the connection that waits longest and backs off (5 ms doubling to 1 s), logging one line per
+//! burst. [`Sandbox::connection_stats`] counts what was accepted, timed out, shed and refused.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -1,5 +1,13 @@
 //! The hyper server under both gateway halves: accept loop, optional TLS, routing by path
 //! prefix, request size limit, and fault delivery.
+//!
+//! Every connection is in a table ([`Tracker`]) with its phase and the time the phase began
+//! (one atomic per connection, so the hot path takes no shared lock): TLS handshake, idle,
+//! reading a request head, reading a body, being answered, writing the answer. One watchdog
+//! per connection closes it when a phase that waits on the client outlasts its
+//! [`ServerLimits`] timeout; hyper's own head timer (which needs a timer to be set, or is
+//! silently off) backs it up. When the table is full, the connection that has waited on its
+//! client longest is shed for the newcomer.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -572,59 +580,59 @@ fn is_connection_error(e: &io::Error) -> bool {
 /// The first and the longest pause after a failed accept (`EMFILE`, `ENFILE`, `ENOMEM`).
 const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
-/// During a long burst of failed accepts, one summary line this often.
-const ACCEPT_BURST_LOG_EVERY: Duration = Duration::from_secs(30);
+/// Failed accepts less than this far apart belong to one burst, logged once; a burst that
+/// goes on gets one summary line this often.
+const ACCEPT_BURST_QUIET: Duration = Duration::from_secs(30);
 
-/// Exponential, bounded backoff after failed accepts, logged once per burst.
+/// Exponential, bounded backoff after failed accepts, logged once per burst (not once per
+/// failure: a process out of descriptors would log hundreds of lines a second).
 #[derive(Default)]
 struct AcceptBackoff {
-    failures: u64,
+    /// The pause after the last failure; doubles while accepts keep failing back to back,
+    /// back to the minimum after a success.
     delay: Duration,
+    /// The last failure, and the last line logged.
+    last_failure: Option<Instant>,
     logged: Option<Instant>,
-    started: Option<Instant>,
+    /// Failures since the last line logged.
+    unlogged: u64,
 }
 
 impl AcceptBackoff {
     /// Records a failure and returns how long to pause.
     fn failed(&mut self, e: &io::Error, shed: bool) -> Duration {
         let now = Instant::now();
-        self.failures += 1;
-        self.delay = if self.failures == 1 {
+        let new_burst = self
+            .last_failure
+            .is_none_or(|at| now.duration_since(at) >= ACCEPT_BURST_QUIET);
+        self.last_failure = Some(now);
+        self.unlogged += 1;
+        self.delay = if self.delay.is_zero() {
             ACCEPT_BACKOFF_MIN
         } else {
             (self.delay * 2).min(ACCEPT_BACKOFF_MAX)
         };
-        let started = *self.started.get_or_insert(now);
-        let due = self
+        let summary_due = self
             .logged
-            .is_none_or(|at| now.duration_since(at) >= ACCEPT_BURST_LOG_EVERY);
-        if due {
-            self.logged = Some(now);
+            .is_some_and(|at| now.duration_since(at) >= ACCEPT_BURST_QUIET);
+        if new_burst || summary_due {
             tracing::warn!(
                 error = %e,
-                failures = self.failures,
-                for_ms = now.duration_since(started).as_millis(),
+                failures = self.unlogged,
                 shed_a_connection = shed,
-                "accept failed; backing off (up to {} ms), further failures in this burst are \
-                 counted, not logged",
-                ACCEPT_BACKOFF_MAX.as_millis()
+                "accept failed; backing off up to {} ms and shedding the connection that waits                  longest; failures in this burst are counted, one line per {} s",
+                ACCEPT_BACKOFF_MAX.as_millis(),
+                ACCEPT_BURST_QUIET.as_secs()
             );
+            self.logged = Some(now);
+            self.unlogged = 0;
         }
         self.delay
     }
 
-    /// Records a successful accept, ending a burst.
+    /// Records a successful accept: the next failure pauses the minimum again.
     fn succeeded(&mut self) {
-        if self.failures > 0 {
-            if let Some(started) = self.started {
-                tracing::warn!(
-                    failures = self.failures,
-                    for_ms = started.elapsed().as_millis(),
-                    "accepting connections again"
-                );
-            }
-            *self = AcceptBackoff::default();
-        }
+        self.delay = Duration::ZERO;
     }
 }
 
@@ -989,5 +997,52 @@ async fn deliver(
             });
             Ok(Response::from_parts(parts, channel.boxed()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_backoff_doubles_up_to_its_bound_and_restarts_after_a_success() {
+        let mut backoff = AcceptBackoff::default();
+        let e = io::Error::other("Too many open files");
+        let pauses: Vec<Duration> = (0..12).map(|_| backoff.failed(&e, false)).collect();
+        assert_eq!(pauses[0], ACCEPT_BACKOFF_MIN);
+        assert_eq!(pauses[1], ACCEPT_BACKOFF_MIN * 2);
+        assert!(pauses.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(*pauses.last().unwrap(), ACCEPT_BACKOFF_MAX);
+        // One line for the whole burst: the rest are counted.
+        assert_eq!(backoff.unlogged, 11);
+        backoff.succeeded();
+        assert_eq!(backoff.failed(&e, false), ACCEPT_BACKOFF_MIN);
+        // Still the same burst (no quiet period): not logged again.
+        assert_eq!(backoff.unlogged, 12);
+    }
+
+    #[test]
+    fn the_table_sheds_the_connection_waiting_longest_and_never_one_being_answered() {
+        let tracker = Arc::new(Tracker::new(3));
+        let answering = tracker.admit(Phase::Idle).unwrap();
+        answering.conn.set(Phase::Handler);
+        let oldest = tracker.admit(Phase::Idle).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        let newer = tracker.admit(Phase::Idle).unwrap();
+        // Full: the fourth sheds the oldest waiting one.
+        let fourth = tracker.admit(Phase::Idle).unwrap();
+        let stats = tracker.stats();
+        assert_eq!((stats.open, stats.shed, stats.refused), (3, 1, 0));
+        let table = tracker.table();
+        assert!(!table.contains_key(&oldest.id));
+        assert!(table.contains_key(&answering.id) && table.contains_key(&newer.id));
+        drop(table);
+        // Only requests being answered: a newcomer is refused.
+        newer.conn.set(Phase::Handler);
+        fourth.conn.set(Phase::Handler);
+        assert!(tracker.admit(Phase::Idle).is_none());
+        assert_eq!(tracker.stats().refused, 1);
+        drop((answering, newer, fourth, oldest));
+        assert_eq!(tracker.stats().open, 0);
     }
 }
