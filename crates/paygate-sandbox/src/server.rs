@@ -620,7 +620,8 @@ impl AcceptBackoff {
                 error = %e,
                 failures = self.unlogged,
                 shed_a_connection = shed,
-                "accept failed; backing off up to {} ms and shedding the connection that waits                  longest; failures in this burst are counted, one line per {} s",
+                "accept failed; backing off up to {} ms and shedding the connection that waits \
+                 longest; failures in this burst are counted, one line per {} s",
                 ACCEPT_BACKOFF_MAX.as_millis(),
                 ACCEPT_BURST_QUIET.as_secs()
             );

@@ -369,3 +369,30 @@ async fn invalid_limits_are_refused_at_start() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_answer_the_client_does_not_read_is_cut_after_the_send_timeout() {
+    const ANSWER_BYTES: usize = 16 * 1024 * 1024;
+    let faults = FaultController::default();
+    faults.push("status", Fault::Oversized(ANSWER_BYTES));
+    let sandbox = Sandbox::builder()
+        .limits(long_limits().with_send_timeout(SHORT))
+        .faults(faults)
+        .payneteasy(PayneteasySandboxConfig::default())
+        .start()
+        .await
+        .expect("sandbox starts");
+    let mut stream = connect(&sandbox).await;
+    let request = format!("GET {STATUS_PATH} HTTP/1.1\r\nHost: x\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    // Do not read: the socket buffers fill up and the answer stops making progress.
+    sleep(Duration::from_secs(2)).await;
+    let got = read_until_closed(&mut stream, BOUND)
+        .await
+        .expect("the connection is closed");
+    assert!(
+        got.len() < ANSWER_BYTES,
+        "the answer was cut: {} bytes read",
+        got.len()
+    );
+}
