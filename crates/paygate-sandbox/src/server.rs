@@ -4,13 +4,14 @@
 //! Every connection is in a table ([`Tracker`]) with its phase and the time the phase began
 //! (one atomic per connection, so the hot path takes no shared lock): TLS handshake, idle,
 //! reading a request head, reading a body, being answered, writing the answer. One watchdog
-//! per connection closes it when a phase that waits on the client outlasts its
-//! [`ServerLimits`] timeout; hyper's own head timer (which needs a timer to be set, or is
+//! per connection ([`Watchdog`], one timer) closes it when a phase that waits on the client
+//! outlasts its [`ServerLimits`] timeout; hyper's own head timer (which needs a timer to be set, or is
 //! silently off) backs it up. When the table is full, the connection that has waited on its
 //! client longest is shed for the newcomer.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -528,39 +529,69 @@ impl Drop for TrackedBody {
     }
 }
 
-/// Resolves when the connection has waited on its client longer than its phase allows, with
-/// that phase. Wakes once per deadline, not per request: phase changes are only read here.
-async fn watchdog(conn: &Conn, limits: &ServerLimits) -> Phase {
-    // Phases without a deadline of their own are looked at again after this long.
-    let recheck = limits
-        .idle_timeout
-        .min(limits.header_read_timeout)
-        .min(limits.send_timeout);
-    loop {
-        let (phase, since) = conn.load();
-        let limit = match phase {
-            Phase::Handshake => Some(limits.tls_handshake_timeout),
-            Phase::Idle => Some(limits.idle_timeout.min(limits.header_read_timeout)),
-            Phase::Head => Some(limits.header_read_timeout),
-            Phase::Respond => Some(limits.send_timeout),
-            // The body has its own timeout (with a 408 answer); the handler never waits on the
-            // client.
+/// Resolves, with the phase, when the connection has waited on its client longer than its
+/// phase allows.
+///
+/// It must be polled right after the connection's serving future, in the same task (a
+/// `biased` select): every phase change happens while that future is polled, so the watchdog
+/// sees each change at once and moves its one timer to the new deadline. Re-arming costs a
+/// timer reset when the deadline changes, not a wake-up or an allocation.
+struct Watchdog<'a> {
+    conn: &'a Conn,
+    limits: ServerLimits,
+    epoch: tokio::time::Instant,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    armed: Option<tokio::time::Instant>,
+}
+
+impl<'a> Watchdog<'a> {
+    fn new(conn: &'a Conn, limits: ServerLimits) -> Self {
+        let epoch = tokio::time::Instant::from_std(conn.epoch);
+        Watchdog {
+            conn,
+            limits,
+            epoch,
+            sleep: Box::pin(tokio::time::sleep_until(epoch)),
+            armed: None,
+        }
+    }
+
+    /// How long the phase may last: `None` for the phases that do not wait on the client (the
+    /// body has its own timeout, with a 408 answer, in [`answer`]).
+    fn limit(&self, phase: Phase) -> Option<Duration> {
+        match phase {
+            Phase::Handshake => Some(self.limits.tls_handshake_timeout),
+            Phase::Idle => Some(
+                self.limits
+                    .idle_timeout
+                    .min(self.limits.header_read_timeout),
+            ),
+            Phase::Head => Some(self.limits.header_read_timeout),
+            Phase::Respond => Some(self.limits.send_timeout),
             Phase::Body | Phase::Handler => None,
+        }
+    }
+}
+
+impl Future for Watchdog<'_> {
+    type Output = Phase;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Phase> {
+        let (phase, since) = self.conn.load();
+        let Some(limit) = self.limit(phase) else {
+            // Not timed: a wake-up from an earlier deadline finds this again and waits.
+            self.armed = None;
+            return Poll::Pending;
         };
-        let now = tokio::time::Instant::now();
-        let deadline = match limit {
-            Some(limit) => {
-                let deadline = tokio::time::Instant::from_std(conn.epoch)
-                    + Duration::from_millis(since)
-                    + limit;
-                if deadline <= now {
-                    return phase;
-                }
-                deadline
-            }
-            None => now + recheck,
-        };
-        tokio::time::sleep_until(deadline).await;
+        let deadline = self.epoch + Duration::from_millis(since) + limit;
+        if self.armed != Some(deadline) {
+            self.armed = Some(deadline);
+            self.sleep.as_mut().reset(deadline);
+        }
+        match self.sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(phase),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
@@ -724,9 +755,12 @@ pub(crate) async fn serve(
                     None => serve_connection(&http, stream, peer, shared, conn.clone()).await,
                 }
             };
+            // Biased: the serving future first, then the watchdog, which so sees every phase
+            // change made while serving (see [`Watchdog`]).
             tokio::select! {
+                biased;
                 () = serve => {}
-                phase = watchdog(&conn, &limits) => {
+                phase = Watchdog::new(&conn, limits) => {
                     guard.tracker.timed_out.fetch_add(1, Ordering::Relaxed);
                     tracing::debug!(%peer, ?phase, "closing a connection that waited on its client too long");
                 }
@@ -1020,6 +1054,30 @@ mod tests {
         assert_eq!(backoff.failed(&e, false), ACCEPT_BACKOFF_MIN);
         // Still the same burst (no quiet period): not logged again.
         assert_eq!(backoff.unlogged, 12);
+    }
+
+    #[test]
+    fn the_watchdog_moves_its_timer_when_the_phase_changes_to_a_shorter_deadline() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let tracker = Arc::new(Tracker::new(1));
+            let guard = tracker.admit(Phase::Idle).unwrap();
+            let limits = ServerLimits::default()
+                .with_idle_timeout(Duration::from_secs(60))
+                .with_header_read_timeout(Duration::from_secs(60))
+                .with_send_timeout(Duration::from_millis(100));
+            let mut watchdog = std::pin::pin!(Watchdog::new(&guard.conn, limits));
+            // Armed for the idle deadline, a minute away.
+            let first = tokio::time::timeout(Duration::from_millis(20), watchdog.as_mut()).await;
+            assert!(first.is_err());
+            // The answer starts and stalls: the next poll moves the timer to the send deadline.
+            guard.conn.set(Phase::Respond);
+            let fired = tokio::time::timeout(Duration::from_secs(10), watchdog).await;
+            assert_eq!(fired, Ok(Phase::Respond));
+        });
     }
 
     #[test]

@@ -382,7 +382,10 @@ async fn an_answer_the_client_does_not_read_is_cut_after_the_send_timeout() {
         .start()
         .await
         .expect("sandbox starts");
-    let mut stream = connect(&sandbox).await;
+    // A small receive buffer, so that the socket buffers cannot take the whole answer.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(64 * 1024).unwrap();
+    let mut stream = socket.connect(sandbox.local_addr()).await.unwrap();
     let request = format!("GET {STATUS_PATH} HTTP/1.1\r\nHost: x\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     // Do not read: the socket buffers fill up and the answer stops making progress.
