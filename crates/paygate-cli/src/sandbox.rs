@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use paygate_sandbox::faults::parse_route_fault;
 use paygate_sandbox::payneteasy::{
@@ -15,7 +16,7 @@ use paygate_sandbox::payneteasy::{
 use paygate_sandbox::paysecure::{TEST_MERCHANT_ID, TEST_PASSWORD, TEST_USER_NAME, TEST_VERSION};
 use paygate_sandbox::{
     CaCertificateFile, Fault, PaySecureSandboxConfig, PayneteasyMerchant, PayneteasySandboxConfig,
-    Sandbox, SeededOrder,
+    Sandbox, SeededOrder, ServerLimits,
 };
 
 use crate::output::{CliError, print};
@@ -32,6 +33,8 @@ PG-DECLINED-1/6868306, PG-PROCESSING-1/6868307, PG-PENDING-1/6868308.\n\
 --fault sets a standing fault for a route (create-card-ref, status, CreateKey, TokenizeCard,\n\
 or * for all), e.g.\n\
 --fault status=delay=2s or --fault create-card-ref=status=503.\n\
+Slow clients are cut by the timeouts above (no phase waits on a client more than 10 s by\n\
+default), and a full connection table sheds the connection waiting longest.\n\
 With --tls the CA certificate is written to a new private directory (0700) as ca.pem (0600), or\n\
 to --ca-cert-out PATH (which must not exist: a planted file or symlink is refused); it is removed\n\
 when the sandbox stops (Ctrl-C or SIGTERM).")]
@@ -59,6 +62,69 @@ pub(crate) struct Args {
     /// Print one line of JSON describing the sandbox first, instead of text.
     #[arg(long)]
     json: bool,
+    /// Most connections open at once (default 1024); when full, the one waiting on its client
+    /// longest is closed for the newcomer.
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
+    /// Largest request head in bytes (default 16384, at least 1024); larger: 431.
+    #[arg(long, value_name = "BYTES")]
+    max_header_bytes: Option<usize>,
+    /// Time allowed for a whole request head, e.g. 10s or 300ms (default 10s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    header_timeout: Option<Duration>,
+    /// Time a connection may wait for the first byte of a request (default 5s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    idle_timeout: Option<Duration>,
+    /// Time allowed for a whole request body after its head (default 10s); later: 408.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    body_timeout: Option<Duration>,
+    /// Time allowed for a TLS handshake (default 5s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    tls_handshake_timeout: Option<Duration>,
+    /// Time an answer may make no progress because the client does not read it (default 10s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    send_timeout: Option<Duration>,
+}
+
+/// `300ms`, `10s` or `10` (seconds).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let parsed = if let Some(ms) = text.strip_suffix("ms") {
+        ms.parse().ok().map(Duration::from_millis)
+    } else {
+        text.strip_suffix('s')
+            .unwrap_or(text)
+            .parse()
+            .ok()
+            .map(Duration::from_secs)
+    };
+    parsed.ok_or_else(|| format!("expected a duration such as 10s or 300ms, got {text:?}"))
+}
+
+/// The server limits: the defaults, with the ones given on the command line.
+fn limits(args: &Args) -> ServerLimits {
+    let mut limits = ServerLimits::default();
+    if let Some(n) = args.max_connections {
+        limits = limits.with_max_connections(n);
+    }
+    if let Some(n) = args.max_header_bytes {
+        limits = limits.with_max_header_bytes(n);
+    }
+    if let Some(d) = args.header_timeout {
+        limits = limits.with_header_read_timeout(d);
+    }
+    if let Some(d) = args.idle_timeout {
+        limits = limits.with_idle_timeout(d);
+    }
+    if let Some(d) = args.body_timeout {
+        limits = limits.with_body_timeout(d);
+    }
+    if let Some(d) = args.tls_handshake_timeout {
+        limits = limits.with_tls_handshake_timeout(d);
+    }
+    if let Some(d) = args.send_timeout {
+        limits = limits.with_send_timeout(d);
+    }
+    limits
 }
 
 fn parse_merchant(text: &str) -> Result<(String, PathBuf), String> {
@@ -126,6 +192,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
             .tls(args.tls)
             .ca_certificate_file(ca_file)
             .allow_fault_header(args.allow_fault_header)
+            .limits(limits(&args))
             .payneteasy(config)
             .paysecure(PaySecureSandboxConfig::default());
         let sandbox = builder
@@ -255,4 +322,19 @@ fn text(sandbox: &Sandbox, merchants: &[PayneteasyMerchant], ca_file: Option<&Pa
         sandbox.paysecure_base_url(),
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_in_seconds_or_milliseconds() {
+        assert_eq!(parse_duration("300ms"), Ok(Duration::from_millis(300)));
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        for bad in ["", "ms", "1.5s", "-1s", "10m"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
 }

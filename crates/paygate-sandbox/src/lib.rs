@@ -8,6 +8,27 @@
 //!
 //! Routes: Payneteasy under `/paynet/api/v4/` ([`Sandbox::payneteasy_base_url`]), PaySecure
 //! under `/paysecure/` ([`Sandbox::paysecure_base_url`]).
+//!
+//! # Timeouts and limits
+//!
+//! The server is safe to leave where others can reach it: no connection waits on a slow
+//! client for more than 10 s in any phase by default ([`ServerLimits`], set with
+//! [`SandboxBuilder::limits`]):
+//!
+//! | limit | default | what happens |
+//! |---|---|---|
+//! | [`tls_handshake_timeout`](ServerLimits::tls_handshake_timeout) | 5 s | the connection is dropped |
+//! | [`idle_timeout`](ServerLimits::idle_timeout) | 5 s without a byte of a request | closed |
+//! | [`header_read_timeout`](ServerLimits::header_read_timeout) | 10 s for the whole request head, from the start of the wait | closed |
+//! | [`body_timeout`](ServerLimits::body_timeout) | 10 s for the whole body, from the end of the head | `408`, closed |
+//! | [`send_timeout`](ServerLimits::send_timeout) | 10 s without progress writing an answer | closed |
+//! | [`max_header_bytes`](ServerLimits::max_header_bytes) | 16 KiB of request head (and of read buffer) | `431`, closed |
+//! | [`MAX_REQUEST_BYTES`] | 64 KiB of body (a larger `Content-Length` is refused before reading) | `413`, closed |
+//! | [`max_connections`](ServerLimits::max_connections) | 1,024 open connections | the one waiting on its client longest is shed; a newcomer is refused only when every connection has a request being answered |
+//!
+//! When accepting fails for lack of file descriptors (`EMFILE`, `ENFILE`), the server sheds
+//! the connection that waits longest and backs off (5 ms doubling to 1 s), logging one line per
+//! burst. [`Sandbox::connection_stats`] counts what was accepted, timed out, shed and refused.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -37,7 +58,7 @@ pub use payneteasy::{
     AuthorityError, PayneteasyMerchant, PayneteasySandboxConfig, PayneteasyStats, SeededOrder,
 };
 pub use paysecure::{PaySecureMerchant, PaySecureSandboxConfig, PaySecureStats};
-pub use server::MAX_REQUEST_BYTES;
+pub use server::{ConnectionStats, MAX_REQUEST_BYTES, MIN_HEADER_BYTES, ServerLimits};
 pub use tls::{CaCertificateFile, CaFileError, TlsSetupError};
 
 use server::{Counters, GatewayHalf, Shared};
@@ -77,6 +98,7 @@ pub struct SandboxBuilder {
     paysecure: Option<Arc<paysecure::Counters>>,
     payneteasy: Option<(Arc<payneteasy::PayneteasyHalf>, Arc<payneteasy::Counters>)>,
     config_errors: Vec<String>,
+    limits: ServerLimits,
 }
 
 impl Default for SandboxBuilder {
@@ -91,6 +113,7 @@ impl Default for SandboxBuilder {
             paysecure: None,
             payneteasy: None,
             config_errors: Vec::new(),
+            limits: ServerLimits::default(),
         }
     }
 }
@@ -113,6 +136,14 @@ impl SandboxBuilder {
     /// Ignored without TLS.
     pub fn ca_certificate_file(mut self, location: CaCertificateFile) -> Self {
         self.ca_file = location;
+        self
+    }
+
+    /// The server's timeouts and connection limits (default: [`ServerLimits::default`]).
+    /// Invalid limits (a zero timeout, no connection allowed, a tiny request head) make
+    /// [`Self::start`] fail with [`StartError::Config`].
+    pub fn limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -182,12 +213,13 @@ impl SandboxBuilder {
     /// # Errors
     /// [`StartError::Bind`] when the address is taken or not allowed, [`StartError::Tls`]
     /// when the certificate cannot be made, [`StartError::CaFile`] when the CA file cannot be
-    /// created (something already exists at the path), [`StartError::Config`] for a bad
-    /// gateway configuration.
+    /// created (something already exists at the path), [`StartError::Config`] when a gateway's
+    /// configuration or the [`ServerLimits`] are invalid.
     pub async fn start(self) -> Result<Sandbox, StartError> {
         if let Some(reason) = self.config_errors.first() {
             return Err(StartError::Config(reason.clone()));
         }
+        self.limits.validate().map_err(StartError::Config)?;
         let listener = TcpListener::bind(self.addr)
             .await
             .map_err(|source| StartError::Bind {
@@ -211,6 +243,8 @@ impl SandboxBuilder {
             faults: self.faults.clone(),
             allow_fault_header: self.allow_fault_header,
             counters: Counters::default(),
+            limits: self.limits,
+            tracker: Arc::new(server::Tracker::new(self.limits.max_connections)),
         });
         if let Some((half, _)) = &self.payneteasy {
             half.set_tls(self.tls);
@@ -325,6 +359,17 @@ impl Sandbox {
             .as_ref()
             .map(|c| c.snapshot())
             .unwrap_or_default()
+    }
+
+    /// The server's connection table: connections open now, and how many were accepted,
+    /// closed for a timeout, shed to make room, or refused ([`ServerLimits`]).
+    pub fn connection_stats(&self) -> ConnectionStats {
+        self.shared.tracker.stats()
+    }
+
+    /// The server's timeouts and limits.
+    pub fn limits(&self) -> ServerLimits {
+        self.shared.limits
     }
 
     /// Faults injected so far.
