@@ -1247,4 +1247,11 @@ mod tests {
         config.merchants.push(PayneteasyMerchant::test());
         assert!(PayneteasyHalf::new(config, Arc::default()).is_err());
     }
+
+    #[test]
+    fn every_command_is_a_fault_route() {
+        for cmd in [Cmd::CreateCardRef, Cmd::Status] {
+            assert!(crate::faults::ROUTES.contains(&cmd.path()), "{}", cmd.path());
+        }
+    }
 }
