@@ -186,7 +186,10 @@ mod tests {
     fn times_are_readable() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_119_200); // 2026-12-01T10:00:00Z
         let at = now + Duration::from_millis(15 * 60 * 1000 - 250);
-        assert_eq!(readable_time(at, now), "2026-12-01T10:14:59Z (in 15 minutes)");
+        assert_eq!(
+            readable_time(at, now),
+            "2026-12-01T10:14:59Z (in 15 minutes)"
+        );
         assert_eq!(
             readable_time(now + Duration::from_secs(20), now),
             "2026-12-01T10:00:20Z (in less than a minute)"
@@ -195,9 +198,6 @@ mod tests {
             readable_time(now - Duration::from_secs(61), now),
             "2026-12-01T09:58:59Z (1 minute ago)"
         );
-        assert_eq!(
-            rfc3339(at).as_deref(),
-            Some("2026-12-01T10:14:59.75Z")
-        );
+        assert_eq!(rfc3339(at).as_deref(), Some("2026-12-01T10:14:59.75Z"));
     }
 }

@@ -112,7 +112,10 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError::new("cannot start the async runtime", &e).kind(crate::output::ErrorKind::System))?;
+        .map_err(|e| {
+            CliError::new("cannot start the async runtime", &e)
+                .kind(crate::output::ErrorKind::System)
+        })?;
     runtime.block_on(demo(args))
 }
 
@@ -125,7 +128,9 @@ async fn demo(args: Args) -> Result<ExitCode, CliError> {
         .paysecure(PaySecureSandboxConfig::default())
         .start()
         .await
-        .map_err(|e| CliError::new("cannot start the sandbox", &e).kind(crate::output::ErrorKind::System))?;
+        .map_err(|e| {
+            CliError::new("cannot start the sandbox", &e).kind(crate::output::ErrorKind::System)
+        })?;
     let mut transport_config = TransportConfig::default();
     crate::output::trust_sandbox_only(&mut transport_config, &sandbox);
     let transport = Transport::new(transport_config)

@@ -103,7 +103,10 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         .worker_threads(cores)
         .enable_all()
         .build()
-        .map_err(|e| CliError::new("cannot start the async runtime", &e).kind(crate::output::ErrorKind::System))?;
+        .map_err(|e| {
+            CliError::new("cannot start the async runtime", &e)
+                .kind(crate::output::ErrorKind::System)
+        })?;
     let outcome = runtime.block_on(drive(&args, key))?;
 
     let rps = outcome.completed as f64 / outcome.elapsed.as_secs_f64();
@@ -253,7 +256,9 @@ async fn drive(args: &Args, key: RsaPrivateKey) -> Result<Outcome, CliError> {
         })
         .start()
         .await
-        .map_err(|e| CliError::new("cannot start the sandbox", &e).kind(crate::output::ErrorKind::System))?;
+        .map_err(|e| {
+            CliError::new("cannot start the sandbox", &e).kind(crate::output::ErrorKind::System)
+        })?;
     let mut transport = TransportConfig {
         pool_max_idle_per_host: args.concurrency,
         ..TransportConfig::default()

@@ -9,7 +9,7 @@
 //! ([`output::exit_codes`]).
 //!
 //! Scripts: with `--json` anywhere before `--`, every outcome is ONE JSON object on stdout,
-//! failures included (`{"ok": false, "error": {"kind": …, "message": …}}`, the kinds listed in
+//! failures included (always on one line) (`{"ok": false, "error": {"kind": …, "message": …}}`, the kinds listed in
 //! [`report`]); `-v` (repeatable) or `RUST_LOG` sends tracing, redacted and escaped, to stderr
 //! ([`logging`]).
 //!
@@ -126,7 +126,8 @@ fn main() -> ExitCode {
 }
 
 /// Help and version go to stdout with 0; usage errors to stderr with 2, or with `--json` as
-/// one JSON object on stdout (`error.kind` = `usage`, clap's text in `error.detail`).
+/// one JSON object on one line of stdout (`error.kind` = `usage`, clap's text in
+/// `error.detail`).
 fn usage_error(e: &clap::Error) -> ExitCode {
     if !e.use_stderr() {
         let _ = e.print();
@@ -148,7 +149,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
             "ok": false,
             "error": { "kind": "usage", "message": message, "detail": detail.trim_end() },
         }),
-        true,
+        false,
     );
     output::exit_usage()
 }

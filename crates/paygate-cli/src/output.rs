@@ -27,7 +27,10 @@ pub(crate) const EXIT_CODES: &[(u8, &str)] = &[
 /// The exit codes of the commands that call a gateway ([`crate::report`]).
 pub(crate) const EXIT_CODES_GATEWAY: &[(u8, &str)] = &[
     (3, "the gateway said no (error.kind rejected)"),
-    (4, "authentication refused (error.kind authentication_refused)"),
+    (
+        4,
+        "authentication refused (error.kind authentication_refused)",
+    ),
     (
         5,
         "transport failure: error.kind not_sent, maybe_sent or response_unreadable; the\n     \
@@ -132,8 +135,8 @@ impl CliError {
         CliError { kind, ..self }
     }
 
-    /// Prints it (text on stderr, or one JSON object on stdout in `--json` mode) and returns
-    /// the exit code 2.
+    /// Prints it (text on stderr, or in `--json` mode one JSON object on ONE line of stdout)
+    /// and returns the exit code 2.
     pub(crate) fn report(&self) -> ExitCode {
         if json_mode() {
             let _ = print_json_value(
@@ -141,7 +144,7 @@ impl CliError {
                     "ok": false,
                     "error": { "kind": self.kind.name(), "message": self.line },
                 }),
-                true,
+                false,
             );
         } else {
             eprint_line(&format!("paygate: {}", Shown(&self.line)));
@@ -159,7 +162,8 @@ impl fmt::Display for CliError {
 static JSON_MODE: AtomicBool = AtomicBool::new(false);
 
 /// Whether `--json` is among the arguments (before a `--`): then every failure, clap's usage
-/// errors included, is one JSON object on stdout, like the successes.
+/// errors included, is one JSON object on one line of stdout (the successes are on stdout
+/// too: one line for `sandbox`, `demo` and `load`, pretty-printed for the others).
 pub(crate) fn json_requested<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(
     args: I,
 ) -> bool {

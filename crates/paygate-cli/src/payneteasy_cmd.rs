@@ -33,7 +33,10 @@ fn after_help() -> String {
 embedded sandbox started by `paygate sandbox` runs on this machine and is reached by the base \
 URL it prints.",
         &[
-            &[(0, "the call succeeded (and a decoded status is not a decline)")],
+            &[(
+                0,
+                "the call succeeded (and a decoded status is not a decline)",
+            )],
             crate::output::EXIT_CODES_GATEWAY,
             &[(
                 3,

@@ -5,7 +5,7 @@
 //! plain `http` to a remote host); 3 the gateway said no; 4 authentication refused; 5 transport
 //! failure (the message says whether the request may have reached the gateway).
 //!
-//! With `--json` a failure is one JSON object on stdout, like a success:
+//! With `--json` a failure is one JSON object on one line of stdout, like a success:
 //! `{"ok": false, "error": {"kind": …, "message": …, …}}`. The `error.kind` names are stable:
 //!
 //! | kind | exit | meaning |
@@ -44,7 +44,10 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError::new("cannot start the async runtime", &e).kind(crate::output::ErrorKind::System))
+        .map_err(|e| {
+            CliError::new("cannot start the async runtime", &e)
+                .kind(crate::output::ErrorKind::System)
+        })
 }
 
 /// Prints one pretty JSON object (see [`print_json_value`]).
@@ -89,7 +92,8 @@ pub(crate) fn report_error(error: &Error, attempts: u32, json: bool) -> ExitCode
         if let Error::AuthenticationRefused { status, .. } = error {
             object["error"]["http_status"] = (*status).into();
         }
-        let _ = print_json(&object);
+        // A failure is one line, whatever the command (see `output::json_requested`).
+        let _ = print_json_value(&object, false);
     } else {
         let mut notes = Vec::new();
         if attempts > 1 {

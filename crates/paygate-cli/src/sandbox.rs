@@ -113,7 +113,10 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError::new("cannot start the async runtime", &e).kind(crate::output::ErrorKind::System))?;
+        .map_err(|e| {
+            CliError::new("cannot start the async runtime", &e)
+                .kind(crate::output::ErrorKind::System)
+        })?;
     // Refusals (with their reason), card references and faults are logged on stderr (at info
     // unless -v or RUST_LOG says otherwise, see `crate::logging`); stdout stays for the
     // description.
@@ -131,10 +134,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
             .allow_fault_header(args.allow_fault_header)
             .payneteasy(config)
             .paysecure(PaySecureSandboxConfig::default());
-        let sandbox = builder
-            .start()
-            .await
-            .map_err(|e| CliError::new("cannot start the sandbox", &e).kind(crate::output::ErrorKind::System))?;
+        let sandbox = builder.start().await.map_err(|e| {
+            CliError::new("cannot start the sandbox", &e).kind(crate::output::ErrorKind::System)
+        })?;
         for (route, fault) in &args.faults {
             sandbox.faults().set_always(route, Some(fault.clone()));
         }
@@ -162,8 +164,12 @@ struct StopSignals {
 impl StopSignals {
     fn new() -> Result<Self, CliError> {
         use tokio::signal::unix::{SignalKind, signal};
-        let catch =
-            |kind| signal(kind).map_err(|e| CliError::new("cannot catch Ctrl-C and SIGTERM", &e).kind(crate::output::ErrorKind::System));
+        let catch = |kind| {
+            signal(kind).map_err(|e| {
+                CliError::new("cannot catch Ctrl-C and SIGTERM", &e)
+                    .kind(crate::output::ErrorKind::System)
+            })
+        };
         Ok(StopSignals {
             interrupt: catch(SignalKind::interrupt())?,
             terminate: catch(SignalKind::terminate())?,

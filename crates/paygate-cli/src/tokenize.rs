@@ -55,7 +55,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         Some(var) => {
             let text = std::env::var(var)
                 .map(zeroize::Zeroizing::new)
-                .map_err(|e| CliError::new(format!("cannot read {var}"), &e).kind(ErrorKind::Secret))?;
+                .map_err(|e| {
+                    CliError::new(format!("cannot read {var}"), &e).kind(ErrorKind::Secret)
+                })?;
             crate::secret::register(&text, SecretKind::Digits);
             Some(Cvn::new(&text).map_err(|e| CliError::new("bad CVN", &e))?)
         }

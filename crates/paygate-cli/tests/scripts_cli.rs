@@ -37,8 +37,14 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The one JSON object on stdout (nothing on stderr).
+/// The one JSON object on one line of stdout (nothing on stderr).
 fn json_failure(out: &Output) -> serde_json::Value {
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        1,
+        "{}",
+        text(&out.stdout)
+    );
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not one JSON object ({e}): {:?}; stderr: {:?}",
@@ -107,7 +113,18 @@ fn usage_errors_are_one_json_object_with_json() {
         // No such command.
         &["--json", "no-such-command"][..],
         // A bad value.
-        &["sign", "--json", "--key", KEY, "--url", SIGN_URL, "--consumer-key", "m", "--timestamp", "x"][..],
+        &[
+            "sign",
+            "--json",
+            "--key",
+            KEY,
+            "--url",
+            SIGN_URL,
+            "--consumer-key",
+            "m",
+            "--timestamp",
+            "x",
+        ][..],
     ] {
         let out = paygate(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -134,7 +151,14 @@ fn unreadable_and_invalid_keys_are_json_with_kind_key() {
     for key in [&junk, &missing] {
         let key = key.to_str().unwrap();
         let out = paygate(&[
-            "sign", "--json", "--key", key, "--url", SIGN_URL, "--consumer-key", "m",
+            "sign",
+            "--json",
+            "--key",
+            key,
+            "--url",
+            SIGN_URL,
+            "--consumer-key",
+            "m",
         ]);
         assert_eq!(out.status.code(), Some(2), "{key}");
         let value = json_failure(&out);
@@ -144,8 +168,20 @@ fn unreadable_and_invalid_keys_are_json_with_kind_key() {
     let port = closed_port();
     let url = format!("http://127.0.0.1:{port}/paynet/api/v4");
     let out = paygate(&[
-        "status", "--json", "--gateway", &url, "--endpoint", "1", "--login", "m", "--key", KEY,
-        "--client-orderid", "1", "--ca-cert", missing.to_str().unwrap(),
+        "status",
+        "--json",
+        "--gateway",
+        &url,
+        "--endpoint",
+        "1",
+        "--login",
+        "m",
+        "--key",
+        KEY,
+        "--client-orderid",
+        "1",
+        "--ca-cert",
+        missing.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(json_failure(&out)["error"]["kind"], "input_file");
@@ -156,8 +192,17 @@ fn transport_errors_carry_the_kind_and_the_attempts() {
     let port = closed_port();
     let url = format!("http://127.0.0.1:{port}/paynet/api/v4");
     let args = [
-        "status", "--gateway", &url, "--endpoint", "1", "--login", "m", "--key", KEY,
-        "--client-orderid", "1",
+        "status",
+        "--gateway",
+        &url,
+        "--endpoint",
+        "1",
+        "--login",
+        "m",
+        "--key",
+        KEY,
+        "--client-orderid",
+        "1",
     ];
     let mut with_json = args.to_vec();
     with_json.push("--json");
@@ -181,12 +226,25 @@ fn verbose_sends_redacted_tracing_to_stderr() {
     let port = closed_port();
     let url = format!("http://127.0.0.1:{port}/paynet/api/v4");
     let args = [
-        "status", "--gateway", &url, "--endpoint", "1", "--login", "m", "--key", KEY,
-        "--client-orderid", "1",
+        "status",
+        "--gateway",
+        &url,
+        "--endpoint",
+        "1",
+        "--login",
+        "m",
+        "--key",
+        KEY,
+        "--client-orderid",
+        "1",
     ];
     // Quiet by default.
     let quiet = paygate(&args);
-    assert!(!text(&quiet.stderr).contains("retrying"), "{}", text(&quiet.stderr));
+    assert!(
+        !text(&quiet.stderr).contains("retrying"),
+        "{}",
+        text(&quiet.stderr)
+    );
 
     let mut verbose = vec!["-vv"];
     verbose.extend(args);
@@ -207,8 +265,16 @@ fn verbose_sends_redacted_tracing_to_stderr() {
     let base = format!("http://127.0.0.1:{port}/paysecure");
     let out = paygate_env(
         &[
-            "-vvv", "create-key", "--gateway", &base, "--merchant-id", "M", "--user", "U",
-            "--version", "1.0",
+            "-vvv",
+            "create-key",
+            "--gateway",
+            &base,
+            "--merchant-id",
+            "M",
+            "--user",
+            "U",
+            "--version",
+            "1.0",
         ],
         &[("PAYSECURE_PASSWORD", "very-secret-pw-4242")],
     );
@@ -246,7 +312,13 @@ fn sandbox_fault_needs_a_known_route() {
         let value = json_failure(&out);
         assert_eq!(value["error"]["kind"], "usage");
         let message = value["error"]["message"].as_str().unwrap();
-        for route in ["create-card-ref", "status", "CreateKey", "TokenizeCard", "ROUTE:SPEC"] {
+        for route in [
+            "create-card-ref",
+            "status",
+            "CreateKey",
+            "TokenizeCard",
+            "ROUTE:SPEC",
+        ] {
             assert!(message.contains(route), "{fault}: {message}");
         }
     }
@@ -257,8 +329,18 @@ fn sandbox_fault_for_the_status_route_only() {
     let sandbox = SandboxProcess::start(&["--fault", "status:status=503"]);
     let url = sandbox.url("payneteasy_base_url");
     let status = paygate(&[
-        "status", "--json", "--gateway", &url, "--endpoint", "39915", "--login",
-        "paygate-test-merchant", "--key", KEY, "--client-orderid", "34T43R77N",
+        "status",
+        "--json",
+        "--gateway",
+        &url,
+        "--endpoint",
+        "39915",
+        "--login",
+        "paygate-test-merchant",
+        "--key",
+        KEY,
+        "--client-orderid",
+        "34T43R77N",
     ]);
     assert_eq!(status.code_or_panic(), 5);
     let value = json_failure(&status);
@@ -266,8 +348,19 @@ fn sandbox_fault_for_the_status_route_only() {
     assert_eq!(value["error"]["attempts"], 3, "{value}");
     // Other routes are not faulted.
     let card_ref = paygate(&[
-        "create-card-ref", "--json", "--gateway", &url, "--endpoint", "39915", "--login",
-        "paygate-test-merchant", "--key", KEY, "--client-orderid", "34T43R77N", "--orderid",
+        "create-card-ref",
+        "--json",
+        "--gateway",
+        &url,
+        "--endpoint",
+        "39915",
+        "--login",
+        "paygate-test-merchant",
+        "--key",
+        KEY,
+        "--client-orderid",
+        "34T43R77N",
+        "--orderid",
         "6868305",
     ]);
     assert_eq!(card_ref.code_or_panic(), 0, "{}", text(&card_ref.stdout));
@@ -296,8 +389,18 @@ fn the_two_sandboxes_are_told_apart() {
     assert!(help.contains("ROUTE:SPEC"), "{help}");
     // `sandbox` stays an alias of `payneteasy-sandbox`; a wrong name lists both.
     let out = paygate(&[
-        "status", "--json", "--gateway", "nowhere", "--endpoint", "1", "--login", "m", "--key",
-        KEY, "--client-orderid", "1",
+        "status",
+        "--json",
+        "--gateway",
+        "nowhere",
+        "--endpoint",
+        "1",
+        "--login",
+        "m",
+        "--key",
+        KEY,
+        "--client-orderid",
+        "1",
     ]);
     assert_eq!(out.status.code(), Some(2));
     let value = json_failure(&out);
@@ -308,8 +411,15 @@ fn the_two_sandboxes_are_told_apart() {
 #[test]
 fn every_help_lists_the_exit_codes() {
     for command in [
-        "demo", "load", "sign", "verify", "create-key", "tokenize-card", "sandbox",
-        "create-card-ref", "status",
+        "demo",
+        "load",
+        "sign",
+        "verify",
+        "create-key",
+        "tokenize-card",
+        "sandbox",
+        "create-card-ref",
+        "status",
     ] {
         let out = paygate(&[command, "--help"]);
         assert_eq!(out.status.code(), Some(0), "{command}");
@@ -329,8 +439,17 @@ fn create_key_expiry_is_readable() {
     let sandbox = SandboxProcess::start(&[]);
     let base = sandbox.url("paysecure_base_url");
     let args = [
-        "create-key", "--gateway", &base, "--merchant-id", TEST_MERCHANT_ID, "--user",
-        TEST_USER_NAME, "--version", TEST_VERSION, "--ttl", "15",
+        "create-key",
+        "--gateway",
+        &base,
+        "--merchant-id",
+        TEST_MERCHANT_ID,
+        "--user",
+        TEST_USER_NAME,
+        "--version",
+        TEST_VERSION,
+        "--ttl",
+        "15",
     ];
     let out = paygate_env(&args, &[("PAYSECURE_PASSWORD", TEST_PASSWORD)]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

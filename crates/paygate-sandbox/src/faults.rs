@@ -489,7 +489,10 @@ mod tests {
         assert_eq!(problem("delay=1s"), FaultSpecProblem::MissingRoute);
         // The older ROUTE=SPEC form, and a route that does not exist.
         assert_eq!(problem("status=delay=2s"), FaultSpecProblem::MissingRoute);
-        assert_eq!(problem("create-card-ref=close"), FaultSpecProblem::MissingRoute);
+        assert_eq!(
+            problem("create-card-ref=close"),
+            FaultSpecProblem::MissingRoute
+        );
         assert_eq!(problem("sale:close"), FaultSpecProblem::UnknownRoute);
         assert_eq!(problem("status:503"), FaultSpecProblem::Unknown);
         let message = parse_route_fault("sale:close").unwrap_err().to_string();
@@ -497,7 +500,10 @@ mod tests {
             assert!(message.contains(route), "{message}");
         }
         let message = parse_route_fault("status=503").unwrap_err().to_string();
-        assert!(message.contains("ROUTE:SPEC") && message.contains("*:status=503"), "{message}");
+        assert!(
+            message.contains("ROUTE:SPEC") && message.contains("*:status=503"),
+            "{message}"
+        );
     }
 
     #[test]

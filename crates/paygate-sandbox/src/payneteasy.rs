@@ -1251,7 +1251,11 @@ mod tests {
     #[test]
     fn every_command_is_a_fault_route() {
         for cmd in [Cmd::CreateCardRef, Cmd::Status] {
-            assert!(crate::faults::ROUTES.contains(&cmd.path()), "{}", cmd.path());
+            assert!(
+                crate::faults::ROUTES.contains(&cmd.path()),
+                "{}",
+                cmd.path()
+            );
         }
     }
 }
