@@ -221,7 +221,8 @@ fn describe(
 
 fn text(sandbox: &Sandbox, merchants: &[PayneteasyMerchant], ca_file: Option<&Path>) -> String {
     let mut out = format!(
-        "paygate sandbox listening on {}\n\nPayneteasy v4 base URL: {}\n",
+        "paygate sandbox listening on {}\n(the embedded sandbox on this machine, not Payneteasy's \
+         hosted sandbox.payneteasy.com)\n\nPayneteasy v4 base URL: {}\n",
         sandbox.base_url(),
         sandbox.payneteasy_base_url()
     );

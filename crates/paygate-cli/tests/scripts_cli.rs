@@ -476,3 +476,54 @@ fn create_key_expiry_is_readable() {
     let rfc3339 = value["expires_at"].as_str().unwrap();
     assert!(rfc3339.ends_with('Z') && rfc3339.contains('T'), "{value}");
 }
+
+#[test]
+fn trace_of_successful_calls_holds_no_secret() {
+    let sandbox = SandboxProcess::start(&[]);
+    let url = sandbox.url("payneteasy_base_url");
+    let out = paygate(&[
+        "-vvv",
+        "status",
+        "--gateway",
+        &url,
+        "--endpoint",
+        "39915",
+        "--login",
+        "paygate-test-merchant",
+        "--key",
+        KEY,
+        "--client-orderid",
+        "34T43R77N",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("TRACE") || stderr.contains("DEBUG"),
+        "{stderr}"
+    );
+    for secret in ["oauth_signature", "OAuth oauth_", "PRIVATE KEY"] {
+        assert!(!stderr.contains(secret), "{secret} in {stderr}");
+    }
+    let base = sandbox.url("paysecure_base_url");
+    let out = paygate_env(
+        &[
+            "-vvv",
+            "create-key",
+            "--gateway",
+            &base,
+            "--merchant-id",
+            TEST_MERCHANT_ID,
+            "--user",
+            TEST_USER_NAME,
+            "--version",
+            TEST_VERSION,
+        ],
+        &[("PAYSECURE_PASSWORD", TEST_PASSWORD)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains(TEST_PASSWORD),
+        "{}",
+        text(&out.stderr)
+    );
+}
