@@ -24,6 +24,10 @@
 //! # }
 //! ```
 //!
+//! # Retries
+//! Each client retries by its [`RetryPolicy`] ([`retry`] has the rules); [`count_attempts`]
+//! tells how many attempts a call made, for logs and error reports.
+//!
 //! # Crate features
 //! - `webpki-roots` (default): trust the Mozilla root set compiled into the binary.
 //! - `native-roots`: trust the operating system's store instead ([`Roots::Native`]).
