@@ -6,6 +6,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use time::format_description::well_known::Rfc3339;
 
 use paygate_client::paysecure::PRODUCTION_BASE_URL;
 use paygate_client::{PaySecureClient, PaySecureConfig};
@@ -21,7 +24,8 @@ pub(crate) const PASSWORD_ENV: &str = "PAYSECURE_PASSWORD";
 /// Where and as whom to call PaySecure; shared by `create-key` and `tokenize-card`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ConnectionArgs {
-    /// `production` or a base URL (the sandbox's is `http://127.0.0.1:PORT/paysecure`).
+    /// `production`, or a base URL: the embedded sandbox started by `paygate sandbox` prints
+    /// its own (`http://127.0.0.1:PORT/paysecure`).
     #[arg(long, value_name = "GW")]
     gateway: String,
     /// `MerchantId`.
@@ -82,10 +86,11 @@ impl ConnectionArgs {
 #[derive(Debug, clap::Args)]
 #[command(
     disable_version_flag = true,
-    after_help = "The password is read from PAYSECURE_PASSWORD, or asked on the terminal without \
-echo; never from the command line or a pipe.\nExit codes: 0 key issued, 2 bad arguments, 3 the gateway said no, \
-4 authentication refused, 5 transport failure (the message says whether the request may have \
-reached the gateway)."
+    after_help = crate::output::exit_codes(
+        "The password is read from PAYSECURE_PASSWORD, or asked on the terminal without echo; \
+never from the command line or a pipe.",
+        &[&[(0, "key issued")], crate::output::EXIT_CODES_GATEWAY],
+    )
 )]
 pub(crate) struct Args {
     #[command(flatten)]
@@ -98,10 +103,11 @@ pub(crate) struct Args {
 pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     let client = args.connection.client()?;
     let json = args.connection.json;
-    let outcome = runtime()?.block_on(client.create_key(args.ttl));
+    let (outcome, attempts) =
+        runtime()?.block_on(paygate_client::count_attempts(client.create_key(args.ttl)));
     let issued = match outcome {
         Ok(issued) => issued,
-        Err(e) => return Ok(report_error(&e, json)),
+        Err(e) => return Ok(report_error(&e, attempts, json)),
     };
     if json {
         let body = paysecure_codec::encode_create_key_response(&issued.session);
@@ -112,6 +118,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
             "command": "CreateKey",
             "key_bits": issued.key.bits(),
             "expires_at_unix_ms": issued.key.expires_at().map(unix_ms),
+            "expires_at": issued.key.expires_at().and_then(rfc3339),
             "response": response,
         }))?;
     } else {
@@ -122,15 +129,75 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
             Shown(issued.session.exponent.as_deref().unwrap_or("?")),
         );
         if let Some(at) = issued.key.expires_at() {
-            text.push_str(&format!("Expires:  {} (Unix ms)\n", unix_ms(at)));
+            text.push_str(&format!(
+                "Expires:  {}\n",
+                readable_time(at, std::time::SystemTime::now())
+            ));
         }
         print(&text);
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// `2026-12-01T10:15:00Z (in 15 minutes)`: RFC 3339 in UTC to the second, and how far from
+/// `now` (the raw milliseconds stay in the JSON output).
+pub(crate) fn readable_time(at: SystemTime, now: SystemTime) -> String {
+    let stamp = time::OffsetDateTime::from(at)
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| format!("{} ms after the Unix epoch", unix_ms(at)));
+    let relative = match at.duration_since(now) {
+        Ok(ahead) => match minutes(ahead) {
+            0 => "in less than a minute".to_owned(),
+            1 => "in 1 minute".to_owned(),
+            n => format!("in {n} minutes"),
+        },
+        Err(e) => match minutes(e.duration()) {
+            0 => "less than a minute ago".to_owned(),
+            1 => "1 minute ago".to_owned(),
+            n => format!("{n} minutes ago"),
+        },
+    };
+    format!("{stamp} ({relative})")
+}
+
+/// Whole minutes, rounded to the nearest.
+fn minutes(d: Duration) -> u64 {
+    (d.as_secs() + 30) / 60
+}
+
+/// RFC 3339 in UTC, with the fraction of a second when there is one.
+fn rfc3339(at: SystemTime) -> Option<String> {
+    time::OffsetDateTime::from(at).format(&Rfc3339).ok()
+}
+
 fn unix_ms(t: std::time::SystemTime) -> u128 {
     t.duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_readable() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_119_200); // 2026-12-01T10:00:00Z
+        let at = now + Duration::from_millis(15 * 60 * 1000 - 250);
+        assert_eq!(
+            readable_time(at, now),
+            "2026-12-01T10:14:59Z (in 15 minutes)"
+        );
+        assert_eq!(
+            readable_time(now + Duration::from_secs(20), now),
+            "2026-12-01T10:00:20Z (in less than a minute)"
+        );
+        assert_eq!(
+            readable_time(now - Duration::from_secs(61), now),
+            "2026-12-01T09:58:59Z (1 minute ago)"
+        );
+        assert_eq!(rfc3339(at).as_deref(), Some("2026-12-01T10:14:59.75Z"));
+    }
 }

@@ -36,9 +36,14 @@ const TEST_EXPIRATION: &str = "1230";
 
 /// Arguments of `paygate demo`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "\
-Runs entirely on loopback against the embedded sandbox: nothing leaves this machine.\n\
-Exit codes: 0 every step behaved as expected, 1 a step did not, 2 the demo could not start.")]
+#[command(after_help = crate::output::exit_codes(
+    "Runs entirely on loopback against the embedded sandbox: nothing leaves this machine.",
+    &[&[
+        (0, "every step behaved as expected"),
+        (1, "a step did not"),
+        (2, "the demo could not start (bad arguments, no runtime, no port)"),
+    ]],
+))]
 pub(crate) struct Args {
     /// Print one JSON object with every step instead of text.
     #[arg(long)]
@@ -107,7 +112,10 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError::new("cannot start the async runtime", &e))?;
+        .map_err(|e| {
+            CliError::new("cannot start the async runtime", &e)
+                .kind(crate::output::ErrorKind::System)
+        })?;
     runtime.block_on(demo(args))
 }
 
@@ -120,7 +128,9 @@ async fn demo(args: Args) -> Result<ExitCode, CliError> {
         .paysecure(PaySecureSandboxConfig::default())
         .start()
         .await
-        .map_err(|e| CliError::new("cannot start the sandbox", &e))?;
+        .map_err(|e| {
+            CliError::new("cannot start the sandbox", &e).kind(crate::output::ErrorKind::System)
+        })?;
     let mut transport_config = TransportConfig::default();
     crate::output::trust_sandbox_only(&mut transport_config, &sandbox);
     let transport = Transport::new(transport_config)

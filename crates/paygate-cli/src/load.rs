@@ -39,6 +39,13 @@ enum LoadCommand {
 
 /// Arguments of `paygate load`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = crate::output::exit_codes(
+    "Runs on loopback against the embedded sandbox only.",
+    &[&[
+        (0, "every request completed without an error"),
+        (1, "some requests failed or did not complete in time"),
+    ]],
+))]
 pub(crate) struct Args {
     /// Requests to send in all (at most 1,000,000).
     #[arg(long, default_value_t = 2000)]
@@ -96,7 +103,10 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         .worker_threads(cores)
         .enable_all()
         .build()
-        .map_err(|e| CliError::new("cannot start the async runtime", &e))?;
+        .map_err(|e| {
+            CliError::new("cannot start the async runtime", &e)
+                .kind(crate::output::ErrorKind::System)
+        })?;
     let outcome = runtime.block_on(drive(&args, key))?;
 
     let rps = outcome.completed as f64 / outcome.elapsed.as_secs_f64();
@@ -246,7 +256,9 @@ async fn drive(args: &Args, key: RsaPrivateKey) -> Result<Outcome, CliError> {
         })
         .start()
         .await
-        .map_err(|e| CliError::new("cannot start the sandbox", &e))?;
+        .map_err(|e| {
+            CliError::new("cannot start the sandbox", &e).kind(crate::output::ErrorKind::System)
+        })?;
     let mut transport = TransportConfig {
         pool_max_idle_per_host: args.concurrency,
         ..TransportConfig::default()

@@ -3,8 +3,15 @@
 //! `main` only parses the command line and dispatches to one module per subcommand; each module
 //! owns its clap `Args` and a `run` function returning an [`ExitCode`].
 //!
-//! Exit codes: 0 success, 1 "verify says the signature is invalid", 2 bad arguments or an
-//! unreadable key (a one-line reason on stderr; clap's usage errors also exit 2).
+//! Exit codes: 0 success, 1 "verify says the signature is invalid" (or a demo/load step
+//! failed), 2 bad arguments or an unreadable key (a one-line reason on stderr; clap's usage
+//! errors also exit 2), 3 to 5 for gateway calls ([`report`]). Every `--help` lists them
+//! ([`output::exit_codes`]).
+//!
+//! Scripts: with `--json` anywhere before `--`, every outcome is ONE JSON object on stdout,
+//! failures included (always on one line) (`{"ok": false, "error": {"kind": …, "message": …}}`, the kinds listed in
+//! [`report`]); `-v` (repeatable) or `RUST_LOG` sends tracing, redacted and escaped, to stderr
+//! ([`logging`]).
 //!
 //! Hostile input: key and certificate files must be small regular files
 //! ([`output::read_input_file`]); everything printed goes through one escaping and redaction
@@ -16,6 +23,7 @@
 mod create_key;
 mod demo;
 mod load;
+mod logging;
 mod output;
 mod payneteasy_cmd;
 mod report;
@@ -31,8 +39,21 @@ use clap::{Parser, Subcommand};
 
 /// Command-line tools for the Payneteasy / PaySecure paygate workspace.
 #[derive(Debug, Parser)]
-#[command(name = "paygate", version, about, propagate_version = true)]
+#[command(
+    name = "paygate",
+    version,
+    about,
+    propagate_version = true,
+    after_help = output::exit_codes(
+        "With --json every outcome, failures included, is one JSON object on stdout.",
+        &[&[(1, "verify: the signature is invalid; demo, load: a step failed")], output::EXIT_CODES_GATEWAY],
+    )
+)]
 struct Cli {
+    /// More tracing on stderr (-v info, -vv debug, -vvv trace); RUST_LOG, when set, wins
+    /// (`RUST_LOG=paygate_client=debug`). Secrets are redacted.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -51,7 +72,7 @@ enum Command {
     CreateKey(create_key::Args),
     /// Encrypt a card under a fresh PaySecure key and exchange it for a token (`TokenizeCard`).
     TokenizeCard(tokenize::Args),
-    /// Run the gateway emulator (Payneteasy v4 and PaySecure) until Ctrl-C; print how to reach it.
+    /// Run the embedded sandbox (a local Payneteasy v4 and PaySecure emulator) until Ctrl-C.
     Sandbox(sandbox::Args),
     /// Payneteasy `create-card-ref`: a card reference from an approved first payment.
     CreateCardRef(payneteasy_cmd::CreateCardRefArgs),
@@ -76,18 +97,12 @@ impl Command {
 }
 
 fn main() -> ExitCode {
+    output::set_json_mode(output::json_requested(std::env::args_os().skip(1)));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            // Help and version go to stdout with 0; usage errors to stderr with 2.
-            let _ = e.print();
-            return if e.use_stderr() {
-                output::exit_usage()
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
+        Err(e) => return usage_error(&e),
     };
+    logging::init(cli.verbose, matches!(cli.command, Command::Sandbox(_)));
     if cli.command.handles_secrets()
         && let Err(e) = secret::harden_process()
     {
@@ -107,8 +122,34 @@ fn main() -> ExitCode {
         Command::CreateCardRef(args) => payneteasy_cmd::run_create_card_ref(args),
         Command::Status(args) => payneteasy_cmd::run_status(args),
     };
-    result.unwrap_or_else(|e| {
-        output::eprint_line(&format!("paygate: {}", output::Shown(&e.to_string())));
-        output::exit_usage()
-    })
+    result.unwrap_or_else(|e| e.report())
+}
+
+/// Help and version go to stdout with 0; usage errors to stderr with 2, or with `--json` as
+/// one JSON object on one line of stdout (`error.kind` = `usage`, clap's text in
+/// `error.detail`).
+fn usage_error(e: &clap::Error) -> ExitCode {
+    if !e.use_stderr() {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    if !output::json_mode() {
+        let _ = e.print();
+        return output::exit_usage();
+    }
+    let detail = e.render().to_string();
+    let message = detail
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_owned();
+    let _ = output::print_json_value(
+        &serde_json::json!({
+            "ok": false,
+            "error": { "kind": "usage", "message": message, "detail": detail.trim_end() },
+        }),
+        false,
+    );
+    output::exit_usage()
 }

@@ -8,9 +8,56 @@ use std::fmt;
 use std::io::{Read as _, Write as _};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LazyLock, Mutex};
 
 use paygate_client::redact::Redactor;
+
+/// The exit codes every command shares (`0` and `2`), listed in each `--help` by
+/// [`exit_codes`].
+pub(crate) const EXIT_CODES: &[(u8, &str)] = &[
+    (0, "success"),
+    (
+        2,
+        "bad arguments (clap's usage errors too), an unreadable or invalid key or input file,\n     \
+         a missing secret; with --json one JSON object on stdout, error.kind says which",
+    ),
+];
+
+/// The exit codes of the commands that call a gateway ([`crate::report`]).
+pub(crate) const EXIT_CODES_GATEWAY: &[(u8, &str)] = &[
+    (3, "the gateway said no (error.kind rejected)"),
+    (
+        4,
+        "authentication refused (error.kind authentication_refused)",
+    ),
+    (
+        5,
+        "transport failure: error.kind not_sent, maybe_sent or response_unreadable; the\n     \
+         message says whether the request may have reached the gateway and how many attempts\n     \
+         were made (error.attempts in JSON)",
+    ),
+];
+
+/// The `Exit codes:` table of a command's `--help`: [`EXIT_CODES`], then `extra` (a code
+/// given in both takes the text of `extra`), by code, after `intro` (a paragraph or "").
+pub(crate) fn exit_codes(intro: &str, extra: &[&[(u8, &str)]]) -> String {
+    let mut codes: Vec<(u8, &str)> = EXIT_CODES.to_vec();
+    for &(code, text) in extra.iter().copied().flatten() {
+        codes.retain(|(c, _)| *c != code);
+        codes.push((code, text));
+    }
+    codes.sort_by_key(|(c, _)| *c);
+    let mut out = String::from(intro);
+    if !intro.is_empty() {
+        out.push_str("\n\n");
+    }
+    out.push_str("Exit codes:");
+    for (code, text) in codes {
+        out.push_str(&format!("\n  {code}  {text}"));
+    }
+    out
+}
 
 /// Exit code for bad arguments and unreadable keys.
 pub(crate) fn exit_usage() -> ExitCode {
@@ -22,17 +69,52 @@ pub(crate) fn exit_invalid() -> ExitCode {
     ExitCode::from(1)
 }
 
-/// A one-line error for the user (exit code 2).
+/// What a [`CliError`] is about: the `error.kind` of the `--json` failure object (stable
+/// names, documented in the README and [`crate::report`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ErrorKind {
+    /// Bad arguments: clap's errors and values that do not make sense.
+    Usage,
+    /// A key file that cannot be read, or that is not a key.
+    Key,
+    /// Another input file (`--ca-cert`, a `--merchant` public key) that cannot be read.
+    InputFile,
+    /// A secret (password, card number) that is not available or not valid.
+    Secret,
+    /// The machine refused something (the async runtime, a signal handler, a listening port).
+    System,
+}
+
+impl ErrorKind {
+    /// The stable name in JSON.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Usage => "usage",
+            ErrorKind::Key => "key",
+            ErrorKind::InputFile => "input_file",
+            ErrorKind::Secret => "secret",
+            ErrorKind::System => "system",
+        }
+    }
+}
+
+/// A one-line error for the user (exit code 2), with its [`ErrorKind`].
 #[derive(Debug)]
-pub(crate) struct CliError(String);
+pub(crate) struct CliError {
+    kind: ErrorKind,
+    line: String,
+}
 
 impl CliError {
-    /// A one-line error with no underlying cause.
+    /// A one-line usage error with no underlying cause.
     pub(crate) fn message(text: impl Into<String>) -> Self {
-        CliError(text.into().replace('\n', " "))
+        CliError {
+            kind: ErrorKind::Usage,
+            line: text.into().replace('\n', " "),
+        }
     }
 
-    /// `context: error: source: source…` on one line.
+    /// `context: error: source: source…` on one line (a usage error).
     pub(crate) fn new(context: impl fmt::Display, error: &dyn std::error::Error) -> Self {
         let mut line = format!("{context}: {error}");
         let mut source = error.source();
@@ -41,14 +123,64 @@ impl CliError {
             line.push_str(&e.to_string());
             source = e.source();
         }
-        CliError(line.replace('\n', " "))
+        CliError {
+            kind: ErrorKind::Usage,
+            line: line.replace('\n', " "),
+        }
+    }
+
+    /// The same error as another kind.
+    #[must_use]
+    pub(crate) fn kind(self, kind: ErrorKind) -> Self {
+        CliError { kind, ..self }
+    }
+
+    /// Prints it (text on stderr, or in `--json` mode one JSON object on ONE line of stdout)
+    /// and returns the exit code 2.
+    pub(crate) fn report(&self) -> ExitCode {
+        if json_mode() {
+            let _ = print_json_value(
+                &serde_json::json!({
+                    "ok": false,
+                    "error": { "kind": self.kind.name(), "message": self.line },
+                }),
+                false,
+            );
+        } else {
+            eprint_line(&format!("paygate: {}", Shown(&self.line)));
+        }
+        exit_usage()
     }
 }
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.line)
     }
+}
+
+static JSON_MODE: AtomicBool = AtomicBool::new(false);
+
+/// Whether `--json` is among the arguments (before a `--`): then every failure, clap's usage
+/// errors included, is one JSON object on one line of stdout (the successes are on stdout
+/// too: one line for `sandbox`, `demo` and `load`, pretty-printed for the others).
+pub(crate) fn json_requested<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(
+    args: I,
+) -> bool {
+    args.into_iter()
+        .map(|a| a.as_ref().to_owned())
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
+}
+
+/// Turns `--json` failure reporting on (see [`json_requested`]).
+pub(crate) fn set_json_mode(on: bool) {
+    JSON_MODE.store(on, Ordering::Relaxed);
+}
+
+/// Whether failures are reported as JSON.
+pub(crate) fn json_mode() -> bool {
+    JSON_MODE.load(Ordering::Relaxed)
 }
 
 /// Reads a key file: PEM text (one-line `\n` escapes included) or raw DER.
@@ -59,7 +191,7 @@ pub(crate) enum KeyFile {
 
 /// Reads a key file with [`read_input_file`]: PEM when it is UTF-8, DER otherwise.
 pub(crate) fn read_key_file(path: &Path) -> Result<KeyFile, CliError> {
-    let bytes = read_input_file(path, "key file")?;
+    let bytes = read_input_file(path, "key file").map_err(|e| e.kind(ErrorKind::Key))?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(KeyFile::Pem(text)),
         Err(e) => Ok(KeyFile::Der(e.into_bytes())),
@@ -80,8 +212,13 @@ pub(crate) const MAX_INPUT_FILE_BYTES: u64 = 256 * 1024;
 /// (a file that grows while being read is caught too).
 ///
 /// # Errors
-/// A one-line [`CliError`] (exit 2) naming the path and the reason.
+/// A one-line [`CliError`] of kind [`ErrorKind::InputFile`] (exit 2) naming the path and the
+/// reason.
 pub(crate) fn read_input_file(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
+    read_input_file_inner(path, what).map_err(|e| e.kind(ErrorKind::InputFile))
+}
+
+fn read_input_file_inner(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
     let refuse = |reason: &str| {
         CliError::message(format!("cannot read {what} {}: {reason}", path.display()))
     };
@@ -236,6 +373,15 @@ pub(crate) fn eprint_line(text: &str) {
         .write_all(clean.as_bytes())
         .and_then(|()| err.write_all(b"\n"))
         .and_then(|()| err.flush());
+}
+
+/// Writes text to stderr as it is given (no newline added), redacted and escaped like
+/// [`eprint_line`] (the text's own `\n` and `\t` kept).
+pub(crate) fn eprint_text(text: &str) {
+    let redacted = redact(text);
+    let clean = escape_for_terminal(&redacted, true);
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(clean.as_bytes()).and_then(|()| err.flush());
 }
 
 /// JSON text with the unsafe characters serde_json leaves raw (DEL, C1, bidi controls, line

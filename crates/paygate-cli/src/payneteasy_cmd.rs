@@ -16,18 +16,45 @@ use payneteasy_proto::{
     CreateCardRefRequest, Endpoint, Environment, Status, StatusRequest, ToForm,
 };
 
-use crate::output::{CliError, KeyFile, Shown, eprint_line, print, read_key_file};
+use crate::output::{CliError, ErrorKind, KeyFile, Shown, eprint_line, print, read_key_file};
 use crate::report::{print_json, report_error, runtime};
 
 /// Exit code: the gateway declined (a decoded `status` of declined, filtered or error).
 const EXIT_DECLINED: u8 = crate::report::EXIT_REJECTED;
 
+/// `--gateway` for Payneteasy's hosted sandbox ([`Environment::Sandbox`],
+/// sandbox.payneteasy.com); `sandbox` is accepted as an alias.
+const PAYNETEASY_SANDBOX: &str = "payneteasy-sandbox";
+
+/// The `--help` text after the options of both commands.
+fn after_help() -> String {
+    crate::output::exit_codes(
+        "--gateway payneteasy-sandbox is Payneteasy's hosted sandbox on the internet; the \
+embedded sandbox started by `paygate sandbox` runs on this machine and is reached by the base \
+URL it prints.",
+        &[
+            &[(
+                0,
+                "the call succeeded (and a decoded status is not a decline)",
+            )],
+            crate::output::EXIT_CODES_GATEWAY,
+            &[(
+                3,
+                "the gateway said no: validation-error, error, or a final status of declined, \
+filtered or error",
+            )],
+        ],
+    )
+}
+
 /// Where and as whom to call Payneteasy; shared by both commands.
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["endpoint", "group"])))]
 pub(crate) struct ConnectionArgs {
-    /// `sandbox` (Payneteasy's public sandbox), `production`, or a base URL up to the API
-    /// version, such as `http://127.0.0.1:8080/paynet/api/v4`.
+    /// `payneteasy-sandbox` (alias `sandbox`): Payneteasy's hosted sandbox
+    /// (sandbox.payneteasy.com); `production`; or a base URL up to the API version, such as
+    /// the embedded sandbox started by `paygate sandbox` (`http://127.0.0.1:PORT/paynet/api/v4`,
+    /// printed when it starts).
     #[arg(long, value_name = "GW")]
     gateway: String,
     /// The merchant's ENDPOINTID.
@@ -62,11 +89,15 @@ impl ConnectionArgs {
 
     fn client(&self, send_login: bool) -> Result<PayneteasyClient, CliError> {
         let environment = match self.gateway.as_str() {
-            "sandbox" => Environment::Sandbox,
+            PAYNETEASY_SANDBOX | "sandbox" => Environment::Sandbox,
             "production" => Environment::Production,
             url => Environment::custom(url).map_err(|e| {
                 CliError::new(
-                    format!("--gateway must be sandbox, production or a base URL, not {url:?}"),
+                    format!(
+                        "--gateway must be {PAYNETEASY_SANDBOX} (alias sandbox: Payneteasy's hosted \
+                         sandbox), production, or a base URL such as the one `paygate sandbox` \
+                         prints, not {url:?}"
+                    ),
                     &e,
                 )
             })?,
@@ -80,6 +111,7 @@ impl ConnectionArgs {
                 format!("cannot load private key {}", self.key.display()),
                 &e,
             )
+            .kind(ErrorKind::Key)
         })?;
         let transport = crate::output::transport_config(self.ca_cert.as_deref())?;
         let mut config = PayneteasyConfig::new(environment, self.login.as_str(), Arc::new(key));
@@ -92,6 +124,7 @@ impl ConnectionArgs {
 
 /// Arguments of `paygate create-card-ref`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = after_help())]
 pub(crate) struct CreateCardRefArgs {
     #[command(flatten)]
     connection: ConnectionArgs,
@@ -108,6 +141,7 @@ pub(crate) struct CreateCardRefArgs {
 
 /// Arguments of `paygate status`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = after_help())]
 pub(crate) struct StatusArgs {
     #[command(flatten)]
     connection: ConnectionArgs,
@@ -127,7 +161,9 @@ pub(crate) fn run_create_card_ref(args: CreateCardRefArgs) -> Result<ExitCode, C
         .map_err(|e| CliError::new("bad order ids", &e))?;
     let connection = &args.connection;
     let client = connection.client(args.send_login)?;
-    let outcome = runtime()?.block_on(client.create_card_ref(&connection.endpoint(), &request));
+    let (outcome, attempts) = runtime()?.block_on(paygate_client::count_attempts(
+        client.create_card_ref(&connection.endpoint(), &request),
+    ));
     match outcome {
         Ok(response) => finish(
             "create-card-ref",
@@ -135,7 +171,7 @@ pub(crate) fn run_create_card_ref(args: CreateCardRefArgs) -> Result<ExitCode, C
             &response,
             connection.json,
         ),
-        Err(e) => Ok(report_error(&e, connection.json)),
+        Err(e) => Ok(report_error(&e, attempts, connection.json)),
     }
 }
 
@@ -154,10 +190,12 @@ pub(crate) fn run_status(args: StatusArgs) -> Result<ExitCode, CliError> {
     }
     let connection = &args.connection;
     let client = connection.client(false)?;
-    let outcome = runtime()?.block_on(client.status(&connection.endpoint(), &request));
+    let (outcome, attempts) = runtime()?.block_on(paygate_client::count_attempts(
+        client.status(&connection.endpoint(), &request),
+    ));
     match outcome {
         Ok(response) => finish("status", &response.status, &response, connection.json),
-        Err(e) => Ok(report_error(&e, connection.json)),
+        Err(e) => Ok(report_error(&e, attempts, connection.json)),
     }
 }
 

@@ -4,6 +4,27 @@
 //! Exit codes: 0 success; 2 bad arguments (including problems found before sending, such as
 //! plain `http` to a remote host); 3 the gateway said no; 4 authentication refused; 5 transport
 //! failure (the message says whether the request may have reached the gateway).
+//!
+//! With `--json` a failure is one JSON object on one line of stdout, like a success:
+//! `{"ok": false, "error": {"kind": …, "message": …, …}}`. The `error.kind` names are stable:
+//!
+//! | kind | exit | meaning |
+//! |---|---|---|
+//! | `usage` | 2 | bad arguments: clap's errors (then also `detail`, clap's text), bad values, a request the client refused to send (`class` is then `not_sent`) |
+//! | `key` | 2 | a key file that cannot be read or is not a key |
+//! | `input_file` | 2 | another input file (`--ca-cert`, a `--merchant` public key) |
+//! | `secret` | 2 | no password or card number (variable unset and no terminal), or an invalid one |
+//! | `system` | 2 | the machine refused (async runtime, signal handler, listening port) |
+//! | `not_sent` | 5 | the request certainly did not reach the gateway |
+//! | `maybe_sent` | 5 | it may have: ask `status` before repeating a payment |
+//! | `response_unreadable` | 5 | an answer came but cannot be used (HTTP 5xx, truncated, too large) |
+//! | `authentication_refused` | 4 | the gateway refused the signature or the credentials (`http_status`) |
+//! | `rejected` | 3 | the gateway said no (`rejection` holds its code and message) |
+//!
+//! Gateway failures also carry `class` (the client's [`Error::class`]),
+//! `may_have_reached_gateway` and `attempts` (how many times the failing call was sent, the
+//! retries included; see [`paygate_client::count_attempts`]); the text form says
+//! "after N attempts" when there was more than one.
 
 use std::process::ExitCode;
 
@@ -23,7 +44,10 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError::new("cannot start the async runtime", &e))
+        .map_err(|e| {
+            CliError::new("cannot start the async runtime", &e)
+                .kind(crate::output::ErrorKind::System)
+        })
 }
 
 /// Prints one pretty JSON object (see [`print_json_value`]).
@@ -32,13 +56,14 @@ pub(crate) fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
 }
 
 /// Prints a client error (text on stderr, or one JSON object on stdout) and picks the exit
-/// code. Error texts never hold the password, PAN or CVN: the client redacts what it sent from
-/// the gateway's text, and the printing redacts the secrets this process read. Gateway text
-/// is escaped ([`Shown`]; JSON mode escapes it as JSON).
-pub(crate) fn report_error(error: &Error, json: bool) -> ExitCode {
-    let code = match error {
-        Error::Rejected(_) => EXIT_REJECTED,
-        Error::AuthenticationRefused { .. } => EXIT_AUTHENTICATION,
+/// code; `attempts` is how many times the failing call was sent. Error texts never hold the
+/// password, PAN or CVN: the client redacts what it sent from the gateway's text, and the
+/// printing redacts the secrets this process read. Gateway text is escaped ([`Shown`]; JSON
+/// mode escapes it as JSON).
+pub(crate) fn report_error(error: &Error, attempts: u32, json: bool) -> ExitCode {
+    let (code, kind) = match error {
+        Error::Rejected(_) => (EXIT_REJECTED, error.class()),
+        Error::AuthenticationRefused { .. } => (EXIT_AUTHENTICATION, error.class()),
         // Problems with what the user gave us, found before sending.
         Error::NotSent {
             reason:
@@ -46,21 +71,18 @@ pub(crate) fn report_error(error: &Error, json: bool) -> ExitCode {
                 | NotSentReason::InsecureUrl
                 | NotSentReason::Configuration,
             ..
-        } => return usage_error(error, json),
-        _ => EXIT_TRANSPORT,
-    };
-    let sent = if error.may_have_reached_gateway() {
-        "the request may have reached the gateway"
-    } else {
-        "the request was NOT sent"
+        } => (2, "usage"),
+        _ => (EXIT_TRANSPORT, error.class()),
     };
     let line = one_line(error);
     if json {
         let mut object = serde_json::json!({
             "ok": false,
             "error": {
+                "kind": kind,
                 "class": error.class(),
                 "may_have_reached_gateway": error.may_have_reached_gateway(),
+                "attempts": attempts,
                 "message": line,
             }
         });
@@ -70,26 +92,34 @@ pub(crate) fn report_error(error: &Error, json: bool) -> ExitCode {
         if let Error::AuthenticationRefused { status, .. } = error {
             object["error"]["http_status"] = (*status).into();
         }
-        let _ = print_json(&object);
-    } else if code == EXIT_TRANSPORT {
-        eprint_line(&format!("paygate: {} ({sent})", Shown(&line)));
+        // A failure is one line, whatever the command (see `output::json_requested`).
+        let _ = print_json_value(&object, false);
     } else {
-        eprint_line(&format!("paygate: {}", Shown(&line)));
+        let mut notes = Vec::new();
+        if attempts > 1 {
+            notes.push(format!("after {attempts} attempts"));
+        }
+        if code == EXIT_TRANSPORT {
+            notes.push(
+                if error.may_have_reached_gateway() {
+                    "the request may have reached the gateway"
+                } else {
+                    "the request was NOT sent"
+                }
+                .to_owned(),
+            );
+        }
+        if notes.is_empty() {
+            eprint_line(&format!("paygate: {}", Shown(&line)));
+        } else {
+            eprint_line(&format!("paygate: {} ({})", Shown(&line), notes.join("; ")));
+        }
     }
-    ExitCode::from(code)
-}
-
-fn usage_error(error: &Error, json: bool) -> ExitCode {
-    let line = one_line(error);
-    if json {
-        let _ = print_json(&serde_json::json!({
-            "ok": false,
-            "error": { "class": error.class(), "may_have_reached_gateway": false, "message": line }
-        }));
+    if code == 2 {
+        exit_usage()
     } else {
-        eprint_line(&format!("paygate: {}", Shown(&line)));
+        ExitCode::from(code)
     }
-    exit_usage()
 }
 
 pub(crate) fn rejection_json(r: &Rejection) -> serde_json::Value {

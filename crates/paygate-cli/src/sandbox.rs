@@ -23,21 +23,27 @@ use crate::output::{CliError, print};
 
 /// Arguments of `paygate sandbox`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "\
+#[command(after_help = crate::output::exit_codes("\
+The embedded sandbox: a local emulator on this machine (loopback by default), not Payneteasy's\n\
+hosted sandbox (sandbox.payneteasy.com, `--gateway payneteasy-sandbox` of the other commands).\n\
 Payneteasy is served under BASE/paynet/api/v4, PaySecure under BASE/paysecure (test merchant\n\
 PGTEST01, user paygate-test, password sandbox-password, version 1.0).\n\
 The default Payneteasy merchant is `paygate-test-merchant` on endpoint 39915 / group 1144; its\n\
 private key ships in crates/paygate-sandbox/keys/test-merchant-private.pem. Each --merchant gets\n\
 the next endpoint and group ids (39916 / 1145, ...). Seeded orders: 34T43R77N/6868305 (approved),\n\
 PG-DECLINED-1/6868306, PG-PROCESSING-1/6868307, PG-PENDING-1/6868308.\n\
---fault sets a standing fault for a route (create-card-ref, status, CreateKey, TokenizeCard,\n\
-or * for all), e.g.\n\
---fault status=delay=2s or --fault create-card-ref=status=503.\n\
+--fault ROUTE:SPEC sets a standing fault for a route: ROUTE is create-card-ref, status,\n\
+CreateKey, TokenizeCard, or * for every route (quote it for the shell); the route is always\n\
+written, e.g. --fault status:delay=2s, --fault create-card-ref:status=503, --fault '*:close'.\n\
+SPEC: delay=D, close, close-mid-body, status=N[-empty][,retry-after=S], garbage,\n\
+wrong-content-type, oversized=N, drip=D (D as 250ms or 2s).\n\
 Slow clients are cut by the timeouts above (no phase waits on a client more than 10 s by\n\
 default), and a full connection table sheds the connection waiting longest.\n\
 With --tls the CA certificate is written to a new private directory (0700) as ca.pem (0600), or\n\
 to --ca-cert-out PATH (which must not exist: a planted file or symlink is refused); it is removed\n\
-when the sandbox stops (Ctrl-C or SIGTERM).")]
+when the sandbox stops (Ctrl-C or SIGTERM).",
+    &[&[(0, "stopped by Ctrl-C or SIGTERM")]],
+))]
 pub(crate) struct Args {
     /// Address to listen on (port 0: a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
@@ -56,8 +62,8 @@ pub(crate) struct Args {
     /// Honour the per-request `x-paygate-fault: SPEC` header from any client (off by default).
     #[arg(long)]
     allow_fault_header: bool,
-    /// A standing fault, ROUTE=SPEC (or SPEC for every route); repeatable.
-    #[arg(long = "fault", value_name = "ROUTE=SPEC", value_parser = parse_fault)]
+    /// A standing fault, ROUTE:SPEC (ROUTE `*` for every route); repeatable.
+    #[arg(long = "fault", value_name = "ROUTE:SPEC", value_parser = parse_fault)]
     faults: Vec<(String, Fault)>,
     /// Print one line of JSON describing the sandbox first, instead of text.
     #[arg(long)]
@@ -173,13 +179,13 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError::new("cannot start the async runtime", &e))?;
-    // Refusals (with their reason), card references and faults are logged on stderr; stdout
-    // stays for the description.
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
-        .try_init();
+        .map_err(|e| {
+            CliError::new("cannot start the async runtime", &e)
+                .kind(crate::output::ErrorKind::System)
+        })?;
+    // Refusals (with their reason), card references and faults are logged on stderr (at info
+    // unless -v or RUST_LOG says otherwise, see `crate::logging`); stdout stays for the
+    // description.
     runtime.block_on(async move {
         // Listen for the signals before the CA file exists, so that no stop can skip removing it.
         let mut stop = StopSignals::new()?;
@@ -195,10 +201,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
             .limits(limits(&args))
             .payneteasy(config)
             .paysecure(PaySecureSandboxConfig::default());
-        let sandbox = builder
-            .start()
-            .await
-            .map_err(|e| CliError::new("cannot start the sandbox", &e))?;
+        let sandbox = builder.start().await.map_err(|e| {
+            CliError::new("cannot start the sandbox", &e).kind(crate::output::ErrorKind::System)
+        })?;
         for (route, fault) in &args.faults {
             sandbox.faults().set_always(route, Some(fault.clone()));
         }
@@ -226,8 +231,12 @@ struct StopSignals {
 impl StopSignals {
     fn new() -> Result<Self, CliError> {
         use tokio::signal::unix::{SignalKind, signal};
-        let catch =
-            |kind| signal(kind).map_err(|e| CliError::new("cannot catch Ctrl-C and SIGTERM", &e));
+        let catch = |kind| {
+            signal(kind).map_err(|e| {
+                CliError::new("cannot catch Ctrl-C and SIGTERM", &e)
+                    .kind(crate::output::ErrorKind::System)
+            })
+        };
         Ok(StopSignals {
             interrupt: catch(SignalKind::interrupt())?,
             terminate: catch(SignalKind::terminate())?,
@@ -279,7 +288,8 @@ fn describe(
 
 fn text(sandbox: &Sandbox, merchants: &[PayneteasyMerchant], ca_file: Option<&Path>) -> String {
     let mut out = format!(
-        "paygate sandbox listening on {}\n\nPayneteasy v4 base URL: {}\n",
+        "paygate sandbox listening on {}\n(the embedded sandbox on this machine, not Payneteasy's \
+         hosted sandbox.payneteasy.com)\n\nPayneteasy v4 base URL: {}\n",
         sandbox.base_url(),
         sandbox.payneteasy_base_url()
     );

@@ -13,7 +13,7 @@
 
 use zeroize::Zeroizing;
 
-use crate::output::{CliError, register_digit_secret, register_text_secret};
+use crate::output::{CliError, ErrorKind, register_digit_secret, register_text_secret};
 
 /// What a secret looks like, for redaction.
 #[derive(Clone, Copy, Debug)]
@@ -28,7 +28,7 @@ pub(crate) enum SecretKind {
 /// after `prompt`. `no_tty` is the message when stdin is not a terminal.
 ///
 /// # Errors
-/// A one-line [`CliError`]: the variable is not UTF-8, there is no terminal, the terminal
+/// A one-line [`CliError`] of kind [`ErrorKind::Secret`]: the variable is not UTF-8, there is no terminal, the terminal
 /// cannot be read or its echo cannot be turned off, or the prompt was cancelled (Ctrl-C,
 /// Ctrl-D).
 pub(crate) fn read_secret(
@@ -41,8 +41,9 @@ pub(crate) fn read_secret(
         Some(value) => value
             .into_string()
             .map(Zeroizing::new)
-            .map_err(|_| CliError::message(format!("{env} is not valid UTF-8")))?,
-        None => prompt_hidden(prompt, no_tty)?,
+            .map_err(|_| CliError::message(format!("{env} is not valid UTF-8")))
+            .map_err(|e| e.kind(ErrorKind::Secret))?,
+        None => prompt_hidden(prompt, no_tty).map_err(|e| e.kind(ErrorKind::Secret))?,
     };
     register(&secret, kind);
     Ok(secret)

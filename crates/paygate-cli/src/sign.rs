@@ -5,15 +5,17 @@ use std::process::ExitCode;
 
 use oauth1_signer::{OAuthParams, Request, RequestUrl, RsaPrivateKey, form_urlencode, sign};
 
-use crate::output::{CliError, KeyFile, print, print_json_value, read_key_file};
+use crate::output::{CliError, ErrorKind, KeyFile, print, print_json_value, read_key_file};
 
 /// Arguments of `paygate sign`.
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Without --nonce and --timestamp a random nonce and the current time are used.\n\
+#[command(after_help = crate::output::exit_codes(
+    "Without --nonce and --timestamp a random nonce and the current time are used.\n\
 The body is the --param pairs in the given order, form-encoded; the signature covers the\n\
-query of --url, the body and the oauth_* parameters (RSA-SHA256, oauth_version=\"1.0\")."
-)]
+query of --url, the body and the oauth_* parameters (RSA-SHA256, oauth_version=\"1.0\").\n\
+Offline: nothing is sent.",
+    &[&[(0, "signed; every step printed")]],
+))]
 pub(crate) struct Args {
     /// Private key file: PEM (PKCS#1 or PKCS#8, one-line `\n` escapes accepted) or DER.
     #[arg(long, value_name = "FILE")]
@@ -59,6 +61,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
             format!("cannot load private key {}", args.key.display()),
             &e,
         )
+        .kind(ErrorKind::Key)
     })?;
     let url = RequestUrl::parse(&args.url).map_err(|e| CliError::new("bad --url", &e))?;
     let nonce = match args.nonce {

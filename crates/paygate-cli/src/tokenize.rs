@@ -6,7 +6,7 @@ use paysecure_proto::CardExpiration;
 use paysecure_proto::card::{Cvn, Pan};
 
 use crate::create_key::ConnectionArgs;
-use crate::output::{CliError, Shown, print};
+use crate::output::{CliError, ErrorKind, Shown, print};
 use crate::report::{print_json, report_error, runtime};
 use crate::secret::{SecretKind, read_secret};
 
@@ -14,12 +14,14 @@ use crate::secret::{SecretKind, read_secret};
 #[derive(Debug, clap::Args)]
 #[command(
     disable_version_flag = true,
-    after_help = "The password is read from PAYSECURE_PASSWORD and the card number from the \
+    after_help = crate::output::exit_codes(
+        "The password is read from PAYSECURE_PASSWORD and the card number from the \
 variable named by --pan-env (default PAYGATE_PAN), or asked on the terminal without echo; never \
-from the command line or a pipe. The test card 4111111111111111 works with the sandbox.\nThe card number and CVN \
-are encrypted with RSA PKCS#1 v1.5 under a fresh CreateKey key (base64), Expiration is MMYY.\n\
-Exit codes: 0 tokenized, 2 bad arguments, 3 the gateway said no, 4 authentication refused, \
-5 transport failure (the message says whether the request may have reached the gateway)."
+from the command line or a pipe. The test card 4111111111111111 works with the embedded sandbox \
+(`paygate sandbox`).\nThe card number and CVN are encrypted with RSA PKCS#1 v1.5 under a fresh \
+CreateKey key (base64), Expiration is MMYY.",
+        &[&[(0, "tokenized")], crate::output::EXIT_CODES_GATEWAY],
+    )
 )]
 pub(crate) struct Args {
     #[command(flatten)]
@@ -53,7 +55,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         Some(var) => {
             let text = std::env::var(var)
                 .map(zeroize::Zeroizing::new)
-                .map_err(|e| CliError::new(format!("cannot read {var}"), &e))?;
+                .map_err(|e| {
+                    CliError::new(format!("cannot read {var}"), &e).kind(ErrorKind::Secret)
+                })?;
             crate::secret::register(&text, SecretKind::Digits);
             Some(Cvn::new(&text).map_err(|e| CliError::new("bad CVN", &e))?)
         }
@@ -61,16 +65,16 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     let client = args.connection.client()?;
     let json = args.connection.json;
     let verify = args.verify.then_some(true);
-    let outcome = runtime()?.block_on(async {
+    let (outcome, attempts) = runtime()?.block_on(paygate_client::count_attempts(async {
         let issued = client.create_key(None).await?;
         client
             .tokenize_card_with_key(&issued.key, &pan, cvn.as_ref(), expiration, verify)
             .await
             .map(|response| (issued, response))
-    });
+    }));
     let (issued, response) = match outcome {
         Ok(pair) => pair,
-        Err(e) => return Ok(report_error(&e, json)),
+        Err(e) => return Ok(report_error(&e, attempts, json)),
     };
     if json {
         let body = paysecure_codec::encode_tokenize_card_response(&response);

@@ -9,16 +9,18 @@ use oauth1_signer::{
 };
 
 use crate::output::{
-    CliError, KeyFile, Shown, exit_invalid, print, print_json_value, read_key_file,
+    CliError, ErrorKind, KeyFile, Shown, exit_invalid, print, print_json_value, read_key_file,
 };
 
 /// Arguments of `paygate verify`.
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "This offline tool checks the signature only: it makes NO timestamp or nonce \
-(replay) checks.\nExit codes: 0 valid, 1 invalid (with the reason and the base string it computed), \
-2 bad arguments or unreadable key."
-)]
+#[command(after_help = crate::output::exit_codes(
+    "This offline tool checks the signature only: it makes NO timestamp or nonce (replay) checks.",
+    &[&[
+        (0, "the signature is valid"),
+        (1, "the signature is invalid (with the reason and the base string it computed)"),
+    ]],
+))]
 pub(crate) struct Args {
     /// Public key file: PEM (SPKI `PUBLIC KEY` or PKCS#1 `RSA PUBLIC KEY`) or DER.
     #[arg(long, value_name = "FILE")]
@@ -53,6 +55,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
             format!("cannot load public key {}", args.public_key.display()),
             &e,
         )
+        .kind(ErrorKind::Key)
     })?;
     let url = RequestUrl::parse(&args.url).map_err(|e| CliError::new("bad --url", &e))?;
     let content_type = args

@@ -91,7 +91,10 @@ fn ca_cert_out_refuses_a_planted_symlink() {
     let link = scratch.path().join("ca.pem");
     std::os::unix::fs::symlink(&victim, &link).unwrap();
     let (mut child, info) = start(&["--tls", "--json", "--ca-cert-out", link.to_str().unwrap()]);
-    assert!(info.is_none(), "the sandbox started: {info:?}");
+    // With --json the refusal is one line of JSON too, not the sandbox's description.
+    let info = info.expect("one line of JSON");
+    assert_eq!(info["ok"], false, "the sandbox started: {info}");
+    assert!(info["base_url"].is_null(), "the sandbox started: {info}");
     let status = wait(&mut child);
     assert_eq!(status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");

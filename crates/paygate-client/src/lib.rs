@@ -24,6 +24,10 @@
 //! # }
 //! ```
 //!
+//! # Retries
+//! Each client retries by its [`RetryPolicy`] ([`retry`] has the rules); [`count_attempts`]
+//! tells how many attempts a call made, for logs and error reports.
+//!
 //! # Crate features
 //! - `webpki-roots` (default): trust the Mozilla root set compiled into the binary.
 //! - `native-roots`: trust the operating system's store instead ([`Roots::Native`]).
@@ -47,8 +51,38 @@ pub use paysecure::{IssuedKey, PaySecureClient, PaySecureConfig};
 pub use retry::{Decision, Idempotency, RetryPolicy, StopReason};
 pub use transport::{CallBudget, Roots, Transport, TransportConfig};
 
+use std::cell::Cell;
 use std::future::Future;
 use std::time::{Duration, Instant};
+
+tokio::task_local! {
+    /// The attempts of the latest gateway call, inside [`count_attempts`].
+    static ATTEMPTS: Cell<u32>;
+}
+
+/// Runs `calls` (one or more gateway calls of this crate's clients, awaited in the same task)
+/// and returns its output with the number of attempts the **last** of those calls made: `1`
+/// when it was not retried, `3` after two retries, `0` when no request was attempted at all
+/// (for example an error found before sending).
+///
+/// The count is opt-in and costs nothing outside this function; the clients' results and
+/// errors are unchanged. A call spawned onto another task is not counted.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (value, attempts) = paygate_client::count_attempts(async { 42 }).await;
+/// assert_eq!((value, attempts), (42, 0));
+/// # }
+/// ```
+pub async fn count_attempts<F: Future>(calls: F) -> (F::Output, u32) {
+    ATTEMPTS
+        .scope(Cell::new(0), async move {
+            let output = calls.await;
+            (output, ATTEMPTS.with(Cell::get))
+        })
+        .await
+}
 
 /// Runs `attempt` until it succeeds or the retry policy says stop. Each attempt receives the
 /// call's deadline; a new attempt must build (and sign) a fresh request.
@@ -67,6 +101,8 @@ where
     };
     let mut number = 1u32;
     loop {
+        // Only inside `count_attempts`; elsewhere there is nothing to record into.
+        let _ = ATTEMPTS.try_with(|count| count.set(number));
         let error = match attempt(budget, number).await {
             Ok(value) => return Ok(value),
             Err(error) => error,

@@ -672,3 +672,31 @@ async fn the_fault_header_overrides_the_queue() {
     assert_eq!(describe(&Err::<(), _>(err)), LOST);
     assert_eq!(env.sandbox.faults_injected(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn count_attempts_reports_the_retries_of_the_last_call() {
+    let env = env().await;
+    // One transient fault: the call succeeds on its second attempt.
+    env.sandbox
+        .faults()
+        .push(Op::CardRef.route(), "status=503".parse().unwrap());
+    let (result, attempts) =
+        paygate_client::count_attempts(call(&env, Op::CardRef, quick_retries())).await;
+    assert!(result.is_ok(), "{}", describe(&result));
+    assert_eq!(attempts, 2);
+    // A standing fault: every attempt fails, the error comes after all three.
+    env.sandbox
+        .faults()
+        .set_always(Op::CreateKey.route(), Some("status=503".parse().unwrap()));
+    let (result, attempts) =
+        paygate_client::count_attempts(call(&env, Op::CreateKey, quick_retries())).await;
+    assert!(result.is_err());
+    assert_eq!(attempts, 3);
+    // No fault: one attempt. Nothing attempted: 0.
+    env.sandbox.faults().clear();
+    let (result, attempts) =
+        paygate_client::count_attempts(call(&env, Op::CardRef, quick_retries())).await;
+    assert!(result.is_ok());
+    assert_eq!(attempts, 1);
+    assert_eq!(paygate_client::count_attempts(async {}).await.1, 0);
+}

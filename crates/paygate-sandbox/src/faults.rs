@@ -10,7 +10,13 @@
 //! 3. the standing fault for the route ([`FaultController::set_always`]);
 //! 4. the same two for the wildcard route `*`.
 //!
-//! Routes are the command names: `create-card-ref`, `status`, `CreateKey`, `TokenizeCard`.
+//! Routes are the command names ([`ROUTES`]): `create-card-ref`, `status`, `CreateKey`,
+//! `TokenizeCard`; `*` is every route.
+//!
+//! `paygate sandbox --fault` takes `ROUTE:SPEC` ([`parse_route_fault`]), always with the route:
+//! `status:delay=2s`, `create-card-ref:status=503`, `*:close`. The colon cannot be confused
+//! with the `=` inside a spec, and a route that is also a fault name (`status`) needs no
+//! guessing.
 //!
 //! | spec | fault | handler runs? |
 //! |---|---|---|
@@ -37,6 +43,9 @@ use std::time::Duration;
 /// The request header that selects a fault for one request (honoured only when the sandbox
 /// allows it, see the [module docs](self)).
 pub const FAULT_HEADER: &str = "x-paygate-fault";
+
+/// The routes a fault can be set for (the command names), besides `*` for every route.
+pub const ROUTES: &[&str] = &["create-card-ref", "status", "CreateKey", "TokenizeCard"];
 
 /// The longest `delay=` a spec may ask for.
 pub const MAX_DELAY: Duration = Duration::from_secs(30);
@@ -114,6 +123,16 @@ pub enum FaultSpecProblem {
     /// An `oversized=` above [`MAX_OVERSIZED_BYTES`].
     #[error("an oversized body is at most {MAX_OVERSIZED_BYTES} bytes (8 MiB)")]
     OversizedTooLarge,
+    /// A route fault ([`parse_route_fault`]) without the `ROUTE:` in front.
+    #[error(
+        "expected ROUTE:SPEC, where ROUTE is one of create-card-ref, status, CreateKey, TokenizeCard or * for every route (e.g. status:delay=2s, *:status=503)"
+    )]
+    MissingRoute,
+    /// A route fault ([`parse_route_fault`]) for a route that is not in [`ROUTES`] nor `*`.
+    #[error(
+        "unknown route; the routes are create-card-ref, status, CreateKey, TokenizeCard, or * for every route"
+    )]
+    UnknownRoute,
 }
 
 /// A fault spec that could not be parsed.
@@ -249,20 +268,28 @@ impl fmt::Display for Fault {
     }
 }
 
-/// Parses `ROUTE=SPEC` or `SPEC` (route `*`), as `paygate sandbox --fault` takes it.
+/// Parses `ROUTE:SPEC`, as `paygate sandbox --fault` takes it: ROUTE is one of [`ROUTES`] or
+/// `*` for every route, SPEC a fault of the [module docs](self) (`status:delay=2s`,
+/// `*:status=503`).
+///
+/// The route is always required: a bare `status=503` (which could mean "HTTP 503 on every
+/// route" or "the `status` route") is refused, as is the older `ROUTE=SPEC` form.
 ///
 /// # Errors
-/// [`FaultParseError`] when the spec is not one of the documented faults.
+/// [`FaultParseError`]: [`FaultSpecProblem::MissingRoute`] without a `ROUTE:`,
+/// [`FaultSpecProblem::UnknownRoute`] for a route not in [`ROUTES`], or the problem of the spec.
 pub fn parse_route_fault(text: &str) -> Result<(String, Fault), FaultParseError> {
-    // A route never contains `=`, but `delay=1s` does: only split on the first `=` when what
-    // comes before it is not a fault name.
-    if let Some((route, spec)) = text.split_once('=') {
-        let is_fault_name = matches!(route, "delay" | "status" | "oversized" | "drip");
-        if !is_fault_name {
-            return Ok((route.to_owned(), spec.parse()?));
-        }
+    let refuse = |problem| FaultParseError {
+        spec: text.chars().take(64).collect(),
+        problem,
+    };
+    let Some((route, spec)) = text.split_once(':') else {
+        return Err(refuse(FaultSpecProblem::MissingRoute));
+    };
+    if route != "*" && !ROUTES.contains(&route) {
+        return Err(refuse(FaultSpecProblem::UnknownRoute));
     }
-    Ok(("*".to_owned(), text.parse()?))
+    Ok((route.to_owned(), spec.parse()?))
 }
 
 #[derive(Default)]
@@ -421,20 +448,61 @@ mod tests {
     #[test]
     fn route_prefix() {
         assert_eq!(
-            parse_route_fault("create-card-ref=close").unwrap(),
+            parse_route_fault("create-card-ref:close").unwrap(),
             ("create-card-ref".to_owned(), Fault::CloseBeforeAnswer)
         );
         assert_eq!(
-            parse_route_fault("delay=1s").unwrap(),
+            parse_route_fault("*:delay=1s").unwrap(),
             ("*".to_owned(), Fault::Delay(Duration::from_secs(1)))
         );
         assert_eq!(
-            parse_route_fault("CreateKey=status=503").unwrap().1,
+            parse_route_fault("CreateKey:status=503").unwrap().1,
             Fault::Status {
                 code: 503,
                 with_body: true,
                 retry_after: None
             }
+        );
+    }
+
+    #[test]
+    fn route_faults_are_unambiguous() {
+        // `status` is a route and a fault name: both readings are written out.
+        assert_eq!(
+            parse_route_fault("status:delay=2s").unwrap(),
+            ("status".to_owned(), Fault::Delay(Duration::from_secs(2)))
+        );
+        assert_eq!(
+            parse_route_fault("status:status=503-empty").unwrap(),
+            (
+                "status".to_owned(),
+                Fault::Status {
+                    code: 503,
+                    with_body: false,
+                    retry_after: None
+                }
+            )
+        );
+        let problem = |text: &str| parse_route_fault(text).unwrap_err().problem();
+        // Without a route: refused, not silently every route.
+        assert_eq!(problem("status=503"), FaultSpecProblem::MissingRoute);
+        assert_eq!(problem("delay=1s"), FaultSpecProblem::MissingRoute);
+        // The older ROUTE=SPEC form, and a route that does not exist.
+        assert_eq!(problem("status=delay=2s"), FaultSpecProblem::MissingRoute);
+        assert_eq!(
+            problem("create-card-ref=close"),
+            FaultSpecProblem::MissingRoute
+        );
+        assert_eq!(problem("sale:close"), FaultSpecProblem::UnknownRoute);
+        assert_eq!(problem("status:503"), FaultSpecProblem::Unknown);
+        let message = parse_route_fault("sale:close").unwrap_err().to_string();
+        for route in ROUTES {
+            assert!(message.contains(route), "{message}");
+        }
+        let message = parse_route_fault("status=503").unwrap_err().to_string();
+        assert!(
+            message.contains("ROUTE:SPEC") && message.contains("*:status=503"),
+            "{message}"
         );
     }
 

@@ -1251,4 +1251,15 @@ mod tests {
         config.merchants.push(PayneteasyMerchant::test());
         assert!(PayneteasyHalf::new(config, Arc::default()).is_err());
     }
+
+    #[test]
+    fn every_command_is_a_fault_route() {
+        for cmd in [Cmd::CreateCardRef, Cmd::Status] {
+            assert!(
+                crate::faults::ROUTES.contains(&cmd.path()),
+                "{}",
+                cmd.path()
+            );
+        }
+    }
 }

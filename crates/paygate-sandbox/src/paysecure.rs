@@ -1217,4 +1217,13 @@ mod tests {
         assert!(PaySecureHalf::new(twice, Arc::default()).is_err());
         assert!(!format!("{:?}", PaySecureSandboxConfig::default()).contains(TEST_PASSWORD));
     }
+
+    #[test]
+    fn every_service_is_a_fault_route() {
+        let h = half(1);
+        for path in ["/paysecure/CreateKey", "/paysecure/TokenizeCard"] {
+            let route = h.route(path).unwrap();
+            assert!(crate::faults::ROUTES.contains(&route), "{route}");
+        }
+    }
 }
