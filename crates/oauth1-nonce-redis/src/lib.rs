@@ -378,7 +378,9 @@ impl AsyncNonceStore for RedisNonceStore {
             match self.check_and_remember(&claim).await {
                 Ok(check) => Ok(check),
                 Err(e) => {
-                    tracing::warn!(error = %e, "replay check unavailable: request refused (fail closed)");
+                    // The caller refuses the request and logs it (rate-limited, one hopes):
+                    // at DEBUG here, so that a Redis outage is not one WARN line per request.
+                    tracing::debug!(error = %e, "replay check unavailable: request refused (fail closed)");
                     Err(ReplayCheckUnavailable::new(e))
                 }
             }
