@@ -9,7 +9,11 @@
 //! Every request must carry exactly one `Authorization: OAuth …` header. The sandbox parses
 //! it, finds the merchant by `oauth_consumer_key`, verifies the signature with the merchant's
 //! public key over the URL it was reached at and the form body, checks the timestamp against
-//! its clock (± [`PayneteasySandboxConfig::max_skew_secs`]) and refuses a nonce it has seen. A
+//! its clock (± [`PayneteasySandboxConfig::max_skew_secs`]) and refuses a nonce it has seen
+//! (in its own memory store, or in a store shared with other verifiers,
+//! [`PayneteasySandboxConfig::nonce_store`]: then the claim is awaited after the signature
+//! check, and a store that cannot answer is an HTTP 503 with `Retry-After: 1`, never an
+//! acceptance). A
 //! merchant is served only on its own endpoint and endpoint group. Every refusal is HTTP 403
 //! with the gateway's HTML "Access is denied" page ([`ACCESS_DENIED_PAGE`]); the reason is
 //! logged with `tracing` (never the header: each refusal at DEBUG, and at most one WARN line
