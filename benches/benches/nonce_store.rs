@@ -95,9 +95,12 @@ fn signed_requests(count: usize, salt: &str) -> Signed {
     let headers = (0..count)
         .map(|i| {
             let nonce = format!("{salt}-{i}");
-            let signed =
-                sign(&request, &OAuthParams::new("bench-merchant", &nonce, NOW), &private)
-                    .expect("sign");
+            let signed = sign(
+                &request,
+                &OAuthParams::new("bench-merchant", &nonce, NOW),
+                &private,
+            )
+            .expect("sign");
             AuthorizationHeader::parse(signed.authorization()).expect("header")
         })
         .collect();
@@ -152,7 +155,7 @@ fn claims(c: &mut Criterion) {
         b.iter(|| {
             let i = next.fetch_add(1, Ordering::Relaxed) as usize;
             let mut stores = stores.lock().expect("lock");
-            if i % signed.headers.len() == 0 {
+            if i.is_multiple_of(signed.headers.len()) {
                 stores.clear();
                 stores.push(MemoryNonceStore::default());
             }
@@ -213,7 +216,10 @@ fn report() {
     let mut p50s = Vec::new();
     for (name, store) in [
         ("memory", memory.clone() as Arc<dyn AsyncNonceStore>),
-        ("redis (loopback)", redis.clone() as Arc<dyn AsyncNonceStore>),
+        (
+            "redis (loopback)",
+            redis.clone() as Arc<dyn AsyncNonceStore>,
+        ),
     ] {
         let signed = signed_requests(REQUESTS, name);
         let url = RequestUrl::parse(&signed.request_url).expect("url");

@@ -283,9 +283,8 @@ impl RedisNonceStore {
             .set_number_of_retries(3)
             .set_min_delay(Duration::from_millis(20))
             .set_max_delay(Duration::from_millis(500));
-        let connection =
-            ConnectionManager::new_lazy_with_config(config.client, manager_config)
-                .map_err(RedisNonceError::Redis)?;
+        let connection = ConnectionManager::new_lazy_with_config(config.client, manager_config)
+            .map_err(RedisNonceError::Redis)?;
         Ok(RedisNonceStore {
             connection,
             prefix: config.prefix,
@@ -344,14 +343,16 @@ impl RedisNonceStore {
             .arg("PX")
             .arg(self.expiry_ms(claim));
         let mut connection = self.connection.clone();
-        let reply =
-            match tokio::time::timeout(self.timeout, set.query_async::<redis::Value>(&mut connection))
-                .await
-            {
-                Ok(Ok(reply)) => reply,
-                Ok(Err(e)) => return Err(RedisNonceError::Redis(e)),
-                Err(_) => return Err(RedisNonceError::Timeout(self.timeout)),
-            };
+        let reply = match tokio::time::timeout(
+            self.timeout,
+            set.query_async::<redis::Value>(&mut connection),
+        )
+        .await
+        {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(e)) => return Err(RedisNonceError::Redis(e)),
+            Err(_) => return Err(RedisNonceError::Timeout(self.timeout)),
+        };
         match reply {
             redis::Value::Okay => Ok(NonceCheck::Fresh),
             redis::Value::Nil => Ok(NonceCheck::Replayed),

@@ -156,7 +156,10 @@ async fn redis_stopped_mid_run_fails_closed_and_recovers() {
     .await
     .unwrap();
     assert_eq!(
-        store.check_and_remember(&claim("before", 60)).await.unwrap(),
+        store
+            .check_and_remember(&claim("before", 60))
+            .await
+            .unwrap(),
         NonceCheck::Fresh
     );
 
@@ -195,7 +198,10 @@ async fn redis_stopped_mid_run_fails_closed_and_recovers() {
             Ok(NonceCheck::Fresh) => break,
             Ok(other) => panic!("unexpected verdict {other:?}"),
             Err(e) => {
-                assert!(Instant::now() < deadline, "no recovery after {attempts} attempts: {e}");
+                assert!(
+                    Instant::now() < deadline,
+                    "no recovery after {attempts} attempts: {e}"
+                );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
@@ -241,10 +247,7 @@ async fn a_hung_redis_fails_closed_after_the_timeout() {
             .timeout(Duration::from_millis(200)),
     )
     .unwrap();
-    let err = store
-        .check_and_remember(&claim("n", 60))
-        .await
-        .unwrap_err();
+    let err = store.check_and_remember(&claim("n", 60)).await.unwrap_err();
     assert!(
         matches!(err, RedisNonceError::Timeout(_) | RedisNonceError::Redis(_)),
         "{err:?}"

@@ -44,8 +44,8 @@ fn signed(authority: &str, nonce: &str) -> (String, String, String) {
     let body = format!("client_orderid={APPROVED_CLIENT_ORDERID}");
     let key = RsaPrivateKey::from_pem(TEST_MERCHANT_PRIVATE_KEY_PEM).unwrap();
     let url = format!("http://{authority}{path}");
-    let request =
-        Request::new("POST", RequestUrl::parse(&url).unwrap()).with_body(Some(FORM), body.as_bytes());
+    let request = Request::new("POST", RequestUrl::parse(&url).unwrap())
+        .with_body(Some(FORM), body.as_bytes());
     let params = OAuthParams::new(TEST_MERCHANT_LOGIN, nonce, unix_timestamp_now());
     let authorization = sign(&request, &params, &key)
         .unwrap()
@@ -103,7 +103,8 @@ async fn a_request_accepted_by_sandbox_a_is_refused_by_sandbox_b() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandboxes_answer_503_while_redis_is_down_and_recover() {
-    let Some(mut redis) = support::own_redis("sandboxes_answer_503_while_redis_is_down_and_recover")
+    let Some(mut redis) =
+        support::own_redis("sandboxes_answer_503_while_redis_is_down_and_recover")
     else {
         return;
     };
@@ -112,10 +113,16 @@ async fn sandboxes_answer_503_while_redis_is_down_and_recover() {
     assert_eq!(send(&a, &host, &signed(&host, "up-1")).await, 200);
     redis.stop();
     for i in 0..3 {
-        assert_eq!(send(&a, &host, &signed(&host, &format!("down-{i}"))).await, 503);
+        assert_eq!(
+            send(&a, &host, &signed(&host, &format!("down-{i}"))).await,
+            503
+        );
     }
     let stats = a.payneteasy_stats();
-    assert_eq!((stats.answered, stats.refused_replay_check_unavailable), (1, 3));
+    assert_eq!(
+        (stats.answered, stats.refused_replay_check_unavailable),
+        (1, 3)
+    );
     redis.restart();
     let mut code = 0;
     for i in 0..50 {

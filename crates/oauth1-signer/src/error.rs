@@ -361,7 +361,9 @@ pub enum VerifyError {
 /// the store's own error is its [`source`](std::error::Error::source). Stores must not put
 /// credentials (e.g. a password in a connection URL) in that source.
 #[derive(Debug, thiserror::Error)]
-#[error("replay check unavailable: the nonce store could not be consulted, so the request is refused (fail closed)")]
+#[error(
+    "replay check unavailable: the nonce store could not be consulted, so the request is refused (fail closed)"
+)]
 pub struct ReplayCheckUnavailable {
     #[source]
     source: Box<dyn std::error::Error + Send + Sync + 'static>,

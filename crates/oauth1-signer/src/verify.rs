@@ -13,8 +13,7 @@ use crate::encoding::Text;
 use crate::request::Request;
 use crate::sign::PROTOCOL_PARAMETERS;
 use crate::{
-    AuthorizationHeader, Error, ReplayCheckUnavailable, SignatureMethod, VerifyError,
-    VerifyingKey,
+    AuthorizationHeader, Error, ReplayCheckUnavailable, SignatureMethod, VerifyError, VerifyingKey,
 };
 
 /// Longest `oauth_nonce` a [`VerifyPolicy::new`] policy accepts, in bytes.

@@ -124,7 +124,10 @@ fn parse_nonce_store(text: &str) -> Result<NonceStoreArg, String> {
     if text == "memory" {
         return Ok(NonceStoreArg::Memory);
     }
-    if text.starts_with("redis://") || text.starts_with("rediss://") || text.starts_with("redis+unix://") {
+    if text.starts_with("redis://")
+        || text.starts_with("rediss://")
+        || text.starts_with("redis+unix://")
+    {
         // Checked here so that a typo is a usage error; the server is reached at start.
         RedisNonceStoreConfig::new(text).map_err(|e| e.to_string())?;
         return Ok(NonceStoreArg::Redis(text.to_owned()));
@@ -409,11 +412,20 @@ mod tests {
 
     #[test]
     fn nonce_store_is_memory_or_a_redis_url_kept_out_of_debug() {
-        assert!(matches!(parse_nonce_store("memory"), Ok(NonceStoreArg::Memory)));
+        assert!(matches!(
+            parse_nonce_store("memory"),
+            Ok(NonceStoreArg::Memory)
+        ));
         let redis = parse_nonce_store("redis://:hunter2@127.0.0.1:6379/0").unwrap();
         assert_eq!(redis.kind(), "redis");
         assert!(!format!("{redis:?}").contains("hunter2"));
-        for bad in ["", "Memory", "127.0.0.1:6379", "http://127.0.0.1:6379", "redis://"] {
+        for bad in [
+            "",
+            "Memory",
+            "127.0.0.1:6379",
+            "http://127.0.0.1:6379",
+            "redis://",
+        ] {
             assert!(parse_nonce_store(bad).is_err(), "{bad:?}");
         }
     }

@@ -940,8 +940,8 @@ impl GatewayHalf for PayneteasyHalf {
 
     fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
         match self.begin(request) {
-            Err(answer) => answer,
-            Ok(begun) => match begun.verified {
+            Step::Answer(answer) => answer,
+            Step::Verified(begun) => match begun.verified {
                 None => self.finish(begun, Ok(())),
                 // The server always calls `handle_async`, which claims in the shared store;
                 // a synchronous caller cannot, so the replay check is unavailable: refused.
@@ -953,8 +953,8 @@ impl GatewayHalf for PayneteasyHalf {
     fn handle_async<'a>(&'a self, request: Request<Bytes>) -> HandlerFuture<'a> {
         Box::pin(async move {
             match self.begin(request) {
-                Err(answer) => answer,
-                Ok(begun) => {
+                Step::Answer(answer) => answer,
+                Step::Verified(begun) => {
                     let claimed = match &begun.verified {
                         None => Ok(()),
                         Some(verified) => self.claim_shared(verified).await,
@@ -964,6 +964,17 @@ impl GatewayHalf for PayneteasyHalf {
             }
         })
     }
+}
+
+/// What [`PayneteasyHalf::begin`] gives: the answer already (not routed, refused), or a verified
+/// request to finish.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per request and consumed at once: a move, cheaper than boxing"
+)]
+enum Step<'a> {
+    Answer(Response<Bytes>),
+    Verified(Begun<'a>),
 }
 
 /// A request whose signature was verified, waiting for its nonce claim (when the store is
@@ -980,10 +991,10 @@ struct Begun<'a> {
 impl PayneteasyHalf {
     /// Routing and signature verification, synchronous: the answer when the request is
     /// refused or not routed.
-    fn begin(&self, request: Request<Bytes>) -> Result<Begun<'_>, Response<Bytes>> {
+    fn begin(&self, request: Request<Bytes>) -> Step<'_> {
         let path = request.uri().path();
         let Some((command, endpoint)) = parse_path(path) else {
-            return Err(plain(
+            return Step::Answer(plain(
                 StatusCode::NOT_FOUND,
                 "no such Payneteasy command or endpoint\n",
             ));
@@ -993,17 +1004,17 @@ impl PayneteasyHalf {
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return Err(response);
+            return Step::Answer(response);
         }
         match self.authenticate(&request, path) {
-            Ok((merchant, verified)) => Ok(Begun {
+            Ok((merchant, verified)) => Step::Verified(Begun {
                 request,
                 command,
                 endpoint,
                 merchant,
                 verified,
             }),
-            Err(refusal) => Err(self.refuse(command, endpoint, refusal)),
+            Err(refusal) => Step::Answer(self.refuse(command, endpoint, refusal)),
         }
     }
 

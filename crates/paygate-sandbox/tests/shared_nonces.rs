@@ -122,8 +122,15 @@ async fn an_unavailable_store_refuses_with_503_never_accepts() {
     assert_eq!((stats.answered, stats.card_refs_created), (0, 0));
     // A forged request is still a 403: the store is consulted only after the signature.
     let (path, authorization, body) = signed_request(&host, "forged");
-    let forged = (path, authorization.replace("oauth_signature=\"", "oauth_signature=\"AA"), body);
+    let forged = (
+        path,
+        authorization.replace("oauth_signature=\"", "oauth_signature=\"AA"),
+        body,
+    );
     assert_eq!(send(&sandbox, &host, &forged).await.0, 403);
-    assert_eq!(sandbox.payneteasy_stats().refused_replay_check_unavailable, 3);
+    assert_eq!(
+        sandbox.payneteasy_stats().refused_replay_check_unavailable,
+        3
+    );
     sandbox.shutdown().await;
 }

@@ -30,9 +30,7 @@ impl OwnRedis {
     pub fn start() -> Option<OwnRedis> {
         for _ in 0..5 {
             let port = free_port();
-            let Some(child) = spawn(port) else {
-                return None;
-            };
+            let child = spawn(port)?;
             let mut own = OwnRedis {
                 child: Some(child),
                 port,
