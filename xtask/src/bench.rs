@@ -106,8 +106,10 @@ pub(crate) fn run_benches(args: &[String]) -> Result<SystemTime, String> {
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let started = run_benches(args)?;
     let estimates = collect(&root().join("target/criterion"), started)?;
-    let markdown = render(&estimates, &crate::bench_extra::collect_extra(args)?);
     let path = root().join("BENCHMARKS.md");
+    let previous = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut markdown = render(&estimates, &crate::bench_extra::collect_extra(args)?);
+    markdown.push_str(&replay_cache_section(started, &previous));
     std::fs::write(&path, markdown).map_err(|e| format!("write {}: {e}", path.display()))?;
     eprintln!("wrote {}", path.display());
     Ok(())
@@ -275,4 +277,34 @@ fn render(estimates: &BTreeMap<String, Estimate>, extra: &str) -> String {
     let _ = writeln!(md);
     md.push_str(extra);
     md
+}
+
+const REPLAY_CACHE_HEADING: &str = "## Replay cache (oauth1-nonce-redis)";
+
+/// The replay-cache section: the tables the `nonce_store` bench wrote in this run (it needs
+/// `PAYGATE_TEST_REDIS_URL`), or else the section of the previous `BENCHMARKS.md`, kept as is.
+fn replay_cache_section(started: SystemTime, previous: &str) -> String {
+    let fresh = root().join("target/nonce-store-bench.md");
+    let written_now = std::fs::metadata(&fresh)
+        .and_then(|m| m.modified())
+        .is_ok_and(|modified| modified >= started);
+    if written_now && let Ok(tables) = std::fs::read_to_string(&fresh) {
+        return format!(
+            "\n{REPLAY_CACHE_HEADING}\n\n\
+             `benches/benches/nonce_store.rs` against a local `redis-server` \
+             (`PAYGATE_TEST_REDIS_URL`), beside `MemoryNonceStore`; the criterion figures \
+             (`nonce_claim/*`, `verified_request/*`) are in the table of every benchmark. \
+             Client, Redis and the measuring loop share the machine's cores.\n\n{tables}"
+        );
+    }
+    match previous.find(REPLAY_CACHE_HEADING) {
+        Some(start) => {
+            let rest = &previous[start..];
+            let end = rest[REPLAY_CACHE_HEADING.len()..]
+                .find("\n## ")
+                .map_or(rest.len(), |i| i + REPLAY_CACHE_HEADING.len() + 1);
+            format!("\n{}", &rest[..end])
+        }
+        None => String::new(),
+    }
 }

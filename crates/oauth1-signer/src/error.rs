@@ -328,6 +328,10 @@ pub enum VerifyError {
     /// ([`NonceCheck::Full`](crate::NonceCheck::Full)): a transient refusal, not a replay.
     #[error("the replay cache is full; retry with a new timestamp")]
     NonceStoreFull,
+    /// The nonce store could not be consulted (unreachable, timed out, answered an error), so
+    /// the request is refused: replay protection fails closed, never open.
+    #[error("{0}")]
+    ReplayCheckUnavailable(#[source] ReplayCheckUnavailable),
     /// `oauth_body_hash` does not match the body.
     #[error("oauth_body_hash does not match the body")]
     BodyHashMismatch,
@@ -347,4 +351,34 @@ pub enum VerifyError {
     /// The verifying key failed for a reason other than a mismatch (e.g. an HSM error).
     #[error("the verifier failed")]
     Verifier(#[source] Error),
+}
+
+/// A nonce store could not answer (a network store that is unreachable, timed out or answered
+/// an error): the replay check is **unavailable** and the request must be refused.
+///
+/// Returned by an [`AsyncNonceStore`](crate::AsyncNonceStore) and carried by
+/// [`VerifyError::ReplayCheckUnavailable`]. Its `Display` says that the request was refused;
+/// the store's own error is its [`source`](std::error::Error::source). Stores must not put
+/// credentials (e.g. a password in a connection URL) in that source.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "replay check unavailable: the nonce store could not be consulted, so the request is refused (fail closed)"
+)]
+pub struct ReplayCheckUnavailable {
+    #[source]
+    source: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+impl ReplayCheckUnavailable {
+    /// Wraps the store's error.
+    pub fn new(source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
+        ReplayCheckUnavailable {
+            source: source.into(),
+        }
+    }
+
+    /// The store's error.
+    pub fn reason(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.source
+    }
 }

@@ -86,6 +86,60 @@
 //! in the header like every other value; `oauth_body_hash` is ignored for form bodies when
 //! signing and refused on them when verifying.
 //!
+//! # Replay protection in two steps (shared and asynchronous stores)
+//!
+//! [`verify`] with a [`NonceStore`] in the policy does everything in one synchronous call. A
+//! verifier behind a load balancer needs a replay cache shared by its instances, reached over
+//! the network: verification then stays synchronous and I/O-free, and hands back what the
+//! replay check needs ([`Verified::nonce_claim`]: consumer key, nonce, timestamp and how long
+//! to remember it); claiming it in a store is a separate step, synchronous for
+//! [`MemoryNonceStore::claim`] and asynchronous through [`AsyncNonceStore`] and
+//! [`claim_nonce`]. A store that cannot answer fails closed with
+//! [`VerifyError::ReplayCheckUnavailable`]: the request is refused, never accepted.
+//!
+//! ```
+//! # #[cfg(feature = "aws-lc-rs")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use oauth1_signer::{
+//!     AsyncNonceStore, AuthorizationHeader, MemoryNonceStore, OAuthParams, Request, RequestUrl,
+//!     RsaPrivateKey, VerifyError, VerifyPolicy, claim_nonce, sign, verify_without_replay,
+//! };
+//! # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/vectors/keys/rsa4096-pkcs1.pem"))?;
+//! let key = RsaPrivateKey::from_pem(&pem)?;
+//! let url = RequestUrl::parse("https://sandbox.payneteasy.com/paynet/api/v4/status/39915")?;
+//! let request = Request::new("POST", url);
+//! let signed = sign(&request, &OAuthParams::new("TestMerchant", "n-1", 1673335450), &key)?;
+//! let header = AuthorizationHeader::parse(signed.authorization())?;
+//! let policy = VerifyPolicy::new(1673335460, 300);
+//!
+//! // Step 1, synchronous and I/O-free: everything but the replay check.
+//! let verified = verify_without_replay(&request, &header, &key.public_key(), &policy)?;
+//!
+//! // Step 2a, synchronous: an in-process store.
+//! let memory = MemoryNonceStore::default();
+//! memory.claim(&verified.nonce_claim())?;
+//! assert!(matches!(memory.claim(&verified.nonce_claim()), Err(VerifyError::ReplayedNonce)));
+//!
+//! // Step 2b, asynchronous: any `AsyncNonceStore` (such as the Redis store of the
+//! // `oauth1-nonce-redis` crate), awaited on the service's runtime.
+//! let shared: &dyn AsyncNonceStore = &MemoryNonceStore::default();
+//! # let block_on = |f| poll_once(f);
+//! let first = block_on(Box::pin(claim_nonce(shared, verified.nonce_claim())));
+//! assert!(first.is_ok());
+//! # fn poll_once<F: std::future::Future + Unpin>(mut f: F) -> F::Output {
+//! #     // The memory store answers at once: one poll with a no-op waker completes it.
+//! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+//! #     match std::pin::Pin::new(&mut f).poll(&mut cx) {
+//! #         std::task::Poll::Ready(out) => out,
+//! #         std::task::Poll::Pending => unreachable!("the memory store never waits"),
+//! #     }
+//! # }
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "aws-lc-rs"))]
+//! # fn main() {}
+//! ```
+//!
 //! # Crate features
 //!
 //! - `std` (default): [`generate_nonce`] (32 alphanumerics from `getrandom`) and
@@ -158,15 +212,16 @@ pub use encoding::{
     BadEscape, form_decode, form_urlencode, is_form_content_type, parse_form, percent_decode,
     percent_encode, percent_encode_into, percent_encoded_len,
 };
-pub use error::{BoxError, Error, HeaderError, KeyError, VerifyError};
+pub use error::{BoxError, Error, HeaderError, KeyError, ReplayCheckUnavailable, VerifyError};
 pub use header::{AuthorizationHeader, HeaderLimits};
 pub use keys::{HmacAlgorithm, HmacKey, PlaintextKey, SigningKey, VerifyingKey};
 pub use method::SignatureMethod;
 pub use request::{Param, Request, RequestUrl};
 pub use sign::{BodyHash, OAuthParams, Signed, sign};
 pub use verify::{
-    DEFAULT_MAX_NONCE_BYTES, MemoryNonceStore, NonceCheck, NonceClaim, NonceStore, Verified,
-    VerifyPolicy, base_string_for_header, verify,
+    AsyncNonceStore, DEFAULT_MAX_NONCE_BYTES, MemoryNonceStore, NonceCheck, NonceCheckFuture,
+    NonceClaim, NonceStore, Verified, VerifyPolicy, base_string_for_header, claim_nonce, verify,
+    verify_without_replay,
 };
 
 #[cfg(any(feature = "aws-lc-rs", feature = "rsa"))]

@@ -1,6 +1,8 @@
 //! Verification: header + request + key + policy in, a typed verdict out.
 
 use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
 
 use base64::Engine as _;
@@ -10,7 +12,9 @@ use crate::base_string::{Pairs, base_string};
 use crate::encoding::Text;
 use crate::request::Request;
 use crate::sign::PROTOCOL_PARAMETERS;
-use crate::{AuthorizationHeader, Error, SignatureMethod, VerifyError, VerifyingKey};
+use crate::{
+    AuthorizationHeader, Error, ReplayCheckUnavailable, SignatureMethod, VerifyError, VerifyingKey,
+};
 
 /// Longest `oauth_nonce` a [`VerifyPolicy::new`] policy accepts, in bytes.
 ///
@@ -57,6 +61,69 @@ pub enum NonceCheck {
     /// forgetting nonces it still needs. Transient: the same request with a later timestamp,
     /// or after the flood, succeeds.
     Full,
+}
+
+impl NonceCheck {
+    /// The verdict as [`verify`] reports it: `Ok` only for [`NonceCheck::Fresh`], otherwise
+    /// [`VerifyError::ReplayedNonce`], [`VerifyError::NonceTooOld`] (for a request made at
+    /// `timestamp`) or [`VerifyError::NonceStoreFull`]. Every way of checking a claim (inside
+    /// [`verify`], [`MemoryNonceStore::claim`], [`claim_nonce`]) maps verdicts through here.
+    ///
+    /// # Errors
+    /// Every verdict but `Fresh`.
+    pub fn into_result(self, timestamp: u64) -> Result<(), VerifyError> {
+        match self {
+            NonceCheck::Fresh => Ok(()),
+            NonceCheck::Replayed => Err(VerifyError::ReplayedNonce),
+            NonceCheck::TooOld { oldest_accepted } => Err(VerifyError::NonceTooOld {
+                timestamp,
+                oldest_accepted,
+            }),
+            NonceCheck::Full => Err(VerifyError::NonceStoreFull),
+        }
+    }
+}
+
+/// The future an [`AsyncNonceStore`] returns: the store's verdict, or
+/// [`ReplayCheckUnavailable`] when it could not give one.
+pub type NonceCheckFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<NonceCheck, ReplayCheckUnavailable>> + Send + 'a>>;
+
+/// A nonce store that answers asynchronously, such as a cache shared over the network by every
+/// instance of a verifying service (the `oauth1-nonce-redis` crate implements it on Redis).
+///
+/// Used in two steps, so that verification itself stays synchronous and I/O-free: verify
+/// without a store ([`verify_without_replay`], or a [`VerifyPolicy`] without one), then
+/// `claim_nonce(store, verified.nonce_claim()).await`; only `Ok` makes the request acceptable.
+///
+/// The same atomicity rule as [`NonceStore`] applies, across every client of the shared store.
+/// A store that cannot answer (unreachable, timed out, an error reply) must return
+/// [`ReplayCheckUnavailable`], never [`NonceCheck::Fresh`]: the check fails closed.
+/// [`MemoryNonceStore`] implements it too (answering at once), so a service can hold either
+/// behind one `dyn AsyncNonceStore`.
+pub trait AsyncNonceStore: Send + Sync {
+    /// Atomically checks that `claim` is new and remembers it (for at least
+    /// [`NonceClaim::remember_for_secs`]).
+    fn check_and_remember_async<'a>(&'a self, claim: NonceClaim<'a>) -> NonceCheckFuture<'a>;
+}
+
+/// The second, asynchronous step of verification: claims the nonce of an already verified
+/// request in `store`.
+///
+/// # Errors
+/// [`VerifyError::ReplayedNonce`], [`VerifyError::NonceTooOld`] or
+/// [`VerifyError::NonceStoreFull`] as [`verify`] would give them, and
+/// [`VerifyError::ReplayCheckUnavailable`] when the store could not answer (the request must
+/// then be refused, typically with a "try again later" status rather than as a replay).
+pub async fn claim_nonce(
+    store: &dyn AsyncNonceStore,
+    claim: NonceClaim<'_>,
+) -> Result<(), VerifyError> {
+    store
+        .check_and_remember_async(claim)
+        .await
+        .map_err(VerifyError::ReplayCheckUnavailable)?
+        .into_result(claim.timestamp)
 }
 
 /// Remembers nonces to refuse replays.
@@ -224,6 +291,17 @@ impl MemoryNonceStore {
         self.capacity
     }
 
+    /// Claims the nonce of a verified request (the synchronous second step, for a request
+    /// verified with [`verify_without_replay`]): [`NonceStore::check_and_remember`] with the
+    /// verdict mapped as [`verify`] maps it.
+    ///
+    /// # Errors
+    /// [`VerifyError::ReplayedNonce`], [`VerifyError::NonceTooOld`] or
+    /// [`VerifyError::NonceStoreFull`] (see [`NonceCheck::into_result`]).
+    pub fn claim(&self, claim: &NonceClaim<'_>) -> Result<(), VerifyError> {
+        self.check_and_remember(claim).into_result(claim.timestamp)
+    }
+
     /// The oldest timestamp accepted now (inside the window and above what was forgotten to
     /// make room); 0 before the first nonce.
     pub fn oldest_accepted(&self) -> u64 {
@@ -287,6 +365,12 @@ impl NonceStore for MemoryNonceStore {
         state.len += 1;
         state.bytes += cost;
         NonceCheck::Fresh
+    }
+}
+
+impl AsyncNonceStore for MemoryNonceStore {
+    fn check_and_remember_async<'a>(&'a self, claim: NonceClaim<'a>) -> NonceCheckFuture<'a> {
+        Box::pin(std::future::ready(Ok(self.check_and_remember(&claim))))
     }
 }
 
@@ -613,17 +697,7 @@ pub fn verify(
             timestamp,
             remember_for_secs: remember_nonce_for_secs,
         };
-        match store.check_and_remember(&claim) {
-            NonceCheck::Fresh => {}
-            NonceCheck::Replayed => return Err(VerifyError::ReplayedNonce),
-            NonceCheck::TooOld { oldest_accepted } => {
-                return Err(VerifyError::NonceTooOld {
-                    timestamp,
-                    oldest_accepted,
-                });
-            }
-            NonceCheck::Full => return Err(VerifyError::NonceStoreFull),
-        }
+        store.check_and_remember(&claim).into_result(timestamp)?;
     }
 
     Ok(Verified {
@@ -639,6 +713,29 @@ pub fn verify(
         normalized_parameters,
         base_string,
     })
+}
+
+/// The first, synchronous and I/O-free step of a two-step verification: every check of
+/// [`verify`] except the replay check, which is left to the caller (the policy's
+/// [`VerifyPolicy::nonce_store`] is ignored). The caller must then claim
+/// [`Verified::nonce_claim`] in a store, with [`MemoryNonceStore::claim`] or
+/// [`claim_nonce`] (asynchronous), and accept the request only if that succeeds. The nonce
+/// length bound ([`VerifyPolicy::max_nonce_bytes`]) is applied here, before any store sees the
+/// nonce.
+///
+/// # Errors
+/// A [`VerifyError`] naming the failed check (never a replay verdict).
+pub fn verify_without_replay(
+    request: &Request<'_>,
+    header: &AuthorizationHeader,
+    key: &dyn VerifyingKey,
+    policy: &VerifyPolicy<'_>,
+) -> Result<Verified, VerifyError> {
+    let policy = VerifyPolicy {
+        nonce_store: None,
+        ..*policy
+    };
+    verify(request, header, key, &policy)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use paygate_sandbox::faults::parse_route_fault;
@@ -18,6 +19,9 @@ use paygate_sandbox::{
     CaCertificateFile, Fault, PaySecureSandboxConfig, PayneteasyMerchant, PayneteasySandboxConfig,
     Sandbox, SeededOrder, ServerLimits,
 };
+
+use oauth1_nonce_redis::{RedisNonceStore, RedisNonceStoreConfig};
+use oauth1_signer::AsyncNonceStore;
 
 use crate::output::{CliError, print};
 
@@ -68,6 +72,11 @@ pub(crate) struct Args {
     /// Print one line of JSON describing the sandbox first, instead of text.
     #[arg(long)]
     json: bool,
+    /// Where Payneteasy nonces are remembered: `memory` (this process only, the default) or
+    /// `redis://HOST:PORT[/DB]`, a replay cache shared by every sandbox using the same URL.
+    /// A Redis that cannot answer makes requests fail closed with HTTP 503.
+    #[arg(long, value_name = "memory|redis://HOST:PORT", default_value = "memory", value_parser = parse_nonce_store)]
+    nonce_store: NonceStoreArg,
     /// Most connections open at once (default 1024); when full, the one waiting on its client
     /// longest is closed for the newcomer.
     #[arg(long, value_name = "N")]
@@ -90,6 +99,61 @@ pub(crate) struct Args {
     /// Time an answer may make no progress because the client does not read it (default 10s).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     send_timeout: Option<Duration>,
+}
+
+/// `--nonce-store`: the URL is kept out of `Debug` (it may hold a password).
+#[derive(Clone)]
+enum NonceStoreArg {
+    Memory,
+    Redis(String),
+}
+
+impl std::fmt::Debug for NonceStoreArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NonceStoreArg::Memory => f.write_str("Memory"),
+            NonceStoreArg::Redis(_) => f.write_str("Redis(<url redacted>)"),
+        }
+    }
+}
+
+impl NonceStoreArg {
+    fn kind(&self) -> &'static str {
+        match self {
+            NonceStoreArg::Memory => "memory",
+            NonceStoreArg::Redis(_) => "redis",
+        }
+    }
+}
+
+fn parse_nonce_store(text: &str) -> Result<NonceStoreArg, String> {
+    if text == "memory" {
+        return Ok(NonceStoreArg::Memory);
+    }
+    if text.starts_with("redis://")
+        || text.starts_with("rediss://")
+        || text.starts_with("redis+unix://")
+    {
+        // Checked here so that a typo is a usage error; the server is reached at start.
+        RedisNonceStoreConfig::new(text).map_err(|e| e.to_string())?;
+        return Ok(NonceStoreArg::Redis(text.to_owned()));
+    }
+    Err("expected `memory` or a redis:// URL".to_owned())
+}
+
+/// The shared nonce store, connected (a sandbox that cannot reach it does not start).
+async fn nonce_store(arg: &NonceStoreArg) -> Result<Option<Arc<dyn AsyncNonceStore>>, CliError> {
+    match arg {
+        NonceStoreArg::Memory => Ok(None),
+        NonceStoreArg::Redis(url) => {
+            let config = RedisNonceStoreConfig::new(url)
+                .map_err(|e| CliError::new("invalid --nonce-store", &e))?;
+            let store = RedisNonceStore::connect(config)
+                .await
+                .map_err(|e| CliError::new("cannot reach the --nonce-store Redis", &e))?;
+            Ok(Some(Arc::new(store)))
+        }
+    }
 }
 
 /// `300ms`, `10s` or `10` (seconds).
@@ -171,7 +235,7 @@ fn merchants(args: &Args) -> Result<Vec<PayneteasyMerchant>, CliError> {
 
 pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     let merchants = merchants(&args)?;
-    let config = PayneteasySandboxConfig {
+    let mut config = PayneteasySandboxConfig {
         merchants: merchants.clone(),
         orders: SeededOrder::defaults(),
         ..PayneteasySandboxConfig::default()
@@ -189,6 +253,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     runtime.block_on(async move {
         // Listen for the signals before the CA file exists, so that no stop can skip removing it.
         let mut stop = StopSignals::new()?;
+        config.nonce_store = nonce_store(&args.nonce_store).await?;
         let ca_file = match &args.ca_cert_out {
             Some(path) => CaCertificateFile::At(path.clone()),
             None => CaCertificateFile::PrivateTemp,
@@ -209,11 +274,18 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         }
         let ca_file = sandbox.ca_certificate_file().map(Path::to_path_buf);
         if args.json {
-            let line = serde_json::to_string(&describe(&sandbox, &merchants, ca_file.as_deref()))
+            let mut description = describe(&sandbox, &merchants, ca_file.as_deref());
+            description["nonce_store"] = args.nonce_store.kind().into();
+            let line = serde_json::to_string(&description)
                 .map_err(|e| CliError::new("cannot write JSON", &e))?;
             print(&format!("{line}\n"));
         } else {
-            print(&text(&sandbox, &merchants, ca_file.as_deref()));
+            let mut out = text(&sandbox, &merchants, ca_file.as_deref());
+            if let NonceStoreArg::Redis(_) = args.nonce_store {
+                let at = out.find("\nTry:").unwrap_or(out.len());
+                out.insert_str(at, "  nonces: shared through Redis (--nonce-store)\n");
+            }
+            print(&out);
         }
         stop.wait().await;
         // Removes the CA file.
@@ -345,6 +417,26 @@ mod tests {
         assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
         for bad in ["", "ms", "1.5s", "-1s", "10m"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn nonce_store_is_memory_or_a_redis_url_kept_out_of_debug() {
+        assert!(matches!(
+            parse_nonce_store("memory"),
+            Ok(NonceStoreArg::Memory)
+        ));
+        let redis = parse_nonce_store("redis://:hunter2@127.0.0.1:6379/0").unwrap();
+        assert_eq!(redis.kind(), "redis");
+        assert!(!format!("{redis:?}").contains("hunter2"));
+        for bad in [
+            "",
+            "Memory",
+            "127.0.0.1:6379",
+            "http://127.0.0.1:6379",
+            "redis://",
+        ] {
+            assert!(parse_nonce_store(bad).is_err(), "{bad:?}");
         }
     }
 }

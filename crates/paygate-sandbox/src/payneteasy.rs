@@ -9,7 +9,11 @@
 //! Every request must carry exactly one `Authorization: OAuth …` header. The sandbox parses
 //! it, finds the merchant by `oauth_consumer_key`, verifies the signature with the merchant's
 //! public key over the URL it was reached at and the form body, checks the timestamp against
-//! its clock (± [`PayneteasySandboxConfig::max_skew_secs`]) and refuses a nonce it has seen. A
+//! its clock (± [`PayneteasySandboxConfig::max_skew_secs`]) and refuses a nonce it has seen
+//! (in its own memory store, or in a store shared with other verifiers,
+//! [`PayneteasySandboxConfig::nonce_store`]: then the claim is awaited after the signature
+//! check, and a store that cannot answer is an HTTP 503 with `Retry-After: 1`, never an
+//! acceptance). A
 //! merchant is served only on its own endpoint and endpoint group. Every refusal is HTTP 403
 //! with the gateway's HTML "Access is denied" page ([`ACCESS_DENIED_PAGE`]); the reason is
 //! logged with `tracing` (never the header: each refusal at DEBUG, and at most one WARN line
@@ -51,8 +55,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use oauth1_signer::{
-    AuthorizationHeader, MemoryNonceStore, RequestUrl, RsaPublicKey, VerifyError, VerifyPolicy,
-    verify,
+    AsyncNonceStore, AuthorizationHeader, MemoryNonceStore, RequestUrl, RsaPublicKey, Verified,
+    VerifyError, VerifyPolicy, claim_nonce, verify, verify_without_replay,
 };
 use payneteasy_codec::{
     DecodeError, DecodeLimits, GatewayError, GatewayErrorKind, decode_request,
@@ -64,7 +68,7 @@ use payneteasy_proto::{
 };
 
 use crate::log_limit::WarnLimiter;
-use crate::server::GatewayHalf;
+use crate::server::{GatewayHalf, HandlerFuture};
 
 /// Login (`oauth_consumer_key`) of the default test merchant.
 pub const TEST_MERCHANT_LOGIN: &str = "paygate-test-merchant";
@@ -270,6 +274,13 @@ pub struct PayneteasySandboxConfig {
     pub max_skew_secs: u64,
     /// Where the sandbox reads the time. Default [`SystemTime::now`].
     pub clock: Clock,
+    /// A replay cache shared with other verifiers (such as a Redis store of the
+    /// `oauth1-nonce-redis` crate, so that several sandboxes refuse each other's nonces).
+    /// Default `None`: the sandbox's own in-memory store, checked inline. With a shared store
+    /// the claim is awaited after the signature is verified; when the store cannot answer, the
+    /// request is refused with HTTP 503 (never accepted) and counted in
+    /// [`PayneteasyStats::refused_replay_check_unavailable`].
+    pub nonce_store: Option<Arc<dyn AsyncNonceStore>>,
 }
 
 impl Default for PayneteasySandboxConfig {
@@ -279,6 +290,7 @@ impl Default for PayneteasySandboxConfig {
             orders: SeededOrder::defaults(),
             max_skew_secs: 300,
             clock: Arc::new(SystemTime::now),
+            nonce_store: None,
         }
     }
 }
@@ -289,6 +301,7 @@ impl fmt::Debug for PayneteasySandboxConfig {
             .field("merchants", &self.merchants)
             .field("orders", &self.orders)
             .field("max_skew_secs", &self.max_skew_secs)
+            .field("shared_nonce_store", &self.nonce_store.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -311,6 +324,10 @@ pub struct PayneteasyStats {
     pub refused_stale_timestamp: u64,
     /// Refused: the nonce was already used.
     pub refused_replayed_nonce: u64,
+    /// Refused with HTTP 503: the shared nonce store
+    /// ([`PayneteasySandboxConfig::nonce_store`]) could not answer, so the replay check was
+    /// unavailable (fail closed).
+    pub refused_replay_check_unavailable: u64,
     /// Refused: no or unreadable `Authorization` header, missing OAuth parameters, another
     /// signature method.
     pub refused_malformed: u64,
@@ -330,6 +347,7 @@ impl PayneteasyStats {
             + self.refused_wrong_endpoint
             + self.refused_stale_timestamp
             + self.refused_replayed_nonce
+            + self.refused_replay_check_unavailable
             + self.refused_malformed
     }
 }
@@ -342,6 +360,8 @@ enum Refusal {
     WrongEndpoint,
     StaleTimestamp,
     ReplayedNonce,
+    /// HTTP 503, not 403: the shared nonce store could not answer.
+    ReplayCheckUnavailable,
     Malformed(&'static str),
     /// HTTP 400, not 403: the request's authority is unusable.
     BadRequest(AuthorityError),
@@ -356,6 +376,7 @@ pub(crate) struct Counters {
     wrong_endpoint: AtomicU64,
     stale_timestamp: AtomicU64,
     replayed_nonce: AtomicU64,
+    replay_check_unavailable: AtomicU64,
     malformed: AtomicU64,
     bad_request: AtomicU64,
 }
@@ -371,6 +392,7 @@ impl Counters {
             refused_wrong_endpoint: get(&self.wrong_endpoint),
             refused_stale_timestamp: get(&self.stale_timestamp),
             refused_replayed_nonce: get(&self.replayed_nonce),
+            refused_replay_check_unavailable: get(&self.replay_check_unavailable),
             refused_malformed: get(&self.malformed),
             refused_bad_request: get(&self.bad_request),
         }
@@ -383,6 +405,7 @@ impl Counters {
             Refusal::WrongEndpoint => &self.wrong_endpoint,
             Refusal::StaleTimestamp => &self.stale_timestamp,
             Refusal::ReplayedNonce => &self.replayed_nonce,
+            Refusal::ReplayCheckUnavailable => &self.replay_check_unavailable,
             Refusal::Malformed(_) => &self.malformed,
             Refusal::BadRequest(_) => &self.bad_request,
         };
@@ -579,6 +602,8 @@ pub(crate) struct PayneteasyHalf {
     max_skew_secs: u64,
     clock: Clock,
     nonces: MemoryNonceStore,
+    /// Replaces `nonces` when set: claimed asynchronously after verification.
+    shared_nonces: Option<Arc<dyn AsyncNonceStore>>,
     state: Mutex<State>,
     serial: AtomicU64,
     counters: Arc<Counters>,
@@ -636,6 +661,7 @@ impl PayneteasyHalf {
             max_skew_secs: config.max_skew_secs,
             clock: config.clock,
             nonces: MemoryNonceStore::new(window, 1_000_000),
+            shared_nonces: config.nonce_store,
             state: Mutex::new(State::default()),
             serial: AtomicU64::new(FIRST_SERIAL),
             counters,
@@ -662,13 +688,15 @@ impl PayneteasyHalf {
     }
 
     /// Authenticates `request`, routed on `path` (the very string the signature is verified
-    /// over, with the validated authority and the connection's scheme in front).
+    /// over, with the validated authority and the connection's scheme in front). With the
+    /// own memory store the nonce is claimed here too; with a shared store the verified
+    /// request is handed back so that its nonce can be claimed asynchronously
+    /// ([`Self::claim_shared`]) before the endpoint check ([`Self::check_endpoint`]).
     fn authenticate(
         &self,
         request: &Request<Bytes>,
         path: &str,
-        endpoint: Endpoint,
-    ) -> Result<&Merchant, Refusal> {
+    ) -> Result<(&Merchant, Option<Verified>), Refusal> {
         let scheme = self.scheme.get().copied().unwrap_or("http");
         let authority = request_authority(request, scheme).map_err(Refusal::BadRequest)?;
         let mut values = request.headers().get_all(header::AUTHORIZATION).iter();
@@ -705,30 +733,45 @@ impl PayneteasyHalf {
             .and_then(|v| v.to_str().ok());
         let to_verify = oauth1_signer::Request::new(request.method().as_str(), url)
             .with_body(content_type, request.body());
-        let policy =
-            VerifyPolicy::new(self.now_secs(), self.max_skew_secs).with_nonce_store(&self.nonces);
-        verify(&to_verify, &parsed, &merchant.key, &policy).map_err(|e| match e {
-            // Too old for the replay cache, or the cache is full of newer nonces: resending
-            // with a current timestamp succeeds, as for a stale one (not a replay).
-            VerifyError::StaleTimestamp { .. }
-            | VerifyError::NonceTooOld { .. }
-            | VerifyError::NonceStoreFull => Refusal::StaleTimestamp,
-            VerifyError::ReplayedNonce => Refusal::ReplayedNonce,
-            VerifyError::SignatureMismatch { .. } => Refusal::BadSignature,
-            VerifyError::MethodMismatch { .. } => Refusal::Malformed("not RSA-SHA256"),
-            VerifyError::MissingParameter { .. } => {
-                Refusal::Malformed("a protocol parameter is missing")
-            }
-            _ => Refusal::Malformed("the OAuth parameters are unusable"),
-        })?;
+        let policy = VerifyPolicy::new(self.now_secs(), self.max_skew_secs);
+        if self.shared_nonces.is_some() {
+            let verified = verify_without_replay(&to_verify, &parsed, &merchant.key, &policy)
+                .map_err(refusal_of)?;
+            Ok((merchant, Some(verified)))
+        } else {
+            let policy = policy.with_nonce_store(&self.nonces);
+            verify(&to_verify, &parsed, &merchant.key, &policy).map_err(refusal_of)?;
+            Ok((merchant, None))
+        }
+    }
+
+    /// Claims the nonce of `verified` in the shared store (fail closed: a store that cannot
+    /// answer refuses the request).
+    async fn claim_shared(&self, verified: &Verified) -> Result<(), Refusal> {
+        let Some(store) = self.shared_nonces.as_deref() else {
+            return Ok(());
+        };
+        claim_nonce(store, verified.nonce_claim())
+            .await
+            .map_err(|e| {
+                if let VerifyError::ReplayCheckUnavailable(unavailable) = &e {
+                    tracing::debug!(error = %e, reason = %unavailable.reason(), "shared nonce store unavailable");
+                }
+                refusal_of(e)
+            })
+    }
+
+    /// A merchant is served only on its own endpoint and endpoint group.
+    fn check_endpoint(merchant: &Merchant, endpoint: Endpoint) -> Result<(), Refusal> {
         let own = match endpoint {
             Endpoint::Id(id) => id == merchant.endpoint_id,
             Endpoint::Group(id) => id == merchant.endpoint_group_id,
         };
-        if !own {
-            return Err(Refusal::WrongEndpoint);
+        if own {
+            Ok(())
+        } else {
+            Err(Refusal::WrongEndpoint)
         }
-        Ok(merchant)
     }
 
     /// The order `client_orderid` of this merchant, if `orderid` (when given) matches.
@@ -896,47 +939,143 @@ impl GatewayHalf for PayneteasyHalf {
     }
 
     fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        match self.begin(request) {
+            Step::Answer(answer) => answer,
+            Step::Verified(begun) => match begun.verified {
+                None => self.finish(begun, Ok(())),
+                // The server always calls `handle_async`, which claims in the shared store;
+                // a synchronous caller cannot, so the replay check is unavailable: refused.
+                Some(_) => self.finish(begun, Err(Refusal::ReplayCheckUnavailable)),
+            },
+        }
+    }
+
+    fn handle_async<'a>(&'a self, request: Request<Bytes>) -> HandlerFuture<'a> {
+        Box::pin(async move {
+            match self.begin(request) {
+                Step::Answer(answer) => answer,
+                Step::Verified(begun) => {
+                    let claimed = match &begun.verified {
+                        None => Ok(()),
+                        Some(verified) => self.claim_shared(verified).await,
+                    };
+                    self.finish(begun, claimed)
+                }
+            }
+        })
+    }
+}
+
+/// What [`PayneteasyHalf::begin`] gives: the answer already (not routed, refused), or a verified
+/// request to finish.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per request and consumed at once: a move, cheaper than boxing"
+)]
+enum Step<'a> {
+    Answer(Response<Bytes>),
+    Verified(Begun<'a>),
+}
+
+/// A request whose signature was verified, waiting for its nonce claim (when the store is
+/// shared) and the endpoint check.
+struct Begun<'a> {
+    request: Request<Bytes>,
+    command: Cmd,
+    endpoint: Endpoint,
+    merchant: &'a Merchant,
+    /// `Some` when the nonce is still to be claimed in the shared store.
+    verified: Option<Verified>,
+}
+
+impl PayneteasyHalf {
+    /// Routing and signature verification, synchronous: the answer when the request is
+    /// refused or not routed.
+    fn begin(&self, request: Request<Bytes>) -> Step<'_> {
         let path = request.uri().path();
         let Some((command, endpoint)) = parse_path(path) else {
-            return plain(
+            return Step::Answer(plain(
                 StatusCode::NOT_FOUND,
                 "no such Payneteasy command or endpoint\n",
-            );
+            ));
         };
         if request.method() != Method::POST {
             let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "POST only\n");
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return response;
+            return Step::Answer(response);
         }
-        let merchant = match self.authenticate(&request, path, endpoint) {
-            Ok(merchant) => merchant,
-            Err(refusal) => {
-                self.counters.refused(refusal);
-                tracing::debug!(command = command.path(), %endpoint, ?refusal, "Payneteasy request refused");
-                // Any client can cause refusals at will: at most one WARN line a second.
-                if let Some(suppressed) = self.refusal_warnings.admit(Instant::now()) {
-                    tracing::warn!(
-                        command = command.path(),
-                        %endpoint,
-                        ?refusal,
-                        suppressed,
-                        "Payneteasy request refused (one line a second at most; `suppressed` refusals since the last line are at DEBUG)"
-                    );
-                }
-                return match refusal {
-                    Refusal::BadRequest(reason) => bad_request(reason),
-                    _ => access_denied(),
-                };
-            }
-        };
+        match self.authenticate(&request, path) {
+            Ok((merchant, verified)) => Step::Verified(Begun {
+                request,
+                command,
+                endpoint,
+                merchant,
+                verified,
+            }),
+            Err(refusal) => Step::Answer(self.refuse(command, endpoint, refusal)),
+        }
+    }
+
+    /// After the nonce claim: the endpoint check, then the command.
+    fn finish(&self, begun: Begun<'_>, claimed: Result<(), Refusal>) -> Response<Bytes> {
+        let Begun {
+            request,
+            command,
+            endpoint,
+            merchant,
+            verified: _,
+        } = begun;
+        if let Err(refusal) = claimed.and_then(|()| Self::check_endpoint(merchant, endpoint)) {
+            return self.refuse(command, endpoint, refusal);
+        }
         self.counters.answered.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(command = command.path(), %endpoint, login = %merchant.login, "Payneteasy request");
         match command {
             Cmd::CreateCardRef => self.create_card_ref(merchant, &request),
             Cmd::Status => self.status(merchant, &request),
         }
+    }
+
+    /// Counts and logs a refusal, and answers it.
+    fn refuse(&self, command: Cmd, endpoint: Endpoint, refusal: Refusal) -> Response<Bytes> {
+        self.counters.refused(refusal);
+        tracing::debug!(command = command.path(), %endpoint, ?refusal, "Payneteasy request refused");
+        // Any client can cause refusals at will: at most one WARN line a second.
+        if let Some(suppressed) = self.refusal_warnings.admit(Instant::now()) {
+            tracing::warn!(
+                command = command.path(),
+                %endpoint,
+                ?refusal,
+                suppressed,
+                "Payneteasy request refused (one line a second at most; `suppressed` refusals since the last line are at DEBUG)"
+            );
+        }
+        match refusal {
+            Refusal::BadRequest(reason) => bad_request(reason),
+            Refusal::ReplayCheckUnavailable => replay_check_unavailable(),
+            _ => access_denied(),
+        }
+    }
+}
+
+/// How a verification failure is answered.
+fn refusal_of(error: VerifyError) -> Refusal {
+    match error {
+        // Too old for the replay cache, or the cache is full of newer nonces: resending
+        // with a current timestamp succeeds, as for a stale one (not a replay).
+        VerifyError::StaleTimestamp { .. }
+        | VerifyError::NonceTooOld { .. }
+        | VerifyError::NonceStoreFull => Refusal::StaleTimestamp,
+        VerifyError::ReplayedNonce => Refusal::ReplayedNonce,
+        VerifyError::ReplayCheckUnavailable(_) => Refusal::ReplayCheckUnavailable,
+        VerifyError::SignatureMismatch { .. } => Refusal::BadSignature,
+        VerifyError::MethodMismatch { .. } => Refusal::Malformed("not RSA-SHA256"),
+        VerifyError::MissingParameter { .. } => {
+            Refusal::Malformed("a protocol parameter is missing")
+        }
+        _ => Refusal::Malformed("the OAuth parameters are unusable"),
     }
 }
 
@@ -975,6 +1114,22 @@ fn access_denied() -> Response<Bytes> {
         StatusCode::FORBIDDEN,
         "text/html",
     )
+}
+
+/// HTTP 503: the shared nonce store could not answer, so the request cannot be checked for
+/// a replay and is refused (fail closed); the client may retry later.
+fn replay_check_unavailable() -> Response<Bytes> {
+    let mut response = with_type(
+        Response::new(Bytes::from_static(
+            b"replay check unavailable: the request is refused, try again later\n",
+        )),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "text/plain; charset=utf-8",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 /// HTTP 400 naming what is wrong with the request's authority.

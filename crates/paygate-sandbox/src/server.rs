@@ -165,6 +165,10 @@ impl ServerLimits {
 /// The response body type: whole, or streamed for the drip and truncation faults.
 pub(crate) type Body = BoxBody<Bytes, io::Error>;
 
+/// The answer of [`GatewayHalf::handle_async`].
+pub(crate) type HandlerFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Response<Bytes>> + Send + 'a>>;
+
 /// One gateway emulated by the sandbox, mounted under a path prefix.
 pub(crate) trait GatewayHalf: Send + Sync + 'static {
     /// The path prefix this half serves, such as `/paynet/api/v4/`.
@@ -174,6 +178,12 @@ pub(crate) trait GatewayHalf: Send + Sync + 'static {
     /// Answers one request. Runs inline on the server's task unless [`Self::may_block`] says
     /// otherwise, so it should take microseconds, not milliseconds.
     fn handle(&self, request: Request<Bytes>) -> Response<Bytes>;
+    /// Answers one request on the server's task, awaiting what the answer needs (the
+    /// Payneteasy half awaits a shared nonce store here). The server calls this for every
+    /// request not sent to the blocking pool; the default answers with [`Self::handle`].
+    fn handle_async<'a>(&'a self, request: Request<Bytes>) -> HandlerFuture<'a> {
+        Box::pin(std::future::ready(self.handle(request)))
+    }
     /// Whether answering `route` can take long (RSA key generation): such requests are
     /// answered on the blocking pool instead of the reactor.
     fn may_block(&self, _route: &str) -> bool {
@@ -961,7 +971,7 @@ async fn answer(
             .await
             .map_err(|_| io::Error::other("sandbox handler panicked"))?
     } else {
-        half.handle(request)
+        half.handle_async(request).await
     };
     deliver(response, fault).await
 }
