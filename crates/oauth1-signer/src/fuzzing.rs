@@ -96,18 +96,28 @@ pub fn params(data: &[u8]) {
 
 const CONSUMER_SECRET: &str = "fuzz-consumer-secret";
 
+/// A verify harness's input split at its first NUL: the `Authorization` header text, then the
+/// form body.
+fn split_input(data: &[u8]) -> (&[u8], &[u8]) {
+    let split = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    let (head, body) = data.split_at(split);
+    (head, body.get(1..).unwrap_or_default())
+}
+
+/// The fixed form `POST` that every verify harness signs and verifies, with `body`.
+fn form_post(body: &[u8]) -> Request<'_> {
+    let url = RequestUrl::parse("https://api.example.com/v1/pay?x=1")
+        .unwrap_or_else(|e| panic!("fixed URL: {e}"));
+    Request::new("POST", url).with_body(Some("application/x-www-form-urlencoded"), body)
+}
+
 /// Verification against a fixed HMAC-SHA1 key: an arbitrary header and body never panic and
 /// never verify unless the signature really is the HMAC of the computed base string; a request
 /// signed from the same bytes verifies, and any change of its body makes it fail.
 pub fn verify_request(data: &[u8]) {
     let key = HmacKey::new(CONSUMER_SECRET, "");
-    let split = data.iter().position(|&b| b == 0).unwrap_or(data.len());
-    let (head, body) = data.split_at(split);
-    let body = body.get(1..).unwrap_or_default();
-    let url = RequestUrl::parse("https://api.example.com/v1/pay?x=1")
-        .unwrap_or_else(|e| panic!("fixed URL: {e}"));
-    let request =
-        Request::new("POST", url).with_body(Some("application/x-www-form-urlencoded"), body);
+    let (head, body) = split_input(data);
+    let request = form_post(body);
     let policy = VerifyPolicy::signature_only();
 
     // 1. Arbitrary header against the fixed key.
@@ -149,8 +159,7 @@ pub fn verify_request(data: &[u8]) {
         let mut changed = body.to_vec();
         changed.push(b'&');
         changed.extend_from_slice(b"extra=1");
-        let tampered = Request::new("POST", url)
-            .with_body(Some("application/x-www-form-urlencoded"), &changed);
+        let tampered = form_post(&changed);
         assert!(
             verify(&tampered, &header, &key, &policy).is_err(),
             "a changed body still verifies"
@@ -266,13 +275,8 @@ pub fn verify_rsa(data: &[u8]) {
     use crate::SigningKey as _;
 
     let fixture = rsa_fixture();
-    let split = data.iter().position(|&b| b == 0).unwrap_or(data.len());
-    let (head, body) = data.split_at(split);
-    let body = body.get(1..).unwrap_or_default();
-    let url = RequestUrl::parse("https://api.example.com/v1/pay?x=1")
-        .unwrap_or_else(|e| panic!("fixed URL: {e}"));
-    let request =
-        Request::new("POST", url).with_body(Some("application/x-www-form-urlencoded"), body);
+    let (head, body) = split_input(data);
+    let request = form_post(body);
     let Some(header) = std::str::from_utf8(head)
         .ok()
         .and_then(|text| AuthorizationHeader::parse(text).ok())
