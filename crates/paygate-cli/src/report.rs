@@ -3,7 +3,8 @@
 //!
 //! Exit codes: 0 success; 2 bad arguments (including problems found before sending, such as
 //! plain `http` to a remote host); 3 the gateway said no; 4 authentication refused; 5 transport
-//! failure (the message says whether the request may have reached the gateway).
+//! failure (the message says whether the request was not sent, was proved not processed by the
+//! answer, or may have reached the gateway).
 //!
 //! With `--json` a failure is one JSON object on one line of stdout, like a success:
 //! `{"ok": false, "error": {"kind": …, "message": …, …}}`. The `error.kind` names are stable:
@@ -22,13 +23,16 @@
 //! | `rejected` | 3 | the gateway said no (`rejection` holds its code and message) |
 //!
 //! Gateway failures also carry `class` (the client's [`Error::class`]),
-//! `may_have_reached_gateway` and `attempts` (how many times the failing call was sent, the
-//! retries included; see [`paygate_client::count_attempts`]); the text form says
-//! "after N attempts" when there was more than one.
+//! `may_have_reached_gateway` (whether any byte may have reached the gateway's host),
+//! `outcome` (what that proves about the payment, [`Error::outcome`]: `not_processed`,
+//! `processed` or `unknown`; ask `status` when it is `unknown`), `retryable` (safe to send the
+//! same request again now, [`Error::is_retryable`]) and `attempts` (how many times the failing
+//! call was sent, the retries included; see [`paygate_client::count_attempts`]); the text form
+//! says "after N attempts" when there was more than one.
 
 use std::process::ExitCode;
 
-use paygate_client::{Error, NotSentReason, Rejection};
+use paygate_client::{Error, NotSentReason, Outcome, Rejection};
 
 use crate::output::{CliError, Shown, eprint_line, exit_usage, print_json_value};
 
@@ -82,6 +86,8 @@ pub(crate) fn report_error(error: &Error, attempts: u32, json: bool) -> ExitCode
                 "kind": kind,
                 "class": error.class(),
                 "may_have_reached_gateway": error.may_have_reached_gateway(),
+                "outcome": error.outcome().name(),
+                "retryable": error.is_retryable(),
                 "attempts": attempts,
                 "message": line,
             }
@@ -101,10 +107,11 @@ pub(crate) fn report_error(error: &Error, attempts: u32, json: bool) -> ExitCode
         }
         if code == EXIT_TRANSPORT {
             notes.push(
-                if error.may_have_reached_gateway() {
-                    "the request may have reached the gateway"
-                } else {
-                    "the request was NOT sent"
+                match (error.may_have_reached_gateway(), error.outcome()) {
+                    (false, _) => "the request was NOT sent",
+                    // An answer that proves it, such as a 404 for a mistyped path.
+                    (true, Outcome::NotProcessed) => "the gateway did NOT process the request",
+                    (true, _) => "the request may have reached the gateway",
                 }
                 .to_owned(),
             );
@@ -136,13 +143,6 @@ pub(crate) fn rejection_json(r: &Rejection) -> serde_json::Value {
 /// The error and its whole source chain on one line (newlines become spaces; other control
 /// characters are left for the printing to escape, or for JSON to carry exactly).
 pub(crate) fn one_line(error: &Error) -> String {
-    // `Display` already includes the first source; add the rest of the chain.
-    let mut line = error.to_string();
-    let mut source = std::error::Error::source(error).and_then(|s| s.source());
-    while let Some(e) = source {
-        line.push_str(": ");
-        line.push_str(&e.to_string());
-        source = e.source();
-    }
-    line.replace('\n', " ")
+    // `Display` already includes the whole chain of causes, each once.
+    error.to_string().replace('\n', " ")
 }

@@ -527,3 +527,60 @@ fn trace_of_successful_calls_holds_no_secret() {
         text(&out.stderr)
     );
 }
+
+/// A mistyped API version: the sandbox answers 404. The request reached the host, but the
+/// answer proves the gateway did not process it (`outcome` `not_processed`), and the text no
+/// longer says it "may have reached the gateway". A refused connection is `not_processed`
+/// and `retryable`; a 503 without `Retry-After` is `unknown`.
+#[test]
+fn json_errors_carry_the_outcome_and_whether_retryable() {
+    let sandbox = SandboxProcess::start(&["--fault", "status:status=503"]);
+    let mistyped = sandbox.url("payneteasy_base_url").replace("/v4", "/v9");
+    assert!(mistyped.ends_with("/v9"), "{mistyped}");
+    let port = closed_port();
+    let closed = format!("http://127.0.0.1:{port}/paynet/api/v4");
+    let status = |url: &str, json: bool| {
+        let mut args = vec![
+            "status",
+            "--gateway",
+            url,
+            "--endpoint",
+            "39915",
+            "--login",
+            "paygate-test-merchant",
+            "--key",
+            KEY,
+            "--client-orderid",
+            "34T43R77N",
+        ];
+        if json {
+            args.push("--json");
+        }
+        paygate(&args)
+    };
+
+    let out = status(&mistyped, true);
+    assert_eq!(out.code_or_panic(), 5);
+    let value = json_failure(&out);
+    assert_eq!(value["error"]["kind"], "response_unreadable", "{value}");
+    assert_eq!(value["error"]["may_have_reached_gateway"], true, "{value}");
+    assert_eq!(value["error"]["outcome"], "not_processed", "{value}");
+    assert_eq!(value["error"]["retryable"], false, "{value}");
+    assert_eq!(
+        value["error"]["attempts"], 1,
+        "a 404 is not retried: {value}"
+    );
+    let out = status(&mistyped, false);
+    assert_eq!(out.code_or_panic(), 5);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("did NOT process"), "{stderr}");
+    assert!(!stderr.contains("may have reached"), "{stderr}");
+
+    let value = json_failure(&status(&closed, true));
+    assert_eq!(value["error"]["outcome"], "not_processed", "{value}");
+    assert_eq!(value["error"]["retryable"], true, "{value}");
+
+    let value = json_failure(&status(&sandbox.url("payneteasy_base_url"), true));
+    assert_eq!(value["error"]["outcome"], "unknown", "{value}");
+    assert_eq!(value["error"]["retryable"], false, "{value}");
+}

@@ -43,7 +43,7 @@ pub mod retry;
 pub mod transport;
 
 pub use error::{
-    Dispatch, Error, Gateway, MaybeSentReason, NotSentReason, Rejection, RejectionKind,
+    Dispatch, Error, Gateway, MaybeSentReason, NotSentReason, Outcome, Rejection, RejectionKind,
     UnreadableReason,
 };
 pub use payneteasy::{PayneteasyClient, PayneteasyConfig};

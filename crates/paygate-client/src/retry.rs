@@ -1,14 +1,12 @@
 //! The retry rules, as a pure function of (error, operation, attempt, elapsed time, jitter).
 //!
-//! | error class | idempotent operation | other operation |
-//! |---|---|---|
-//! | not sent, transient (connect, connect timeout) | retry | retry |
-//! | not sent, permanent (bad input, https rule, signing, TLS, config) | stop | stop |
-//! | maybe sent (timeout, connection lost) | retry | **stop**: ask `status` |
-//! | response unreadable: 502/503/504, 429, truncated body | retry | stop |
-//! | response unreadable: other (too large, malformed, 500) | stop | stop |
-//! | authentication refused | stop | stop |
-//! | rejected (validation, processing, in-band) | stop | stop |
+//! Whether an error may be retried at all is **one rule**, [`Error::is_retryable_for`] (the
+//! table is in [`crate::error`]): retry any operation when the gateway certainly did not act
+//! and the cause may pass ([`Error::is_retryable`]: connect failure or timeout, 429, 408, 503
+//! with `Retry-After`); retry an idempotent operation also when the outcome is unknown but the
+//! cause may pass (timeout, connection lost, truncated body, 502/503/504); never otherwise
+//! (bad input, `https` rule, signing, TLS, authentication refused, rejections, 500, too large,
+//! malformed). [`RetryPolicy::decide`] adds the attempt count, the backoff and the deadline.
 //!
 //! Which operations are idempotent, and why:
 //! - Payneteasy `create-card-ref`: the gateway keys it by the first payment's order
@@ -26,7 +24,7 @@
 
 use std::time::Duration;
 
-use crate::error::{Error, MaybeSentReason, NotSentReason, UnreadableReason};
+use crate::error::{Error, Outcome};
 
 /// Whether repeating an operation can cause a second effect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -107,12 +105,15 @@ impl RetryPolicy {
         elapsed: Duration,
         jitter: f64,
     ) -> Decision {
-        match classify(error) {
-            Retryable::Never => return Decision::Stop(StopReason::NotRetryable),
-            Retryable::IfIdempotent if idempotency == Idempotency::NotIdempotent => {
-                return Decision::Stop(StopReason::MaybeProcessed);
-            }
-            Retryable::IfIdempotent | Retryable::Always => {}
+        if !error.is_retryable_for(idempotency) {
+            // Retryable for an idempotent call only: the request may have been processed.
+            let maybe_processed = error.outcome() == Outcome::Unknown
+                && error.is_retryable_for(Idempotency::Idempotent);
+            return Decision::Stop(if maybe_processed {
+                StopReason::MaybeProcessed
+            } else {
+                StopReason::NotRetryable
+            });
         }
         if attempt >= self.max_attempts {
             return Decision::Stop(StopReason::AttemptsExhausted);
@@ -145,34 +146,12 @@ impl RetryPolicy {
     }
 }
 
-enum Retryable {
-    Always,
-    IfIdempotent,
-    Never,
-}
-
-fn classify(error: &Error) -> Retryable {
-    match error {
-        Error::NotSent { reason, .. } => match reason {
-            NotSentReason::Connect | NotSentReason::ConnectTimeout => Retryable::Always,
-            _ => Retryable::Never,
-        },
-        Error::MaybeSent { reason, .. } => match reason {
-            MaybeSentReason::Timeout | MaybeSentReason::ConnectionLost => Retryable::IfIdempotent,
-        },
-        Error::ResponseUnreadable { status, reason, .. } => match (reason, status) {
-            (UnreadableReason::Truncated, _) => Retryable::IfIdempotent,
-            (_, Some(429 | 502 | 503 | 504)) => Retryable::IfIdempotent,
-            _ => Retryable::Never,
-        },
-        Error::AuthenticationRefused { .. } | Error::Rejected(_) => Retryable::Never,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{Gateway, Rejection, RejectionKind};
+    use crate::error::{
+        Gateway, MaybeSentReason, NotSentReason, Rejection, RejectionKind, UnreadableReason,
+    };
 
     fn not_sent(reason: NotSentReason) -> Error {
         Error::NotSent {
@@ -232,6 +211,11 @@ mod tests {
             (unreadable(Some(504), UnreadableReason::UnexpectedStatus, None), I, true, None),
             (unreadable(Some(429), UnreadableReason::UnexpectedStatus, None), I, true, None),
             (unreadable(Some(503), UnreadableReason::UnexpectedStatus, None), N, false, Some(StopReason::MaybeProcessed)),
+            // 503 with Retry-After and 429 refuse the request before acting: any operation.
+            (unreadable(Some(503), UnreadableReason::UnexpectedStatus, Some(1)), N, true, None),
+            (unreadable(Some(429), UnreadableReason::UnexpectedStatus, None), N, true, None),
+            // A 404 (mistyped route) is not processed, and would fail the same way again.
+            (unreadable(Some(404), UnreadableReason::UnexpectedStatus, None), I, false, Some(StopReason::NotRetryable)),
             (unreadable(Some(500), UnreadableReason::UnexpectedStatus, None), I, false, Some(StopReason::NotRetryable)),
             (unreadable(Some(200), UnreadableReason::TooLarge, None), I, false, Some(StopReason::NotRetryable)),
             (unreadable(Some(200), UnreadableReason::Malformed, None), I, false, Some(StopReason::NotRetryable)),

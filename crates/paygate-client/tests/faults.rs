@@ -1,6 +1,6 @@
 //! Every fault the sandbox can inject, against both gateways: which error class a caller sees,
 //! which faults an idempotent call recovers from, that a maybe-sent non-idempotent call is never
-//! repeated, that repeated faults never duplicate an effect, and that no call outlives its
+//! repeated (and that a not-processed one is), that repeated faults never duplicate an effect, and that no call outlives its
 //! deadline.
 //!
 //! Print the fault → error class table with
@@ -430,10 +430,6 @@ async fn tokenize_is_not_retried_after_a_maybe_sent_fault() {
             "status=503-empty",
             "response_unreadable/UnexpectedStatus/503",
         ),
-        (
-            "status=503,retry-after=1",
-            "response_unreadable/UnexpectedStatus/503 retry-after=1s",
-        ),
     ];
     for &(spec, expected) in expectations {
         let fault: Fault = spec.parse().unwrap();
@@ -465,6 +461,30 @@ async fn tokenize_is_not_retried_after_a_maybe_sent_fault() {
             .is_ok()
     );
     assert_eq!(env.sandbox.requests_served(), served + 1);
+}
+
+/// A 503 **with** `Retry-After` says the server did not handle the request
+/// ([`paygate_client::Outcome::NotProcessed`], retryable): even the non-idempotent
+/// `TokenizeCard` is sent again, once, and the card is tokenized once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokenize_is_retried_after_a_503_with_retry_after() {
+    let env = env().await;
+    let fault: Fault = "status=503,retry-after=1".parse().unwrap();
+    assert!(!fault.processes_request());
+    env.sandbox.faults().push(Op::Tokenize.route(), fault);
+    let served = env.sandbox.requests_served();
+    let tokenized = env.sandbox.paysecure_stats().tokenizations;
+    let result = call(&env, Op::Tokenize, RetryPolicy::default()).await;
+    assert!(result.is_ok(), "{}", describe(&result));
+    assert_eq!(
+        env.sandbox.requests_served(),
+        served + 2,
+        "exactly one retry"
+    );
+    assert_eq!(
+        tokenizations_settle(&env.sandbox, tokenized + 1).await,
+        tokenized + 1
+    );
 }
 
 /// A tiny deterministic generator (SplitMix64) so a failing run can be replayed.
