@@ -131,8 +131,8 @@ async fn demo(args: Args) -> Result<ExitCode, CliError> {
         .map_err(|e| {
             CliError::new("cannot start the sandbox", &e).kind(crate::output::ErrorKind::System)
         })?;
-    let mut transport_config = TransportConfig::default();
-    crate::output::trust_sandbox_only(&mut transport_config, &sandbox);
+    let transport_config =
+        crate::output::sandbox_transport_config(TransportConfig::builder(), &sandbox)?;
     let transport = Transport::new(transport_config)
         .map_err(|e| CliError::new("cannot set up the HTTP client", &e))?;
     if !args.json {

@@ -259,11 +259,10 @@ async fn drive(args: &Args, key: RsaPrivateKey) -> Result<Outcome, CliError> {
         .map_err(|e| {
             CliError::new("cannot start the sandbox", &e).kind(crate::output::ErrorKind::System)
         })?;
-    let mut transport = TransportConfig {
-        pool_max_idle_per_host: args.concurrency,
-        ..TransportConfig::default()
-    };
-    crate::output::trust_sandbox_only(&mut transport, &sandbox);
+    let transport = crate::output::sandbox_transport_config(
+        TransportConfig::builder().pool_max_idle_per_host(args.concurrency),
+        &sandbox,
+    )?;
     let environment = Environment::custom(&sandbox.payneteasy_base_url())
         .map_err(|e| CliError::new("sandbox URL", &e))?;
     let mut config = PayneteasyConfig::new(environment, login, Arc::new(key));

@@ -119,8 +119,12 @@ impl CliError {
         let mut line = format!("{context}: {error}");
         let mut source = error.source();
         while let Some(e) = source {
-            line.push_str(": ");
-            line.push_str(&e.to_string());
+            // A client `Error`'s text already holds its causes: each is written once.
+            let text = e.to_string();
+            if !line.contains(text.as_str()) {
+                line.push_str(": ");
+                line.push_str(&text);
+            }
             source = e.source();
         }
         CliError {
@@ -424,25 +428,37 @@ pub(crate) fn print_json_value(value: &serde_json::Value, pretty: bool) -> Resul
 pub(crate) fn transport_config(
     ca_cert: Option<&Path>,
 ) -> Result<paygate_client::TransportConfig, CliError> {
-    let mut config = paygate_client::TransportConfig::default();
+    let mut builder = paygate_client::TransportConfig::builder();
     if let Some(path) = ca_cert {
-        config
-            .extra_roots_pem
-            .push(read_input_file(path, "--ca-cert")?);
+        builder = builder.extra_root_pem(read_input_file(path, "--ca-cert")?);
     }
-    Ok(config)
+    // The same text as when the client refuses it (a configuration error, not sent).
+    builder.build().map_err(|e| {
+        CliError::new(
+            "cannot set up the HTTP client",
+            &paygate_client::Error::from(e),
+        )
+    })
 }
 
-/// Makes `config` trust exactly the embedded sandbox's throwaway CA, nothing else, when the
-/// sandbox serves HTTPS.
-pub(crate) fn trust_sandbox_only(
-    config: &mut paygate_client::TransportConfig,
+/// The transport settings of a command talking to the embedded sandbox: `builder`, trusting
+/// exactly the sandbox's throwaway CA, nothing else, when the sandbox serves HTTPS.
+pub(crate) fn sandbox_transport_config(
+    builder: paygate_client::TransportConfigBuilder,
     sandbox: &paygate_sandbox::Sandbox,
-) {
-    if let Some(ca) = sandbox.ca_certificate_pem() {
-        config.roots = paygate_client::Roots::None;
-        config.extra_roots_pem = vec![ca.as_bytes().to_vec()];
-    }
+) -> Result<paygate_client::TransportConfig, CliError> {
+    let builder = match sandbox.ca_certificate_pem() {
+        Some(ca) => builder
+            .roots(paygate_client::Roots::None)
+            .extra_root_pem(ca),
+        None => builder,
+    };
+    builder.build().map_err(|e| {
+        CliError::new(
+            "cannot set up the HTTP client",
+            &paygate_client::Error::from(e),
+        )
+    })
 }
 
 #[cfg(test)]

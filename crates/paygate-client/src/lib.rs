@@ -2,14 +2,38 @@
 //!
 //! This is the only paygate crate that knows tokio, hyper and TLS. It adds to the layers
 //! below: a pooled HTTP/1.1 client over rustls (aws-lc-rs, the same crypto library that signs),
-//! connect/request/total timeouts with non-zero defaults, a response size limit, the `https`
-//! rule (plain `http` only to loopback unless you opt out), `tracing` spans that carry no
-//! secret, and an [`Error`] that says whether the request may have reached the gateway and
-//! never holds a secret the request carried, even when the gateway echoes it ([`redact`]).
+//! **one deadline per call** ([`RetryPolicy::deadline`], retries included), a response size
+//! limit, the `https` rule (plain `http` only to loopback unless you opt out), `tracing` spans
+//! that carry no secret, and an [`Error`] that says what the failure proves
+//! ([`Error::outcome`]: not processed, processed, unknown), whether the request may be sent
+//! again now ([`Error::is_retryable`]), names the root cause in its `Display`, and never holds
+//! a secret the request carried, even when the gateway echoes it ([`redact`]).
+//!
+//! # Configuration
+//! [`TransportConfig::builder`] and [`RetryPolicy::builder`] validate what they are given and
+//! return a [`ConfigError`] for a zero or absurd value; both types have a `Default`. Both
+//! gateway clients are made the same way: `Client::new(config, transport)` over a shared
+//! [`Transport`], or `Client::with_transport_config(config, transport_config)`.
+//!
+//! ```
+//! use std::time::Duration;
+//! use paygate_client::{RetryPolicy, TransportConfig};
+//!
+//! let transport = TransportConfig::builder()
+//!     .max_response_bytes(256 * 1024)
+//!     .build()?;
+//! let retry = RetryPolicy::builder()
+//!     .deadline(Duration::from_secs(20)) // the whole call, retries included
+//!     .max_attempts(2)
+//!     .build()?;
+//! assert!(TransportConfig::builder().connect_timeout(Duration::ZERO).build().is_err());
+//! # let _ = (transport, retry);
+//! # Ok::<(), paygate_client::ConfigError>(())
+//! ```
 //!
 //! # Quick start
 //! ```
-//! use paygate_client::{Transport, TransportConfig, Error, NotSentReason};
+//! use paygate_client::{Transport, TransportConfig, Error, NotSentReason, Outcome};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
@@ -21,6 +45,8 @@
 //! let err = transport.send(request, None).await.unwrap_err();
 //! assert!(matches!(err, Error::NotSent { reason: NotSentReason::InsecureUrl, .. }));
 //! assert!(!err.may_have_reached_gateway());
+//! assert_eq!(err.outcome(), Outcome::NotProcessed);
+//! assert!(!err.is_retryable(), "it would be refused again");
 //! # }
 //! ```
 //!
@@ -35,6 +61,28 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// The constructor both gateway clients share, written once: inside a client's `impl`,
+/// `crate::with_transport_config!(Config);` defines `with_transport_config(config,
+/// transport_config)`, the client's `new` over a [`Transport`] of its own.
+macro_rules! with_transport_config {
+    ($config:ty) => {
+        /// A client with its own transport, built by
+        /// [`Transport::new`](crate::Transport::new) (to share one transport between
+        /// clients, use `new`).
+        ///
+        /// # Errors
+        /// As [`Transport::new`](crate::Transport::new): [`Error::NotSent`](crate::Error::NotSent)
+        /// with [`NotSentReason::Configuration`](crate::NotSentReason::Configuration).
+        pub fn with_transport_config(
+            config: $config,
+            transport: $crate::TransportConfig,
+        ) -> Result<Self, $crate::Error> {
+            Ok(Self::new(config, $crate::Transport::new(transport)?))
+        }
+    };
+}
+pub(crate) use with_transport_config;
+
 pub mod error;
 pub mod payneteasy;
 pub mod paysecure;
@@ -48,8 +96,10 @@ pub use error::{
 };
 pub use payneteasy::{PayneteasyClient, PayneteasyConfig};
 pub use paysecure::{IssuedKey, PaySecureClient, PaySecureConfig};
-pub use retry::{Decision, Idempotency, RetryPolicy, StopReason};
-pub use transport::{CallBudget, Roots, Transport, TransportConfig};
+pub use retry::{Decision, Idempotency, RetryPolicy, RetryPolicyBuilder, StopReason};
+pub use transport::{
+    CallBudget, ConfigError, Roots, Transport, TransportConfig, TransportConfigBuilder,
+};
 
 use std::cell::Cell;
 use std::future::Future;
@@ -84,8 +134,10 @@ pub async fn count_attempts<F: Future>(calls: F) -> (F::Output, u32) {
         .await
 }
 
-/// Runs `attempt` until it succeeds or the retry policy says stop. Each attempt receives the
-/// call's deadline; a new attempt must build (and sign) a fresh request.
+/// Runs `attempt` until it succeeds or the retry policy says stop. Each attempt receives its
+/// [`CallBudget`]: the call's deadline ([`RetryPolicy::deadline`]) and, for an idempotent
+/// operation that may still be retried, its share of the time left for the response headers
+/// (see [`RetryPolicy`]). A new attempt must build (and sign) a fresh request.
 pub(crate) async fn with_retries<T, F, Fut>(
     policy: &RetryPolicy,
     idempotency: Idempotency,
@@ -96,13 +148,19 @@ where
     Fut: Future<Output = Result<T, Error>>,
 {
     let started = Instant::now();
-    let budget = CallBudget {
-        deadline: started + policy.total_deadline,
-    };
+    let call = CallBudget::until(started + policy.deadline());
     let mut number = 1u32;
     loop {
         // Only inside `count_attempts`; elsewhere there is nothing to record into.
         let _ = ATTEMPTS.try_with(|count| count.set(number));
+        let attempts_left = policy.max_attempts().saturating_sub(number - 1).max(1);
+        let budget = if idempotency == Idempotency::Idempotent && attempts_left > 1 {
+            let now = Instant::now();
+            let left = call.deadline.saturating_duration_since(now);
+            call.with_headers_by(now + left / attempts_left)
+        } else {
+            call
+        };
         let error = match attempt(budget, number).await {
             Ok(value) => return Ok(value),
             Err(error) => error,
@@ -139,8 +197,9 @@ fn jitter() -> f64 {
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// The default per-call deadline used when a client has no retry policy of its own.
-pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
+/// The default deadline of a call: [`RetryPolicy::default`]'s, and [`Transport::send`]'s
+/// when it is given no [`CallBudget`].
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 
 /// The Rust examples of the workspace README, compiled and run as doctests of this crate.
 #[cfg(doctest)]

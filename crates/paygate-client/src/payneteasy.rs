@@ -77,7 +77,7 @@ use tracing::Instrument as _;
 use crate::error::{Error, Gateway, NotSentReason, Rejection, RejectionKind, UnreadableReason};
 use crate::redact::{Redactor, echoed_secret_error, redacted_response};
 use crate::retry::{Idempotency, RetryPolicy};
-use crate::transport::{CallBudget, Transport, TransportConfig};
+use crate::transport::{CallBudget, Transport};
 use crate::with_retries;
 
 /// Settings of a [`PayneteasyClient`].
@@ -159,16 +159,7 @@ impl PayneteasyClient {
         }
     }
 
-    /// A client with its own transport.
-    ///
-    /// # Errors
-    /// As [`Transport::new`]: [`Error::NotSent`] with [`NotSentReason::Configuration`].
-    pub fn with_transport_config(
-        config: PayneteasyConfig,
-        transport: TransportConfig,
-    ) -> Result<Self, Error> {
-        Ok(Self::new(config, Transport::new(transport)?))
-    }
+    crate::with_transport_config!(PayneteasyConfig);
 
     /// The settings in force.
     #[must_use]

@@ -90,7 +90,7 @@ use tracing::Instrument as _;
 use crate::error::{Error, Gateway, NotSentReason, Rejection, RejectionKind, UnreadableReason};
 use crate::redact::{Redactor, echoed_secret_error, redacted_response};
 use crate::retry::{Idempotency, RetryPolicy};
-use crate::transport::{CallBudget, Transport, TransportConfig};
+use crate::transport::{CallBudget, Transport};
 use crate::with_retries;
 
 /// The production host of PaySecure Pinless Web Services.
@@ -214,16 +214,7 @@ impl PaySecureClient {
         }
     }
 
-    /// A client with its own transport.
-    ///
-    /// # Errors
-    /// As [`Transport::new`]: [`Error::NotSent`] with [`NotSentReason::Configuration`].
-    pub fn with_transport_config(
-        config: PaySecureConfig,
-        transport: TransportConfig,
-    ) -> Result<Self, Error> {
-        Ok(Self::new(config, Transport::new(transport)?))
-    }
+    crate::with_transport_config!(PaySecureConfig);
 
     /// Replaces the clock used to date keys and judge the cache (tests pin it).
     #[must_use]

@@ -20,11 +20,13 @@
 //!
 //! Backoff is exponential (`base * 2^(attempt-1)`, capped at `max_delay`) with "equal
 //! jitter" (half fixed, half random), at least the server's `Retry-After`, and never past the
-//! total deadline: a retry whose wait would cross the deadline is not made.
+//! call's deadline ([`RetryPolicy::deadline`], the one deadline knob): a retry whose wait
+//! would cross it is not made.
 
 use std::time::Duration;
 
 use crate::error::{Error, Outcome};
+use crate::transport::{ConfigError, check_at_most, check_duration};
 
 /// Whether repeating an operation can cause a second effect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -35,18 +37,27 @@ pub enum Idempotency {
     NotIdempotent,
 }
 
-/// When and how often to retry. The default makes up to 3 attempts within 30 s.
+/// When and how often to retry, and the **one deadline** of a call: its attempts, their waits
+/// and the reading of the answer all end by [`RetryPolicy::deadline`]. Made by
+/// [`RetryPolicy::builder`] (validated), [`RetryPolicy::never`] or [`Default`]: up to 3
+/// attempts within 30 s.
+///
+/// No attempt has a timeout of its own to configure: an attempt of an **idempotent**
+/// operation that may still be retried waits for the response headers for its share of the
+/// time left (`time left / attempts left`), so a hung attempt leaves time for another; any
+/// other attempt may use all the time left (a timed-out non-idempotent call is never
+/// repeated, so cutting it short would only lose its answer).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included. `1` disables retries.
-    pub max_attempts: u32,
-    /// The wait before the first retry (before jitter).
-    pub base_delay: Duration,
-    /// The longest wait between two attempts (before `Retry-After`).
-    pub max_delay: Duration,
-    /// The whole call, every attempt and wait included, ends by then.
-    pub total_deadline: Duration,
+    max_attempts: u32,
+    base_delay: Duration,
+    max_delay: Duration,
+    deadline: Duration,
 }
+
+/// The most attempts a policy may make.
+pub const MAX_ATTEMPTS: u32 = 10;
 
 impl Default for RetryPolicy {
     fn default() -> Self {
@@ -54,19 +65,114 @@ impl Default for RetryPolicy {
             max_attempts: 3,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(5),
-            total_deadline: Duration::from_secs(30),
+            deadline: crate::DEFAULT_DEADLINE,
         }
     }
 }
 
 impl RetryPolicy {
-    /// A policy that never retries, with the given deadline.
-    pub fn never(total_deadline: Duration) -> Self {
+    /// A builder starting from the [defaults](RetryPolicy::default).
+    pub fn builder() -> RetryPolicyBuilder {
+        RetryPolicyBuilder(RetryPolicy::default())
+    }
+
+    /// A builder starting from this policy (to change one setting of a client's policy).
+    pub fn to_builder(&self) -> RetryPolicyBuilder {
+        RetryPolicyBuilder(self.clone())
+    }
+
+    /// A policy that never retries, with the given deadline (brought into `1 ms ..=`
+    /// [`MAX_TIMEOUT`](crate::transport::MAX_TIMEOUT)).
+    #[must_use]
+    pub fn never(deadline: Duration) -> Self {
         RetryPolicy {
             max_attempts: 1,
-            total_deadline,
+            deadline: deadline.clamp(Duration::from_millis(1), crate::transport::MAX_TIMEOUT),
             ..RetryPolicy::default()
         }
+    }
+
+    /// Attempts in all, the first included; `1` means no retry.
+    #[must_use]
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The wait before the first retry (before jitter).
+    #[must_use]
+    pub fn base_delay(&self) -> Duration {
+        self.base_delay
+    }
+
+    /// The longest wait between two attempts (before `Retry-After`).
+    #[must_use]
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// The call's whole budget: every attempt, every wait and the answer's body end by then.
+    #[must_use]
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+}
+
+/// Builds a [`RetryPolicy`]; every setting starts at its default. [`build`](Self::build)
+/// validates.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct RetryPolicyBuilder(RetryPolicy);
+
+impl RetryPolicyBuilder {
+    /// Attempts in all, the first included (default 3, from 1 to [`MAX_ATTEMPTS`]).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.0.max_attempts = attempts;
+        self
+    }
+
+    /// The wait before the first retry, doubled after each (default 200 ms, at most
+    /// `max_delay`).
+    pub fn base_delay(mut self, delay: Duration) -> Self {
+        self.0.base_delay = delay;
+        self
+    }
+
+    /// The longest wait between two attempts (default 5 s, at most
+    /// [`MAX_TIMEOUT`](crate::transport::MAX_TIMEOUT); a wait that would cross the deadline is
+    /// never made).
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.0.max_delay = delay;
+        self
+    }
+
+    /// The call's whole budget, retries included (default 30 s, at most
+    /// [`MAX_TIMEOUT`](crate::transport::MAX_TIMEOUT)).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.0.deadline = deadline;
+        self
+    }
+
+    /// The policy.
+    ///
+    /// # Errors
+    /// [`ConfigError`]: no attempt or more than [`MAX_ATTEMPTS`], a zero or over-long
+    /// deadline or `max_delay`, or `base_delay` over `max_delay`.
+    pub fn build(self) -> Result<RetryPolicy, ConfigError> {
+        let policy = self.0;
+        if policy.max_attempts == 0 {
+            return Err(ConfigError::Zero {
+                setting: "max_attempts",
+            });
+        }
+        check_at_most("max_attempts", policy.max_attempts, MAX_ATTEMPTS)?;
+        check_duration("deadline", policy.deadline)?;
+        check_duration("max_delay", policy.max_delay)?;
+        if policy.base_delay > policy.max_delay {
+            return Err(ConfigError::Inconsistent(
+                "base_delay must not be longer than max_delay",
+            ));
+        }
+        Ok(policy)
     }
 }
 
@@ -123,7 +229,7 @@ impl RetryPolicy {
             .max(error.retry_after().unwrap_or_default());
         // Leave room for the next attempt to do something useful: a wait that ends at the
         // deadline would only produce a guaranteed timeout.
-        if elapsed.saturating_add(wait) >= self.total_deadline {
+        if elapsed.saturating_add(wait) >= self.deadline {
             return Decision::Stop(StopReason::DeadlineExceeded);
         }
         Decision::RetryAfter(wait)
@@ -260,11 +366,11 @@ mod tests {
 
     #[test]
     fn backoff_grows_is_capped_and_jittered() {
-        let p = RetryPolicy {
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(1000),
-            ..RetryPolicy::default()
-        };
+        let p = RetryPolicy::builder()
+            .base_delay(Duration::from_millis(100))
+            .max_delay(Duration::from_millis(1000))
+            .build()
+            .unwrap();
         assert_eq!(p.backoff(1, 0.0), Duration::from_millis(50));
         assert_eq!(p.backoff(1, 1.0), Duration::from_millis(100));
         assert_eq!(p.backoff(2, 0.0), Duration::from_millis(100));
@@ -274,6 +380,40 @@ mod tests {
         // Out-of-range jitter is clamped, never a panic.
         assert_eq!(p.backoff(1, f64::NAN), Duration::from_millis(50));
         assert_eq!(p.backoff(1, 7.0), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn the_builder_refuses_zero_and_absurd_values() {
+        let s = Duration::from_secs;
+        #[rustfmt::skip]
+        let refused = [
+            (RetryPolicy::builder().max_attempts(0), "max_attempts"),
+            (RetryPolicy::builder().max_attempts(1000), "max_attempts"),
+            (RetryPolicy::builder().deadline(Duration::ZERO), "deadline"),
+            (RetryPolicy::builder().deadline(s(86_400)), "deadline"),
+            (RetryPolicy::builder().max_delay(Duration::ZERO), "max_delay"),
+            (RetryPolicy::builder().base_delay(s(10)), "base_delay"),
+            (RetryPolicy::builder().max_delay(s(86_400)), "max_delay"),
+        ];
+        for (builder, setting) in refused {
+            let err = builder.build().unwrap_err();
+            assert!(err.to_string().contains(setting), "{setting}: {err}");
+        }
+        assert_eq!(
+            RetryPolicy::builder().build().unwrap(),
+            RetryPolicy::default()
+        );
+        let short = RetryPolicy::default()
+            .to_builder()
+            .deadline(s(2))
+            .build()
+            .unwrap();
+        assert_eq!((short.deadline(), short.max_attempts()), (s(2), 3));
+        assert_eq!(
+            RetryPolicy::never(Duration::ZERO).deadline(),
+            Duration::from_millis(1)
+        );
+        assert_eq!(RetryPolicy::never(s(5)).max_attempts(), 1);
     }
 
     #[test]
@@ -288,10 +428,10 @@ mod tests {
 
     #[test]
     fn deadline_is_never_exceeded() {
-        let p = RetryPolicy {
-            total_deadline: Duration::from_secs(3),
-            ..RetryPolicy::default()
-        };
+        let p = RetryPolicy::builder()
+            .deadline(Duration::from_secs(3))
+            .build()
+            .unwrap();
         let e = unreadable(Some(503), UnreadableReason::UnexpectedStatus, Some(5));
         assert_eq!(
             p.decide(&e, I, 1, Duration::ZERO, 0.0),

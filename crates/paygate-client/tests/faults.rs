@@ -31,15 +31,17 @@ const ENDPOINT: Endpoint = Endpoint::Id(TEST_ENDPOINT_ID);
 /// The card-ref-id the sandbox makes for the seeded approved order.
 const CARD_REF_ID: &str = "1461608";
 const PAN: &str = "4111111111111111";
-/// Time allowed for the response headers of one attempt of a quick operation. Only the
-/// `delay=10s` fault is meant to reach it.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
+/// The time of one attempt of a quick operation: a call's deadline is this times its
+/// attempts, so that each attempt of an idempotent call waits about this long for the
+/// response headers. Only the `delay=10s` fault is meant to reach it.
+const ATTEMPT_TIME: Duration = Duration::from_secs(1);
 /// The same for `CreateKey`, whose handler may generate an RSA-2048 key inline when the
 /// sandbox's key pool is empty (hundreds of milliseconds on two loaded cores).
-const CREATE_KEY_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
+const CREATE_KEY_ATTEMPT_TIME: Duration = Duration::from_secs(4);
 /// The response size limit of every client here; `oversized=` faults go past it.
 const MAX_RESPONSE_BYTES: usize = 16 * 1024;
-/// The deadline of a call without retries (only the slow drip is meant to reach it).
+/// The deadline of a call without retries, and of a drip in the fault table (only the slow
+/// drip is meant to reach it).
 const NEVER_DEADLINE: Duration = Duration::from_secs(20);
 /// The deadline of a call the slow drip is meant to blow (every answer is over 100 bytes:
 /// 50 s or more at one byte per 500 ms).
@@ -70,12 +72,21 @@ impl Op {
         }
     }
 
-    /// The request timeout of this operation's clients.
-    fn request_timeout(self) -> Duration {
+    /// The time of one attempt of this operation.
+    fn attempt_time(self) -> Duration {
         match self {
-            Op::CreateKey => CREATE_KEY_REQUEST_TIMEOUT,
-            Op::CardRef | Op::Tokenize => REQUEST_TIMEOUT,
+            Op::CreateKey => CREATE_KEY_ATTEMPT_TIME,
+            Op::CardRef | Op::Tokenize => ATTEMPT_TIME,
         }
+    }
+
+    /// `retry` with the deadline that gives each of its attempts [`Op::attempt_time`].
+    fn fit(self, retry: &RetryPolicy) -> RetryPolicy {
+        retry
+            .to_builder()
+            .deadline(self.attempt_time() * retry.max_attempts())
+            .build()
+            .unwrap()
     }
 
     fn title(self) -> &'static str {
@@ -110,12 +121,13 @@ async fn env() -> Env {
     Env { sandbox, key }
 }
 
-fn transport(request_timeout: Duration) -> Transport {
-    Transport::new(TransportConfig {
-        request_timeout,
-        max_response_bytes: MAX_RESPONSE_BYTES,
-        ..TransportConfig::default()
-    })
+fn transport() -> Transport {
+    Transport::new(
+        TransportConfig::builder()
+            .max_response_bytes(MAX_RESPONSE_BYTES)
+            .build()
+            .unwrap(),
+    )
     .unwrap()
 }
 
@@ -146,11 +158,11 @@ fn approved() -> CreateCardRefRequest {
 
 /// A quick retry policy: the default attempts and deadline, short waits.
 fn quick_retries() -> RetryPolicy {
-    RetryPolicy {
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
-        ..RetryPolicy::default()
-    }
+    RetryPolicy::builder()
+        .base_delay(Duration::from_millis(10))
+        .max_delay(Duration::from_millis(50))
+        .build()
+        .unwrap()
 }
 
 /// What a successful call returned, reduced to what the tests compare.
@@ -194,8 +206,9 @@ async fn call_with(
     }
 }
 
+/// Runs `op` once with `retry`, its deadline [fitted](Op::fit) to the operation.
 async fn call(env: &Env, op: Op, retry: RetryPolicy) -> Result<Answer, Error> {
-    call_with(env, op, retry, transport(op.request_timeout())).await
+    call_with(env, op, op.fit(&retry), transport()).await
 }
 
 /// `ok`, or the error's class and reason: `class/reason[/HTTP status][ retry-after=N s]`.
@@ -285,10 +298,18 @@ async fn fault_table() {
         let served = env.sandbox.requests_served();
         let started = Instant::now();
         // Three routes, three queues: the operations can run side by side.
+        // Without retries the one attempt has the whole deadline: the operation's attempt
+        // time (so that `delay=10s` reaches it), or for a drip, the drip's deadline (a fast
+        // drip must have the time to deliver its body).
+        let drip = matches!(fault, Fault::SlowDrip(_));
+        let never = |op: Op| {
+            let time = if drip { deadline } else { op.attempt_time() };
+            call_with(&env, op, RetryPolicy::never(time), transport())
+        };
         let (a, b, c) = tokio::join!(
-            call(&env, Op::CardRef, RetryPolicy::never(deadline)),
-            call(&env, Op::CreateKey, RetryPolicy::never(deadline)),
-            call(&env, Op::Tokenize, RetryPolicy::never(deadline)),
+            never(Op::CardRef),
+            never(Op::CreateKey),
+            never(Op::Tokenize)
         );
         assert!(
             started.elapsed() < deadline + SLACK,
@@ -335,13 +356,13 @@ async fn fault_table() {
             .unwrap()
     };
     let mut table = format!(
-        "fault → error class with RetryPolicy::never (request timeout {} ms, CreateKey {} ms; \
-         body limit {} B; deadline {} s, {} s for the slow drip)\n",
-        REQUEST_TIMEOUT.as_millis(),
-        CREATE_KEY_REQUEST_TIMEOUT.as_millis(),
-        MAX_RESPONSE_BYTES,
+        "fault → error class with RetryPolicy::never (deadline {} ms, CreateKey {} ms; for a \
+         drip {} s, {} s for the slow drip; body limit {} B)\n",
+        ATTEMPT_TIME.as_millis(),
+        CREATE_KEY_ATTEMPT_TIME.as_millis(),
         NEVER_DEADLINE.as_secs(),
-        DRIP_DEADLINE.as_secs()
+        DRIP_DEADLINE.as_secs(),
+        MAX_RESPONSE_BYTES,
     );
     write!(table, "| {:<26} |", "fault").unwrap();
     for (i, op) in OPS.iter().enumerate() {
@@ -528,7 +549,7 @@ fn final_for_idempotent(spec: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_faulted_card_ref_calls_make_one_card_ref() {
     let env = env().await;
-    let client = payneteasy(&env.sandbox, quick_retries(), transport(REQUEST_TIMEOUT));
+    let client = payneteasy(&env.sandbox, Op::CardRef.fit(&quick_retries()), transport());
     let mut rng = SplitMix(0x5eed_0001);
     let (mut ok, mut expected_ok) = (0, 0);
     for i in 0..CALLS {
@@ -613,34 +634,36 @@ async fn many_faulted_tokenize_calls_never_tokenize_twice() {
 }
 
 /// `delay=10s` and a slow drip on every request: a call with a 1.5 s deadline returns within
-/// the deadline plus slack, whatever the request timeout and however many attempts fit.
+/// the deadline plus slack, however many attempts share it (one attempt waits for the whole
+/// deadline, three idempotent attempts for a third each).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_call_hangs_past_its_deadline() {
     let env = env().await;
     let deadline = Duration::from_millis(1500);
-    let policy = RetryPolicy {
-        total_deadline: deadline,
-        ..RetryPolicy::default()
+    let policy = |attempts| {
+        RetryPolicy::builder()
+            .max_attempts(attempts)
+            .deadline(deadline)
+            .build()
+            .unwrap()
     };
     // The slow drip sends the headers at once and then the body until the deadline cuts it
-    // (Truncated); with a short request timeout the headers of `CreateKey` may also miss it
-    // while the sandbox generates a key (Timeout). Either way the call ends in time.
+    // (Truncated); with a short share of the deadline the headers of `CreateKey` may also miss
+    // it while the sandbox generates a key (Timeout). Either way the call ends in time.
     let drip: &[&str] = &[TRUNCATED, TIMEOUT];
-    let default_timeout = TransportConfig::default().request_timeout;
-    let short_timeout = Duration::from_millis(400);
-    let cases: [(&str, Duration, &[&str]); 4] = [
-        ("delay=10s", default_timeout, &[TIMEOUT]),
-        ("delay=10s", short_timeout, &[TIMEOUT]),
-        ("drip=500ms", default_timeout, drip),
-        ("drip=500ms", short_timeout, drip),
+    let cases: [(&str, u32, &[&str]); 4] = [
+        ("delay=10s", 1, &[TIMEOUT]),
+        ("delay=10s", 3, &[TIMEOUT]),
+        ("drip=500ms", 1, drip),
+        ("drip=500ms", 3, drip),
     ];
-    for (spec, request_timeout, expected) in cases {
+    for (spec, attempts, expected) in cases {
         for op in OPS {
             env.sandbox
                 .faults()
                 .set_always(op.route(), Some(spec.parse().unwrap()));
         }
-        let client = |op| call_with(&env, op, policy.clone(), transport(request_timeout));
+        let client = |op| call_with(&env, op, policy(attempts), transport());
         let started = Instant::now();
         let (a, b, c) = tokio::join!(
             client(Op::CardRef),
@@ -650,13 +673,13 @@ async fn no_call_hangs_past_its_deadline() {
         let elapsed = started.elapsed();
         assert!(
             elapsed < deadline + SLACK,
-            "{spec}, request timeout {request_timeout:?}: {elapsed:?}"
+            "{spec}, {attempts} attempts: {elapsed:?}"
         );
         for (op, result) in OPS.iter().zip([a, b, c]) {
             let got = describe(&result);
             assert!(
                 expected.contains(&got.as_str()),
-                "{spec}, {op:?}, request timeout {request_timeout:?}: {got}"
+                "{spec}, {op:?}, {attempts} attempts: {got}"
             );
         }
     }
@@ -670,7 +693,7 @@ async fn the_fault_header_overrides_the_queue() {
     let client = payneteasy(
         &env.sandbox,
         RetryPolicy::never(NEVER_DEADLINE),
-        transport(REQUEST_TIMEOUT),
+        transport(),
     );
     env.sandbox
         .faults()

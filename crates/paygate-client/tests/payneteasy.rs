@@ -311,10 +311,10 @@ async fn an_oversized_answer_is_refused_without_reading_it_all() {
     sandbox
         .faults()
         .push("create-card-ref", Fault::Oversized(4 << 30));
-    let transport = TransportConfig {
-        max_response_bytes: 64 * 1024,
-        ..TransportConfig::default()
-    };
+    let transport = TransportConfig::builder()
+        .max_response_bytes(64 * 1024)
+        .build()
+        .unwrap();
     let client = client_with(
         &sandbox,
         test_key(),
@@ -351,16 +351,16 @@ async fn a_silent_server_times_out_as_maybe_sent() {
         "create-card-ref",
         Some(Fault::Delay(Duration::from_secs(60))),
     );
-    let transport = TransportConfig {
-        request_timeout: Duration::from_millis(300),
-        ..TransportConfig::default()
-    };
-    let retry = RetryPolicy {
-        max_attempts: 2,
-        base_delay: Duration::from_millis(50),
-        max_delay: Duration::from_millis(100),
-        total_deadline: Duration::from_secs(5),
-    };
+    // One deadline for the call: the first of two attempts waits for its half (300 ms), the
+    // retry for what is left.
+    let transport = TransportConfig::default();
+    let retry = RetryPolicy::builder()
+        .max_attempts(2)
+        .base_delay(Duration::from_millis(50))
+        .max_delay(Duration::from_millis(100))
+        .deadline(Duration::from_millis(600))
+        .build()
+        .unwrap();
     let client = client_with(&sandbox, test_key(), transport, retry);
     let started = Instant::now();
     let err = client

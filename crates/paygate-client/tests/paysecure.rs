@@ -46,10 +46,10 @@ fn config(sandbox: &Sandbox, password: &str) -> PaySecureConfig {
     )
     .unwrap()
     .with_base_url(sandbox.paysecure_base_url());
-    config.retry = RetryPolicy {
-        base_delay: Duration::from_millis(20),
-        ..RetryPolicy::default()
-    };
+    config.retry = RetryPolicy::builder()
+        .base_delay(Duration::from_millis(20))
+        .build()
+        .unwrap();
     config
 }
 

@@ -40,12 +40,11 @@ fn transport(sandbox: &Sandbox) -> Transport {
     let ca = sandbox
         .ca_certificate_pem()
         .map(|pem| pem.as_bytes().to_vec());
-    Transport::new(TransportConfig {
-        roots: Roots::None,
-        extra_roots_pem: ca.into_iter().collect(),
-        ..TransportConfig::default()
-    })
-    .unwrap()
+    let mut config = TransportConfig::builder().roots(Roots::None);
+    if let Some(ca) = ca {
+        config = config.extra_root_pem(ca);
+    }
+    Transport::new(config.build().unwrap()).unwrap()
 }
 
 fn payneteasy(
@@ -206,18 +205,18 @@ async fn a_client_that_does_not_trust_the_ca_never_sends() {
         ("webpki roots", TransportConfig::default()),
         (
             "no roots",
-            TransportConfig {
-                roots: Roots::None,
-                ..TransportConfig::default()
-            },
+            TransportConfig::builder()
+                .roots(Roots::None)
+                .build()
+                .unwrap(),
         ),
         (
             "another CA",
-            TransportConfig {
-                roots: Roots::None,
-                extra_roots_pem: vec![other_ca],
-                ..TransportConfig::default()
-            },
+            TransportConfig::builder()
+                .roots(Roots::None)
+                .extra_root_pem(other_ca)
+                .build()
+                .unwrap(),
         ),
     ];
     for (what, config) in configs {

@@ -4,19 +4,23 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use paygate_client::{
-    Error, MaybeSentReason, NotSentReason, Transport, TransportConfig, UnreadableReason,
+    CallBudget, Error, MaybeSentReason, NotSentReason, Outcome, Transport, TransportConfig,
+    UnreadableReason,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 fn config() -> TransportConfig {
-    TransportConfig {
-        connect_timeout: Duration::from_secs(2),
-        request_timeout: Duration::from_millis(500),
-        total_timeout: Duration::from_secs(2),
-        max_response_bytes: 1024,
-        ..TransportConfig::default()
-    }
+    TransportConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .max_response_bytes(1024)
+        .build()
+        .unwrap()
+}
+
+/// The one deadline of a call, here for a single `send`.
+fn budget() -> Option<CallBudget> {
+    Some(CallBudget::from_now(Duration::from_millis(500)))
 }
 
 fn post(url: &str) -> http::Request<Bytes> {
@@ -68,7 +72,7 @@ async fn a_server_that_never_answers_is_maybe_sent_after_the_timeout() {
     let url = server(None).await;
     let t = Transport::new(config()).unwrap();
     let started = Instant::now();
-    let err = t.send(post(&url), None).await.unwrap_err();
+    let err = t.send(post(&url), budget()).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -80,10 +84,33 @@ async fn a_server_that_never_answers_is_maybe_sent_after_the_timeout() {
         "{err:?}"
     );
     assert!(err.may_have_reached_gateway());
+    assert_eq!(err.outcome(), Outcome::Unknown);
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "no hang past the timeout"
     );
+}
+
+/// A server that accepts TCP but never finishes the TLS handshake: the deadline passes while
+/// connecting, so nothing was written. The old code said "may have reached the gateway"
+/// (`MaybeSent(Timeout)`) for it.
+#[tokio::test]
+async fn a_deadline_that_passes_while_connecting_is_not_sent() {
+    let url = server(None).await.replace("http://", "https://");
+    let t = Transport::new(config()).unwrap();
+    let err = t.send(post(&url), budget()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::NotSent {
+                reason: NotSentReason::ConnectTimeout,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.outcome(), Outcome::NotProcessed);
+    assert!(err.is_retryable());
 }
 
 #[tokio::test]
