@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::der::{self, PrivateFormat};
-use super::pem;
+use super::pem::{self, KeyKind};
 use super::{SigningKey, VerifyingKey};
 use crate::{Error, KeyError, SignatureMethod};
 
@@ -158,29 +158,7 @@ impl RsaPrivateKey {
     /// # Errors
     /// As [`from_pem`](Self::from_pem).
     pub fn from_pem_with(backend: Backend, pem: &str) -> Result<Self, KeyError> {
-        let block = pem::decode(pem)?;
-        match block.label.as_str() {
-            "RSA PRIVATE KEY" | "PRIVATE KEY" => Self::from_der_with(backend, &block.der),
-            "ENCRYPTED PRIVATE KEY" => Err(KeyError::Encrypted {
-                format: "PKCS#8 ENCRYPTED PRIVATE KEY",
-            }),
-            "EC PRIVATE KEY" => Err(KeyError::NotRsa { algorithm: "EC" }),
-            "DSA PRIVATE KEY" => Err(KeyError::NotRsa { algorithm: "DSA" }),
-            "OPENSSH PRIVATE KEY" => Err(KeyError::UnsupportedFormat {
-                found: "an OpenSSH private key (convert it: `ssh-keygen -p -m PEM -f FILE`)".into(),
-            }),
-            "PUBLIC KEY" | "RSA PUBLIC KEY" => Err(KeyError::WrongKind {
-                expected: "a private key",
-                found: "a public key",
-            }),
-            "CERTIFICATE" => Err(KeyError::WrongKind {
-                expected: "a private key",
-                found: "an X.509 certificate",
-            }),
-            other => Err(KeyError::UnsupportedFormat {
-                found: format!("a PEM block labelled {other:?}"),
-            }),
-        }
+        Self::from_der_with(backend, &pem::decode(pem, KeyKind::Private)?)
     }
 
     /// Loads a DER private key (PKCS#1 `RSAPrivateKey` or PKCS#8 `PrivateKeyInfo`) with the
@@ -200,22 +178,21 @@ impl RsaPrivateKey {
         let info = der::classify_private(der)?;
         let bits = der::bit_len(info.n);
         backend.check_size(bits)?;
-        let public_der = der::encode_pkcs1_public(info.n, info.e);
-        let public = RsaPublicKey::from_pkcs1_parts(backend, &public_der, info.n, info.e)?;
-        let inner = match backend {
+        let (inner, public_pkcs1) = match backend {
             #[cfg(feature = "aws-lc-rs")]
             Backend::AwsLcRs => {
-                use aws_lc_rs::signature::RsaKeyPair;
+                use aws_lc_rs::signature::{KeyPair as _, RsaKeyPair};
                 let pair = match info.format {
                     PrivateFormat::Pkcs1 => RsaKeyPair::from_der(der),
                     PrivateFormat::Pkcs8 => RsaKeyPair::from_pkcs8(der),
                 }
                 .map_err(|e| rejected(backend, e))?;
-                PrivateInner::AwsLc(pair)
+                let public = pair.public_key().as_ref().to_vec();
+                (PrivateInner::AwsLc(pair), public)
             }
             #[cfg(feature = "rsa")]
             Backend::RustCrypto => {
-                use rsa::pkcs1::DecodeRsaPrivateKey as _;
+                use rsa::pkcs1::{DecodeRsaPrivateKey as _, EncodeRsaPublicKey as _};
                 use rsa::pkcs8::DecodePrivateKey as _;
                 let key =
                     match info.format {
@@ -225,14 +202,19 @@ impl RsaPrivateKey {
                             .map_err(|e| rejected(backend, e)),
                     }?;
                 key.validate().map_err(|e| rejected(backend, e))?;
-                PrivateInner::RustCrypto(Box::new(key))
+                let public = key
+                    .to_public_key()
+                    .to_pkcs1_der()
+                    .map_err(|e| rejected(backend, e))?
+                    .into_vec();
+                (PrivateInner::RustCrypto(Box::new(key)), public)
             }
         };
         Ok(RsaPrivateKey {
             inner: Arc::new(inner),
             backend,
             bits,
-            public,
+            public: RsaPublicKey::from_der_with(backend, &public_pkcs1)?,
         })
     }
 
@@ -446,8 +428,10 @@ pub struct RsaPublicKey {
     inner: PublicInner,
     backend: Backend,
     bits: usize,
-    /// PKCS#1 `RSAPublicKey` DER.
+    /// PKCS#1 `RSAPublicKey` DER, as the back end encodes it.
     pkcs1: Arc<[u8]>,
+    /// SPKI `SubjectPublicKeyInfo` DER, as the back end encodes it.
+    spki: Arc<[u8]>,
 }
 
 impl fmt::Debug for RsaPublicKey {
@@ -475,17 +459,7 @@ impl RsaPublicKey {
     /// # Errors
     /// As [`from_pem`](Self::from_pem).
     pub fn from_pem_with(backend: Backend, pem: &str) -> Result<Self, KeyError> {
-        let block = pem::decode(pem)?;
-        match block.label.as_str() {
-            "PUBLIC KEY" | "RSA PUBLIC KEY" => Self::from_der_with(backend, &block.der),
-            "CERTIFICATE" => Err(KeyError::UnsupportedFormat {
-                found: "an X.509 certificate (extract the key: `openssl x509 -pubkey -noout -in cert.pem`)".into(),
-            }),
-            label if label.contains("PRIVATE KEY") => {
-                Err(KeyError::WrongKind { expected: "a public key", found: "a private key" })
-            }
-            other => Err(KeyError::UnsupportedFormat { found: format!("a PEM block labelled {other:?}") }),
-        }
+        Self::from_der_with(backend, &pem::decode(pem, KeyKind::Public)?)
     }
 
     /// Loads a DER public key (SPKI or PKCS#1) with the default back end.
@@ -502,45 +476,43 @@ impl RsaPublicKey {
     /// As [`from_pem`](Self::from_pem).
     pub fn from_der_with(backend: Backend, der: &[u8]) -> Result<Self, KeyError> {
         let info = der::classify_public(der)?;
-        backend.check_size(der::bit_len(info.n))?;
-        Self::from_pkcs1_parts(backend, info.pkcs1, info.n, info.e)
-    }
-
-    fn from_pkcs1_parts(
-        backend: Backend,
-        pkcs1: &[u8],
-        n: &[u8],
-        e: &[u8],
-    ) -> Result<Self, KeyError> {
-        let bits = der::bit_len(n);
-        // Only the RustCrypto back end builds its key from (n, e); aws-lc-rs parses the DER.
-        #[cfg(not(feature = "rsa"))]
-        let _ = e;
-        let inner = match backend {
+        let bits = der::bit_len(info.n);
+        backend.check_size(bits)?;
+        let (inner, pkcs1, spki): (_, Vec<u8>, Vec<u8>) = match backend {
             #[cfg(feature = "aws-lc-rs")]
             Backend::AwsLcRs => {
+                use aws_lc_rs::encoding::AsDer as _;
                 use aws_lc_rs::signature;
-                signature::RsaSubjectPublicKey::from_der(pkcs1)
+                // Reads SPKI and PKCS#1 alike.
+                let key = signature::RsaSubjectPublicKey::from_der(der)
                     .map_err(|e| rejected(backend, e))?;
+                let spki = key.as_der().map_err(|e| rejected(backend, e))?;
+                let pkcs1 = key.as_ref();
                 let sha256 =
                     signature::ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, pkcs1)
                         .map_err(|e| rejected(backend, e))?;
-                PublicInner::AwsLc(Arc::new(AwsLcPublic {
+                let inner = PublicInner::AwsLc(Arc::new(AwsLcPublic {
                     sha256,
                     sha512: std::sync::OnceLock::new(),
                     sha1: std::sync::OnceLock::new(),
-                }))
+                }));
+                (inner, pkcs1.to_vec(), spki.as_ref().to_vec())
             }
             #[cfg(feature = "rsa")]
             Backend::RustCrypto => {
-                // `new_with_max_size`: the crate's own default ceiling is 4096 bits.
+                use rsa::pkcs1::EncodeRsaPublicKey as _;
+                use rsa::pkcs8::EncodePublicKey as _;
+                // From (n, e) with `new_with_max_size`: the crate's DER decoders stop at 4096 bits.
                 let key = rsa::RsaPublicKey::new_with_max_size(
-                    rsa::BigUint::from_bytes_be(n),
-                    rsa::BigUint::from_bytes_be(e),
+                    rsa::BigUint::from_bytes_be(info.n),
+                    rsa::BigUint::from_bytes_be(info.e),
                     backend.max_bits(),
                 )
                 .map_err(|e| rejected(backend, e))?;
-                PublicInner::RustCrypto(Arc::new(key))
+                let pkcs1 = key.to_pkcs1_der().map_err(|e| rejected(backend, e))?;
+                let spki = key.to_public_key_der().map_err(|e| rejected(backend, e))?;
+                let inner = PublicInner::RustCrypto(Arc::new(key));
+                (inner, pkcs1.into_vec(), spki.into_vec())
             }
         };
         Ok(RsaPublicKey {
@@ -548,6 +520,7 @@ impl RsaPublicKey {
             backend,
             bits,
             pkcs1: Arc::from(pkcs1),
+            spki: Arc::from(spki),
         })
     }
 
@@ -577,7 +550,7 @@ impl RsaPublicKey {
 
     /// The key as SPKI (`SubjectPublicKeyInfo`) DER, the `PUBLIC KEY` PEM body.
     pub fn to_spki_der(&self) -> Vec<u8> {
-        der::encode_spki(&self.pkcs1)
+        self.spki.to_vec()
     }
 
     /// The key as an SPKI `-----BEGIN PUBLIC KEY-----` PEM document (64-column lines).
