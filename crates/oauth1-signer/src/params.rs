@@ -168,31 +168,27 @@ fn cmp_encoded_iter(
 /// Splits form data (`a=1&b=2`) into `(name, value)` texts, in order, without decoding; empty
 /// segments are skipped and a bare `name` is `(name, "")`, as in [`parse_form`].
 pub(crate) fn for_each_form_pair<'a>(input: &'a [u8], mut f: impl FnMut(Text<'a>, Text<'a>)) {
-    for segment in input.split(|&b| b == b'&') {
-        if segment.is_empty() {
-            continue;
-        }
-        let (name, value) = match segment.iter().position(|&b| b == b'=') {
-            Some(eq) => (&segment[..eq], &segment[eq + 1..]),
-            None => (segment, &segment[..0]),
-        };
+    for (name, value) in form_segments(input) {
         f(Text::form(name), Text::form(value));
     }
+}
+
+/// The `(name, value)` slices of form data, undecoded: split at `&`, empty segments skipped, a
+/// bare `name` is `(name, "")`, the first `=` separates.
+fn form_segments(input: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    input
+        .split(|&b| b == b'&')
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| match segment.iter().position(|&b| b == b'=') {
+            Some(eq) => (&segment[..eq], &segment[eq + 1..]),
+            None => (segment, &segment[..0]),
+        })
 }
 
 /// Splits a form-encoded string (`a=1&b=2`) into decoded `(name, value)` byte pairs and appends
 /// them to `out`. Empty segments (`a=1&&b=2`) are skipped; a bare `name` is `(name, "")`.
 pub(crate) fn parse_form_into<'a>(input: &'a [u8], out: &mut Vec<Param<'a>>) {
-    for segment in input.split(|&b| b == b'&') {
-        if segment.is_empty() {
-            continue;
-        }
-        let (name, value) = match segment.iter().position(|&b| b == b'=') {
-            Some(eq) => (&segment[..eq], &segment[eq + 1..]),
-            None => (segment, &segment[..0]),
-        };
-        out.push((form_decode(name), form_decode(value)));
-    }
+    out.extend(form_segments(input).map(|(name, value)| (form_decode(name), form_decode(value))));
 }
 
 /// Decodes a form-encoded string (`a=1&b=2`) into `(name, value)` byte pairs, in order.

@@ -557,9 +557,10 @@ const SIGNATURE_STACK_BYTES: usize = 1024;
 /// Checks, in order: the required protocol parameters are present (`oauth_consumer_key`,
 /// `oauth_signature_method`, `oauth_signature`, `oauth_timestamp`, `oauth_nonce` — required for
 /// every method, PLAINTEXT included), `oauth_version` is `1.0` if present, the method is the
-/// key's, the nonce is at most [`VerifyPolicy::max_nonce_bytes`] long, the timestamp is within
-/// `max_skew_secs` of `now`, no protocol parameter is repeated in
-/// the query or body, `oauth_body_hash` (if sent) matches a non-form body, the signature matches
+/// key's, the nonce is at most [`VerifyPolicy::max_nonce_bytes`] long; then, by the same check
+/// [`sign`](crate::sign) applies, the consumer key and nonce are not empty, the timestamp is a
+/// positive integer and no protocol parameter is repeated in the query or body; then the
+/// timestamp is within `max_skew_secs` of `now`, `oauth_body_hash` (if sent) matches a non-form body, the signature matches
 /// the recomputed base string, and finally the nonce is fresh (checked last so that forged
 /// requests cannot fill the store).
 ///

@@ -74,7 +74,9 @@ impl Backend {
         8192
     }
 
-    fn check_size(self, bits: usize) -> Result<(), KeyError> {
+    /// The size of the modulus `n` (big-endian bytes) if this back end accepts it.
+    fn checked_bits(self, n: &[u8]) -> Result<usize, KeyError> {
+        let bits = der::bit_len(n);
         if bits < self.min_bits() {
             return Err(KeyError::TooSmall {
                 bits,
@@ -89,7 +91,7 @@ impl Backend {
                 backend: self.name(),
             });
         }
-        Ok(())
+        Ok(bits)
     }
 }
 
@@ -106,6 +108,54 @@ fn rejected(backend: Backend, source: impl std::error::Error + Send + Sync + 'st
     }
 }
 
+/// The public constructors around each key type's `load_der` (PEM through [`pem::decode`], the
+/// default back end) and the accessors both key types share, written once.
+macro_rules! key_loaders {
+    ($kind:expr, $pem_doc:literal, $errors_doc:literal, $der_doc:literal) => {
+        #[doc = $pem_doc]
+        ///
+        /// # Errors
+        #[doc = $errors_doc]
+        pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
+            Self::from_pem_with(Backend::default(), pem)
+        }
+
+        /// [`from_pem`](Self::from_pem) with a chosen back end.
+        ///
+        /// # Errors
+        /// As [`from_pem`](Self::from_pem).
+        pub fn from_pem_with(backend: Backend, pem: &str) -> Result<Self, KeyError> {
+            Self::from_der_with(backend, &pem::decode(pem, $kind)?)
+        }
+
+        #[doc = $der_doc]
+        ///
+        /// # Errors
+        /// As [`from_pem`](Self::from_pem).
+        pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
+            Self::from_der_with(Backend::default(), der)
+        }
+
+        /// [`from_der`](Self::from_der) with a chosen back end.
+        ///
+        /// # Errors
+        /// As [`from_pem`](Self::from_pem).
+        pub fn from_der_with(backend: Backend, der: &[u8]) -> Result<Self, KeyError> {
+            Self::load_der(backend, der)
+        }
+
+        /// The modulus size in bits.
+        pub fn bits(&self) -> usize {
+            self.bits
+        }
+
+        /// The back end holding the key.
+        pub fn backend(&self) -> Backend {
+            self.backend
+        }
+    };
+}
+
 enum PrivateInner {
     #[cfg(feature = "aws-lc-rs")]
     AwsLc(aws_lc_rs::signature::RsaKeyPair),
@@ -118,9 +168,10 @@ enum PrivateInner {
 ///
 /// Cloning is cheap (the key is shared). `Debug` shows only the back end and the size.
 ///
-/// **Zeroization.** Every buffer this crate makes while loading (the unescaped PEM text, the
-/// base64 body, the DER bytes) is `Zeroizing` and wiped when loading ends; no copy of the DER is
-/// kept. The back-end key object holds the key afterwards: RustCrypto's `RsaPrivateKey` zeroizes
+/// **Zeroization.** Every buffer this crate makes while loading (the unescaped PEM text, the DER
+/// bytes) is `Zeroizing` and wiped when loading ends; no copy of the DER is kept. The PEM is
+/// decoded by `rustls-pki-types` (constant-time base64 for private keys), whose working copy of
+/// the base64 text is freed without being wiped, like the caller's own PEM string. The back-end key object holds the key afterwards: RustCrypto's `RsaPrivateKey` zeroizes
 /// its private components on drop; AWS-LC cleanses every allocation it frees (`OPENSSL_free`
 /// calls `OPENSSL_cleanse`), so its copy is wiped when the last clone is dropped. Neither
 /// back end can promise anything about copies made by the OS (swap, core dumps).
@@ -143,41 +194,16 @@ impl fmt::Debug for RsaPrivateKey {
 }
 
 impl RsaPrivateKey {
-    /// Loads a PEM private key (`RSA PRIVATE KEY` = PKCS#1 or `PRIVATE KEY` = PKCS#8) with the
-    /// default back end. A one-line PEM with literal `\n` escapes is accepted.
-    ///
-    /// # Errors
-    /// A [`KeyError`] naming the problem: not PEM, encrypted, not RSA, a public key, truncated
-    /// or corrupted, too small/large for the back end, or rejected by it.
-    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        Self::from_pem_with(Backend::default(), pem)
-    }
+    key_loaders!(
+        KeyKind::Private,
+        "Loads a PEM private key (`RSA PRIVATE KEY` = PKCS#1 or `PRIVATE KEY` = PKCS#8) with the default back end. A one-line PEM with literal `\\n` escapes is accepted.",
+        "A [`KeyError`] naming the problem: not PEM, encrypted, not RSA, a public key, truncated or corrupted, too small/large for the back end, or rejected by it.",
+        "Loads a DER private key (PKCS#1 `RSAPrivateKey` or PKCS#8 `PrivateKeyInfo`) with the default back end."
+    );
 
-    /// [`from_pem`](Self::from_pem) with a chosen back end.
-    ///
-    /// # Errors
-    /// As [`from_pem`](Self::from_pem).
-    pub fn from_pem_with(backend: Backend, pem: &str) -> Result<Self, KeyError> {
-        Self::from_der_with(backend, &pem::decode(pem, KeyKind::Private)?)
-    }
-
-    /// Loads a DER private key (PKCS#1 `RSAPrivateKey` or PKCS#8 `PrivateKeyInfo`) with the
-    /// default back end.
-    ///
-    /// # Errors
-    /// As [`from_pem`](Self::from_pem).
-    pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
-        Self::from_der_with(Backend::default(), der)
-    }
-
-    /// [`from_der`](Self::from_der) with a chosen back end.
-    ///
-    /// # Errors
-    /// As [`from_pem`](Self::from_pem).
-    pub fn from_der_with(backend: Backend, der: &[u8]) -> Result<Self, KeyError> {
+    fn load_der(backend: Backend, der: &[u8]) -> Result<Self, KeyError> {
         let info = der::classify_private(der)?;
-        let bits = der::bit_len(info.n);
-        backend.check_size(bits)?;
+        let bits = backend.checked_bits(info.n)?;
         let (inner, public_pkcs1) = match backend {
             #[cfg(feature = "aws-lc-rs")]
             Backend::AwsLcRs => {
@@ -229,16 +255,6 @@ impl RsaPrivateKey {
             key: self.clone(),
             method,
         }
-    }
-
-    /// The modulus size in bits.
-    pub fn bits(&self) -> usize {
-        self.bits
-    }
-
-    /// The back end holding the key.
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     /// The matching public key (same back end).
@@ -444,40 +460,16 @@ impl fmt::Debug for RsaPublicKey {
 }
 
 impl RsaPublicKey {
-    /// Loads a PEM public key (`PUBLIC KEY` = SPKI, or `RSA PUBLIC KEY` = PKCS#1) with the
-    /// default back end. One-line PEM with literal `\n` escapes is accepted.
-    ///
-    /// # Errors
-    /// A [`KeyError`] naming the problem (not PEM, a private key, not RSA, malformed, too
-    /// small/large for the back end).
-    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        Self::from_pem_with(Backend::default(), pem)
-    }
+    key_loaders!(
+        KeyKind::Public,
+        "Loads a PEM public key (`PUBLIC KEY` = SPKI, or `RSA PUBLIC KEY` = PKCS#1) with the default back end. One-line PEM with literal `\\n` escapes is accepted.",
+        "A [`KeyError`] naming the problem (not PEM, a private key, not RSA, malformed, too small/large for the back end).",
+        "Loads a DER public key (SPKI or PKCS#1) with the default back end."
+    );
 
-    /// [`from_pem`](Self::from_pem) with a chosen back end.
-    ///
-    /// # Errors
-    /// As [`from_pem`](Self::from_pem).
-    pub fn from_pem_with(backend: Backend, pem: &str) -> Result<Self, KeyError> {
-        Self::from_der_with(backend, &pem::decode(pem, KeyKind::Public)?)
-    }
-
-    /// Loads a DER public key (SPKI or PKCS#1) with the default back end.
-    ///
-    /// # Errors
-    /// As [`from_pem`](Self::from_pem).
-    pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
-        Self::from_der_with(Backend::default(), der)
-    }
-
-    /// [`from_der`](Self::from_der) with a chosen back end.
-    ///
-    /// # Errors
-    /// As [`from_pem`](Self::from_pem).
-    pub fn from_der_with(backend: Backend, der: &[u8]) -> Result<Self, KeyError> {
+    fn load_der(backend: Backend, der: &[u8]) -> Result<Self, KeyError> {
         let info = der::classify_public(der)?;
-        let bits = der::bit_len(info.n);
-        backend.check_size(bits)?;
+        let bits = backend.checked_bits(info.n)?;
         let (inner, pkcs1, spki): (_, Vec<u8>, Vec<u8>) = match backend {
             #[cfg(feature = "aws-lc-rs")]
             Backend::AwsLcRs => {
@@ -531,16 +523,6 @@ impl RsaPublicKey {
             key: self.clone(),
             method,
         }
-    }
-
-    /// The modulus size in bits.
-    pub fn bits(&self) -> usize {
-        self.bits
-    }
-
-    /// The back end holding the key.
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     /// The key as PKCS#1 `RSAPublicKey` DER.
