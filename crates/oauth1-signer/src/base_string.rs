@@ -1,7 +1,8 @@
 //! Parameter normalization (RFC 5849 §3.4.1.3.2) and the signature base string (§3.4.1).
 
 use crate::Error;
-use crate::encoding::{Text, ascii_string, is_unreserved, percent_encode_bytes_into};
+use crate::encoding::{ascii_string, is_unreserved, percent_encode_bytes_into};
+use crate::params::Text;
 use crate::request::Request;
 
 /// Normalizes `(name, value)` pairs by RFC 5849 §3.4.1.3.2: every name and value is

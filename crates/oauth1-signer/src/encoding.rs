@@ -8,8 +8,6 @@
 
 use std::borrow::Cow;
 
-use crate::request::Param;
-
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
 /// `UNRESERVED[b]` is `true` for the RFC 3986 unreserved characters.
@@ -41,11 +39,7 @@ pub(crate) fn percent_encode_bytes_into(out: &mut Vec<u8>, mut input: &[u8]) {
             .unwrap_or(input.len());
         out.extend_from_slice(&input[..run]);
         if let Some(&b) = input.get(run) {
-            out.extend_from_slice(&[
-                b'%',
-                HEX_UPPER[usize::from(b >> 4)],
-                HEX_UPPER[usize::from(b & 0x0f)],
-            ]);
+            push_escape(out, b);
             input = &input[run + 1..];
         } else {
             break;
@@ -59,183 +53,20 @@ pub(crate) fn ascii_string(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// A parameter name or value as found: plain bytes (already decoded), or a form-encoded slice of
-/// the query or body that is decoded on the fly (`+` is a space, `%XX` a byte, a stray `%` stays)
-/// so that no decoded copy is ever allocated.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Text<'a> {
-    /// Decoded bytes.
-    Plain(&'a [u8]),
-    /// Form-encoded bytes that contain at least one `+` or `%`.
-    Form(&'a [u8]),
-}
-
-impl Default for Text<'_> {
-    fn default() -> Self {
-        Text::Plain(&[])
-    }
-}
-
-/// The decoded bytes of a [`Text::Form`].
-#[derive(Clone)]
-pub(crate) struct FormBytes<'a> {
-    input: &'a [u8],
-}
-
-impl Iterator for FormBytes<'_> {
-    type Item = u8;
-
-    #[inline]
-    fn next(&mut self) -> Option<u8> {
-        let (&b, rest) = self.input.split_first()?;
-        match b {
-            b'+' => {
-                self.input = rest;
-                Some(b' ')
-            }
-            b'%' => {
-                if let [hi, lo, rest @ ..] = rest
-                    && let (Some(hi), Some(lo)) = (hex_value(*hi), hex_value(*lo))
-                {
-                    self.input = rest;
-                    return Some(hi << 4 | lo);
-                }
-                self.input = rest;
-                Some(b'%')
-            }
-            _ => {
-                self.input = rest;
-                Some(b)
-            }
-        }
-    }
-}
-
-fn form_bytes(input: &[u8]) -> FormBytes<'_> {
-    FormBytes { input }
-}
-
-impl<'a> Text<'a> {
-    /// A name or value cut from form data: borrowed as is when it holds no `+` or `%`.
-    #[inline]
-    pub(crate) fn form(input: &'a [u8]) -> Self {
-        if input.iter().any(|&b| b == b'%' || b == b'+') {
-            Text::Form(input)
-        } else {
-            Text::Plain(input)
-        }
-    }
-
-    /// `true` when the decoded bytes equal `other`.
-    pub(crate) fn eq_bytes(&self, other: &[u8]) -> bool {
-        match *self {
-            Text::Plain(b) => b == other,
-            Text::Form(f) => form_bytes(f).eq(other.iter().copied()),
-        }
-    }
-
-    /// The decoded bytes (allocates for a form-encoded text; for error paths).
-    pub(crate) fn decoded(&self) -> Cow<'a, [u8]> {
-        match *self {
-            Text::Plain(b) => Cow::Borrowed(b),
-            Text::Form(f) => form_decode(f),
-        }
-    }
-
-    /// The length of the §3.6 encoding of the decoded bytes, and how many bytes are escaped.
-    #[inline]
-    pub(crate) fn encoded_len(&self) -> (usize, usize) {
-        let escaped = |b: u8| usize::from(!is_unreserved(b));
-        let (len, esc) = match *self {
-            Text::Plain(b) => (b.len(), b.iter().map(|&b| escaped(b)).sum()),
-            Text::Form(f) => form_bytes(f).fold((0, 0), |(l, e), b| (l + 1, e + escaped(b))),
-        };
-        (len + 2 * esc, esc)
-    }
-
-    /// Appends the §3.6 encoding of the decoded bytes.
-    #[inline]
-    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
-        match *self {
-            Text::Plain(b) => percent_encode_bytes_into(out, b),
-            Text::Form(f) => {
-                for b in form_bytes(f) {
-                    if is_unreserved(b) {
-                        out.push(b);
-                    } else {
-                        out.extend_from_slice(&[
-                            b'%',
-                            HEX_UPPER[usize::from(b >> 4)],
-                            HEX_UPPER[usize::from(b & 0x0f)],
-                        ]);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Orders two texts as their §3.6 encodings would order byte-wise, without encoding them:
-    /// an escaped byte (`%XX`) sorts before every unreserved byte (`%` is below them all), two
-    /// escaped bytes sort by value (upper-case hex keeps numeric order), and unreserved bytes by
-    /// value.
-    #[inline]
-    pub(crate) fn cmp_encoded(&self, other: &Text<'_>) -> std::cmp::Ordering {
-        match (*self, *other) {
-            (Text::Plain(a), Text::Plain(b)) => {
-                cmp_encoded_iter(a.iter().copied(), b.iter().copied())
-            }
-            (Text::Plain(a), Text::Form(b)) => cmp_encoded_iter(a.iter().copied(), form_bytes(b)),
-            (Text::Form(a), Text::Plain(b)) => cmp_encoded_iter(form_bytes(a), b.iter().copied()),
-            (Text::Form(a), Text::Form(b)) => cmp_encoded_iter(form_bytes(a), form_bytes(b)),
-        }
-    }
-}
-
+/// `%XX` (upper-case hex) for `b`: the one escape writer of both encodings. A 16-entry table
+/// rather than the `hex` crate, whose encoders write lower case or allocate per call.
 #[inline]
-fn encoded_order_key(b: u8) -> u16 {
-    (u16::from(is_unreserved(b)) << 8) | u16::from(b)
-}
-
-#[inline]
-fn cmp_encoded_iter(
-    mut a: impl Iterator<Item = u8>,
-    mut b: impl Iterator<Item = u8>,
-) -> std::cmp::Ordering {
-    use std::cmp::Ordering;
-    loop {
-        match (a.next(), b.next()) {
-            (Some(x), Some(y)) => {
-                if x != y {
-                    return encoded_order_key(x).cmp(&encoded_order_key(y));
-                }
-            }
-            (None, None) => return Ordering::Equal,
-            (None, Some(_)) => return Ordering::Less,
-            (Some(_), None) => return Ordering::Greater,
-        }
-    }
-}
-
-/// Splits form data (`a=1&b=2`) into `(name, value)` texts, in order, without decoding; empty
-/// segments are skipped and a bare `name` is `(name, "")`, as in [`parse_form`].
-pub(crate) fn for_each_form_pair<'a>(input: &'a [u8], mut f: impl FnMut(Text<'a>, Text<'a>)) {
-    for segment in input.split(|&b| b == b'&') {
-        if segment.is_empty() {
-            continue;
-        }
-        let (name, value) = match segment.iter().position(|&b| b == b'=') {
-            Some(eq) => (&segment[..eq], &segment[eq + 1..]),
-            None => (segment, &segment[..0]),
-        };
-        f(Text::form(name), Text::form(value));
-    }
+fn escape(b: u8) -> [u8; 3] {
+    [
+        b'%',
+        HEX_UPPER[usize::from(b >> 4)],
+        HEX_UPPER[usize::from(b & 0x0f)],
+    ]
 }
 
 #[inline]
 fn push_escaped(out: &mut String, b: u8) {
-    out.push('%');
-    out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
-    out.push(char::from(HEX_UPPER[usize::from(b & 0x0f)]));
+    out.extend(escape(b).map(char::from));
 }
 
 /// Appends the §3.6 encoding of `input` to `out`.
@@ -271,14 +102,19 @@ pub fn percent_encode(input: impl AsRef<[u8]>) -> String {
     out
 }
 
+/// The byte of the `%XX` escape whose two hexadecimal digits start `after_percent`, if they are
+/// two hexadecimal digits (either case).
 #[inline]
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+pub(crate) fn decode_escape(after_percent: &[u8]) -> Option<u8> {
+    let mut byte = [0u8];
+    hex::decode_to_slice(after_percent.get(..2)?, &mut byte).ok()?;
+    Some(byte[0])
+}
+
+/// Appends `%XX` (upper-case hex) for `b`.
+#[inline]
+pub(crate) fn push_escape(out: &mut Vec<u8>, b: u8) {
+    out.extend_from_slice(&escape(b));
 }
 
 /// A `%` that is not followed by two hexadecimal digits, at this byte offset.
@@ -310,15 +146,9 @@ pub fn percent_decode(input: &[u8]) -> Result<Cow<'_, [u8]>, BadEscape> {
     while i < input.len() {
         let b = input[i];
         if b == b'%' {
-            let hi = input.get(i + 1).copied().and_then(hex_value);
-            let lo = input.get(i + 2).copied().and_then(hex_value);
-            match (hi, lo) {
-                (Some(hi), Some(lo)) => {
-                    out.push(hi << 4 | lo);
-                    i += 3;
-                }
-                _ => return Err(BadEscape { position: i }),
-            }
+            let byte = decode_escape(&input[i + 1..]).ok_or(BadEscape { position: i })?;
+            out.push(byte);
+            i += 3;
         } else {
             out.push(b);
             i += 1;
@@ -343,10 +173,8 @@ pub fn form_decode(input: &[u8]) -> Cow<'_, [u8]> {
                 i += 1;
             }
             b'%' => {
-                let hi = input.get(i + 1).copied().and_then(hex_value);
-                let lo = input.get(i + 2).copied().and_then(hex_value);
-                if let (Some(hi), Some(lo)) = (hi, lo) {
-                    out.push(hi << 4 | lo);
+                if let Some(byte) = decode_escape(&input[i + 1..]) {
+                    out.push(byte);
                     i += 3;
                 } else {
                     out.push(b'%');
@@ -360,29 +188,6 @@ pub fn form_decode(input: &[u8]) -> Cow<'_, [u8]> {
         }
     }
     Cow::Owned(out)
-}
-
-/// Splits a form-encoded string (`a=1&b=2`) into decoded `(name, value)` byte pairs and appends
-/// them to `out`. Empty segments (`a=1&&b=2`) are skipped; a bare `name` is `(name, "")`.
-pub(crate) fn parse_form_into<'a>(input: &'a [u8], out: &mut Vec<Param<'a>>) {
-    for segment in input.split(|&b| b == b'&') {
-        if segment.is_empty() {
-            continue;
-        }
-        let (name, value) = match segment.iter().position(|&b| b == b'=') {
-            Some(eq) => (&segment[..eq], &segment[eq + 1..]),
-            None => (segment, &segment[..0]),
-        };
-        out.push((form_decode(name), form_decode(value)));
-    }
-}
-
-/// Decodes a form-encoded string (`a=1&b=2`) into `(name, value)` byte pairs, in order.
-/// `+` is a space; a bare `name` is `(name, "")`; empty segments are skipped.
-pub fn parse_form(input: &[u8]) -> Vec<Param<'_>> {
-    let mut out = Vec::new();
-    parse_form_into(input, &mut out);
-    out
 }
 
 fn form_encode_into(out: &mut String, input: &[u8]) {
@@ -455,21 +260,7 @@ mod tests {
     #[test]
     fn form_decoding() {
         assert_eq!(form_decode(b"a+b%2B%").as_ref(), b"a b+%");
-        let pairs = parse_form(b"a=1&&b&c=&=d&e=f=g");
-        let pairs: Vec<(&[u8], &[u8])> = pairs
-            .iter()
-            .map(|(n, v)| (n.as_ref(), v.as_ref()))
-            .collect();
-        assert_eq!(
-            pairs,
-            vec![
-                (&b"a"[..], &b"1"[..]),
-                (b"b", b""),
-                (b"c", b""),
-                (b"", b"d"),
-                (b"e", b"f=g")
-            ]
-        );
+        assert_eq!(form_decode(b"%4a%4A%g1").as_ref(), b"JJ%g1");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::HeaderError;
-use crate::encoding::{is_unreserved, percent_encode_into};
+use crate::encoding::{decode_escape, is_unreserved, percent_encode_into};
 
 /// A parsed `Authorization: OAuth …` header.
 ///
@@ -274,15 +274,6 @@ fn is_ows(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
 struct Cursor<'a> {
     input: &'a [u8],
     pos: usize,
@@ -442,22 +433,18 @@ impl AuthorizationHeader {
                     c.pos += 1;
                     break;
                 }
-                Some(b'%') => {
-                    let hi = c.input.get(c.pos + 1).copied().and_then(hex);
-                    let lo = c.input.get(c.pos + 2).copied().and_then(hex);
-                    match (hi, lo) {
-                        (Some(hi), Some(lo)) => {
-                            buf.push(hi << 4 | lo);
-                            c.pos += 3;
-                        }
-                        _ => {
-                            return Err(HeaderError::BadEscape {
-                                name: name(),
-                                position: c.pos,
-                            });
-                        }
+                Some(b'%') => match decode_escape(&c.input[c.pos + 1..]) {
+                    Some(byte) => {
+                        buf.push(byte);
+                        c.pos += 3;
                     }
-                }
+                    None => {
+                        return Err(HeaderError::BadEscape {
+                            name: name(),
+                            position: c.pos,
+                        });
+                    }
+                },
                 Some(_) => {
                     return Err(HeaderError::InvalidCharacter {
                         name: name(),

@@ -194,6 +194,7 @@ mod error;
 mod header;
 mod keys;
 mod method;
+mod params;
 mod request;
 mod sign;
 mod verify;
@@ -209,14 +210,15 @@ pub mod fuzzing;
 
 pub use base_string::normalize_parameters;
 pub use encoding::{
-    BadEscape, form_decode, form_urlencode, is_form_content_type, parse_form, percent_decode,
-    percent_encode, percent_encode_into, percent_encoded_len,
+    BadEscape, form_decode, form_urlencode, is_form_content_type, percent_decode, percent_encode,
+    percent_encode_into, percent_encoded_len,
 };
 pub use error::{BoxError, Error, HeaderError, KeyError, ReplayCheckUnavailable, VerifyError};
 pub use header::{AuthorizationHeader, HeaderLimits};
 pub use keys::{HmacAlgorithm, HmacKey, PlaintextKey, SigningKey, VerifyingKey};
 pub use method::SignatureMethod;
-pub use request::{Param, Request, RequestUrl};
+pub use params::{Param, parse_form};
+pub use request::{Request, RequestUrl};
 pub use sign::{BodyHash, OAuthParams, Signed, sign};
 pub use verify::{
     AsyncNonceStore, DEFAULT_MAX_NONCE_BYTES, MemoryNonceStore, NonceCheck, NonceCheckFuture,

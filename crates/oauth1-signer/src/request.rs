@@ -1,14 +1,8 @@
 //! The request being signed or verified: method, URL as sent, optional body, authority override.
 
-use std::borrow::Cow;
-
 use crate::Error;
-use crate::encoding::{
-    Text, for_each_form_pair, is_form_content_type, parse_form_into, percent_encode_bytes_into,
-};
-
-/// A decoded `(name, value)` parameter pair, borrowed from the request where possible.
-pub type Param<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
+use crate::encoding::{is_form_content_type, percent_encode_bytes_into};
+use crate::params::{Param, Text, for_each_form_pair, parse_form_into};
 
 /// `http` or `https`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

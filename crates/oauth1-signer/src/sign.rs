@@ -6,8 +6,8 @@ use base64::Engine as _;
 use sha2::Digest as _;
 
 use crate::base_string::{Pairs, base_string};
-use crate::encoding::Text;
 use crate::header::push_header_param;
+use crate::params::{ProtocolProblem, Text, check_protocol_parameters};
 use crate::request::Request;
 use crate::{Error, SignatureMethod, SigningKey};
 
@@ -144,13 +144,7 @@ impl Signed {
 
     /// The signature in lower-case hex.
     pub fn signature_hex(&self) -> String {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut out = String::with_capacity(2 * self.signature.len());
-        for &b in &self.signature {
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
-        }
-        out
+        hex::encode(&self.signature)
     }
 
     /// The `Authorization` header value: `OAuth ` then `realm` (if any) and the protocol
@@ -166,18 +160,6 @@ impl Signed {
     }
 }
 
-/// Protocol parameter names that a request must not carry itself.
-pub(crate) const PROTOCOL_PARAMETERS: [&str; 8] = [
-    "oauth_body_hash",
-    "oauth_consumer_key",
-    "oauth_nonce",
-    "oauth_signature",
-    "oauth_signature_method",
-    "oauth_timestamp",
-    "oauth_token",
-    "oauth_version",
-];
-
 /// Signs a request (RFC 5849 §3.4): collects the query, the form body (only for an
 /// `application/x-www-form-urlencoded` body) and the protocol parameters, normalizes them,
 /// builds the base string, signs it with `key` and renders the `Authorization` header.
@@ -192,36 +174,18 @@ pub fn sign(
     key: &dyn SigningKey,
 ) -> Result<Signed, Error> {
     let method = key.method();
-    if params.consumer_key.is_empty() {
-        return Err(Error::InvalidParameter {
-            name: "oauth_consumer_key",
-            reason: "empty",
-        });
-    }
-    if params.nonce.is_empty() {
-        return Err(Error::InvalidParameter {
-            name: "oauth_nonce",
-            reason: "empty",
-        });
-    }
-    if params.timestamp == 0 {
-        return Err(Error::InvalidParameter {
-            name: "oauth_timestamp",
-            reason: "must be a positive integer",
-        });
-    }
-
     let mut pairs = Pairs::new();
     request.for_each_parameter(|n, v| pairs.push(n, v));
-    if let Some((name, _)) = pairs
-        .as_slice()
-        .iter()
-        .find(|(n, _)| PROTOCOL_PARAMETERS.iter().any(|p| n.eq_bytes(p.as_bytes())))
-    {
-        return Err(Error::ProtocolParameterInRequest {
-            name: String::from_utf8_lossy(&name.decoded()).into_owned(),
-        });
-    }
+    check_protocol_parameters(
+        params.consumer_key,
+        params.nonce,
+        params.timestamp,
+        pairs.as_slice(),
+    )
+    .map_err(|problem| match problem {
+        ProtocolProblem::Invalid { name, reason } => Error::InvalidParameter { name, reason },
+        ProtocolProblem::InRequest { name } => Error::ProtocolParameterInRequest { name },
+    })?;
 
     let timestamp = params.timestamp.to_string();
     let body_hash = match params.body_hash {

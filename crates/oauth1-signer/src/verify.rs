@@ -9,9 +9,8 @@ use base64::Engine as _;
 use sha2::Digest as _;
 
 use crate::base_string::{Pairs, base_string};
-use crate::encoding::Text;
+use crate::params::{ProtocolProblem, Text, check_protocol_parameters};
 use crate::request::Request;
-use crate::sign::PROTOCOL_PARAMETERS;
 use crate::{
     AuthorizationHeader, Error, ReplayCheckUnavailable, SignatureMethod, VerifyError, VerifyingKey,
 };
@@ -558,9 +557,10 @@ const SIGNATURE_STACK_BYTES: usize = 1024;
 /// Checks, in order: the required protocol parameters are present (`oauth_consumer_key`,
 /// `oauth_signature_method`, `oauth_signature`, `oauth_timestamp`, `oauth_nonce` — required for
 /// every method, PLAINTEXT included), `oauth_version` is `1.0` if present, the method is the
-/// key's, the nonce is at most [`VerifyPolicy::max_nonce_bytes`] long, the timestamp is within
-/// `max_skew_secs` of `now`, no protocol parameter is repeated in
-/// the query or body, `oauth_body_hash` (if sent) matches a non-form body, the signature matches
+/// key's, the nonce is at most [`VerifyPolicy::max_nonce_bytes`] long; then, by the same check
+/// [`sign`](crate::sign) applies, the consumer key and nonce are not empty, the timestamp is a
+/// positive integer and no protocol parameter is repeated in the query or body; then the
+/// timestamp is within `max_skew_secs` of `now`, `oauth_body_hash` (if sent) matches a non-form body, the signature matches
 /// the recomputed base string, and finally the nonce is fresh (checked last so that forged
 /// requests cannot fill the store).
 ///
@@ -592,12 +592,6 @@ pub fn verify(
             found: method_name.to_owned(),
         });
     }
-    if nonce.is_empty() {
-        return Err(VerifyError::MalformedParameter {
-            name: "oauth_nonce",
-            reason: "empty",
-        });
-    }
     if nonce.len() > policy.max_nonce_bytes {
         return Err(VerifyError::NonceTooLong {
             len: nonce.len(),
@@ -605,7 +599,7 @@ pub fn verify(
         });
     }
     let timestamp = match timestamp_text.parse::<u64>() {
-        Ok(t) if t > 0 && timestamp_text.bytes().all(|b| b.is_ascii_digit()) => t,
+        Ok(t) if timestamp_text.bytes().all(|b| b.is_ascii_digit()) => t,
         _ => {
             return Err(VerifyError::MalformedParameter {
                 name: "oauth_timestamp",
@@ -613,23 +607,21 @@ pub fn verify(
             });
         }
     };
+    let mut pairs = Pairs::new();
+    request.for_each_parameter(|n, v| pairs.push(n, v));
+    check_protocol_parameters(consumer_key, nonce, timestamp, pairs.as_slice()).map_err(
+        |problem| match problem {
+            ProtocolProblem::Invalid { name, reason } => {
+                VerifyError::MalformedParameter { name, reason }
+            }
+            ProtocolProblem::InRequest { name } => VerifyError::DuplicateParameter { name },
+        },
+    )?;
     if timestamp.abs_diff(policy.now) > policy.max_skew_secs {
         return Err(VerifyError::StaleTimestamp {
             timestamp,
             now: policy.now,
             max_skew_secs: policy.max_skew_secs,
-        });
-    }
-
-    let mut pairs = Pairs::new();
-    request.for_each_parameter(|n, v| pairs.push(n, v));
-    if let Some((name, _)) = pairs
-        .as_slice()
-        .iter()
-        .find(|(n, _)| PROTOCOL_PARAMETERS.iter().any(|p| n.eq_bytes(p.as_bytes())))
-    {
-        return Err(VerifyError::DuplicateParameter {
-            name: String::from_utf8_lossy(&name.decoded()).into_owned(),
         });
     }
 
@@ -741,6 +733,42 @@ pub fn verify_without_replay(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Signing refuses an empty consumer key; verifying must refuse it too (one check for both).
+    #[test]
+    fn an_empty_consumer_key_is_refused_like_when_signing() {
+        use base64::Engine as _;
+        let key = crate::HmacKey::new("cs", "");
+        let request = Request::new("POST", crate::RequestUrl::parse("https://h/p?a=1").unwrap());
+        let unsigned = "OAuth oauth_consumer_key=\"\", oauth_nonce=\"n\", \
+             oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"100\"";
+        let header = AuthorizationHeader::parse(unsigned).unwrap();
+        let base_string = base_string_for_header(&request, &header).unwrap();
+        let signature = crate::SigningKey::sign(&key, base_string.as_bytes()).unwrap();
+        let signature =
+            crate::percent_encode(base64::engine::general_purpose::STANDARD.encode(signature));
+        let signed = format!("{unsigned}, oauth_signature=\"{signature}\"");
+        let header = AuthorizationHeader::parse(&signed).unwrap();
+        let result = verify(&request, &header, &key, &VerifyPolicy::new(100, 60));
+        assert!(
+            matches!(
+                result,
+                Err(VerifyError::MalformedParameter {
+                    name: "oauth_consumer_key",
+                    ..
+                })
+            ),
+            "{result:?}"
+        );
+        // The same request with a consumer key passes the check (and fails only on the signature).
+        let other = signed.replacen("oauth_consumer_key=\"\"", "oauth_consumer_key=\"ck\"", 1);
+        let header = AuthorizationHeader::parse(&other).unwrap();
+        let result = verify(&request, &header, &key, &VerifyPolicy::new(100, 60));
+        assert!(
+            matches!(result, Err(VerifyError::SignatureMismatch { .. })),
+            "{result:?}"
+        );
+    }
 
     fn claim<'a>(consumer_key: &'a str, timestamp: u64, nonce: &'a str) -> NonceClaim<'a> {
         NonceClaim {

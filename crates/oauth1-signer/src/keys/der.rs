@@ -1,6 +1,15 @@
-//! Just enough DER to tell key formats apart and name the problem: PKCS#1 versus PKCS#8 private
-//! keys, SPKI versus PKCS#1 public keys, encrypted and non-RSA keys. The back ends do the full
-//! validation afterwards.
+//! Just enough DER *reading* to name the problem before a back end sees the key, written once
+//! for private and public keys. The back ends parse the keys themselves (aws-lc-rs
+//! `RsaKeyPair::from_der`/`from_pkcs8` and `RsaSubjectPublicKey::from_der`; RustCrypto's
+//! `pkcs1`/`pkcs8` decoders) and also write every DER encoding this crate hands out. This reader
+//! stays because their errors cannot say what the caller needs to hear:
+//! - which format it is (PKCS#1 or PKCS#8), to call the right aws-lc-rs parser;
+//! - "not an RSA key: found EC/Ed25519/…" (the algorithm OID check, [`rsa_algorithm`]), an
+//!   encrypted PKCS#8 structure, or a public key where a private key is needed (and back);
+//! - the modulus size *before* the back end refuses it, so a 1024-bit key on aws-lc-rs is
+//!   reported as "1024-bit key too small (minimum 2048)" rather than an opaque rejection;
+//! - the modulus and exponent for the RustCrypto back end's public keys (its DER decoder caps
+//!   them at 4096 bits; ours go to 8192).
 
 use crate::KeyError;
 
@@ -24,6 +33,19 @@ fn algorithm_name(oid: &[u8]) -> &'static str {
         [0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01] => "DSA",
         [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x03, 0x01] => "Diffie-Hellman",
         _ => "an unknown algorithm",
+    }
+}
+
+/// Checks that an `AlgorithmIdentifier`'s content names rsaEncryption: the one OID check, for
+/// PKCS#8 and SPKI alike.
+fn rsa_algorithm(algorithm: &[u8], format: &'static str) -> Result<(), KeyError> {
+    let (oid, _) = expect(algorithm, TAG_OID, format, "AlgorithmIdentifier has no OID")?;
+    if oid == OID_RSA {
+        Ok(())
+    } else {
+        Err(KeyError::NotRsa {
+            algorithm: algorithm_name(oid),
+        })
     }
 }
 
@@ -112,6 +134,22 @@ pub(crate) fn bit_len(int: &[u8]) -> usize {
     }
 }
 
+/// The `n` and `e` INTEGERs that open both PKCS#1 structures (sign bytes stripped), and the rest.
+#[allow(clippy::type_complexity)]
+fn modulus_and_exponent<'a>(
+    input: &'a [u8],
+    format: &'static str,
+) -> Result<(&'a [u8], &'a [u8], &'a [u8]), KeyError> {
+    let (n, rest) = expect(input, TAG_INTEGER, format, "modulus is not an INTEGER")?;
+    let (e, rest) = expect(
+        rest,
+        TAG_INTEGER,
+        format,
+        "public exponent is not an INTEGER",
+    )?;
+    Ok((unsigned(n), unsigned(e), rest))
+}
+
 /// The private key formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PrivateFormat {
@@ -119,18 +157,14 @@ pub(crate) enum PrivateFormat {
     Pkcs8,
 }
 
-/// A classified RSA private key: its format, the inner PKCS#1 `RSAPrivateKey`, modulus and
-/// public exponent (both borrowed from the input).
+/// A classified RSA private key: its format and modulus (borrowed from the input).
 pub(crate) struct PrivateKeyInfo<'a> {
     pub(crate) format: PrivateFormat,
     pub(crate) n: &'a [u8],
-    pub(crate) e: &'a [u8],
 }
 
-fn parse_pkcs1_private<'a>(
-    pkcs1: &'a [u8],
-    format: &'static str,
-) -> Result<(&'a [u8], &'a [u8]), KeyError> {
+/// The modulus of a PKCS#1 `RSAPrivateKey`, after checking that all its INTEGERs are there.
+fn pkcs1_private_modulus<'a>(pkcs1: &'a [u8], format: &'static str) -> Result<&'a [u8], KeyError> {
     let body = outer_sequence(pkcs1, format)?;
     let (version, rest) = expect(
         body,
@@ -144,14 +178,7 @@ fn parse_pkcs1_private<'a>(
             reason: "unsupported RSAPrivateKey version",
         });
     }
-    let (n, rest) = expect(rest, TAG_INTEGER, format, "modulus is not an INTEGER")?;
-    let (e, rest) = expect(
-        rest,
-        TAG_INTEGER,
-        format,
-        "public exponent is not an INTEGER",
-    )?;
-    let mut rest = rest;
+    let (n, _, mut rest) = modulus_and_exponent(rest, format)?;
     for what in [
         "private exponent missing",
         "prime p missing",
@@ -163,7 +190,7 @@ fn parse_pkcs1_private<'a>(
         let (_, r) = expect(rest, TAG_INTEGER, format, what)?;
         rest = r;
     }
-    Ok((unsigned(n), unsigned(e)))
+    Ok(n)
 }
 
 /// Classifies DER private key bytes as PKCS#1 or PKCS#8 RSA, or names what else it is.
@@ -177,34 +204,25 @@ pub(crate) fn classify_private(der: &[u8]) -> Result<PrivateKeyInfo<'_>, KeyErro
                 // PrivateKeyInfo: version, AlgorithmIdentifier, OCTET STRING { RSAPrivateKey }
                 let (alg, rest) =
                     expect(rest, TAG_SEQUENCE, "PKCS#8", "missing AlgorithmIdentifier")?;
-                let (oid, _) = expect(alg, TAG_OID, "PKCS#8", "AlgorithmIdentifier has no OID")?;
-                if oid != OID_RSA {
-                    return Err(KeyError::NotRsa {
-                        algorithm: algorithm_name(oid),
-                    });
-                }
+                rsa_algorithm(alg, "PKCS#8")?;
                 let (inner, _) = expect(
                     rest,
                     TAG_OCTET_STRING,
                     "PKCS#8",
                     "private key is not an OCTET STRING",
                 )?;
-                let (n, e) = parse_pkcs1_private(inner, "PKCS#8")?;
                 Ok(PrivateKeyInfo {
                     format: PrivateFormat::Pkcs8,
-                    n,
-                    e,
+                    n: pkcs1_private_modulus(inner, "PKCS#8")?,
                 })
             } else if next_tag == TAG_OCTET_STRING && first == [1] {
                 Err(KeyError::NotRsa {
                     algorithm: "EC (SEC1 \"EC PRIVATE KEY\")",
                 })
             } else {
-                let (n, e) = parse_pkcs1_private(der, "PKCS#1")?;
                 Ok(PrivateKeyInfo {
                     format: PrivateFormat::Pkcs1,
-                    n,
-                    e,
+                    n: pkcs1_private_modulus(der, "PKCS#1")?,
                 })
             }
         }
@@ -230,10 +248,11 @@ pub(crate) fn classify_private(der: &[u8]) -> Result<PrivateKeyInfo<'_>, KeyErro
     }
 }
 
-/// A classified RSA public key: the PKCS#1 `RSAPublicKey` DER, modulus and exponent.
+/// A classified RSA public key (SPKI or PKCS#1): modulus and exponent, borrowed from the input.
 pub(crate) struct PublicKeyInfo<'a> {
-    pub(crate) pkcs1: &'a [u8],
     pub(crate) n: &'a [u8],
+    /// Read by the RustCrypto back end only.
+    #[cfg_attr(not(feature = "rsa"), allow(dead_code))]
     pub(crate) e: &'a [u8],
 }
 
@@ -244,12 +263,7 @@ pub(crate) fn classify_public(der: &[u8]) -> Result<PublicKeyInfo<'_>, KeyError>
     match tag {
         TAG_SEQUENCE => {
             // SubjectPublicKeyInfo: AlgorithmIdentifier, BIT STRING { RSAPublicKey }
-            let (oid, _) = expect(first, TAG_OID, "SPKI", "AlgorithmIdentifier has no OID")?;
-            if oid != OID_RSA {
-                return Err(KeyError::NotRsa {
-                    algorithm: algorithm_name(oid),
-                });
-            }
+            rsa_algorithm(first, "SPKI")?;
             let (bits, _) = expect(
                 rest,
                 TAG_BIT_STRING,
@@ -267,7 +281,7 @@ pub(crate) fn classify_public(der: &[u8]) -> Result<PublicKeyInfo<'_>, KeyError>
                 });
             }
             let (n, e) = parse_pkcs1_public(pkcs1, "SPKI")?;
-            Ok(PublicKeyInfo { pkcs1, n, e })
+            Ok(PublicKeyInfo { n, e })
         }
         TAG_INTEGER => {
             if rest.first() == Some(&TAG_INTEGER)
@@ -279,7 +293,7 @@ pub(crate) fn classify_public(der: &[u8]) -> Result<PublicKeyInfo<'_>, KeyError>
                 });
             }
             let (n, e) = parse_pkcs1_public(der, "PKCS#1")?;
-            Ok(PublicKeyInfo { pkcs1: der, n, e })
+            Ok(PublicKeyInfo { n, e })
         }
         _ => Err(KeyError::Der {
             format: "public key",
@@ -292,74 +306,14 @@ fn parse_pkcs1_public<'a>(
     pkcs1: &'a [u8],
     format: &'static str,
 ) -> Result<(&'a [u8], &'a [u8]), KeyError> {
-    let body = outer_sequence(pkcs1, format)?;
-    let (n, rest) = expect(body, TAG_INTEGER, format, "modulus is not an INTEGER")?;
-    let (e, rest) = expect(
-        rest,
-        TAG_INTEGER,
-        format,
-        "public exponent is not an INTEGER",
-    )?;
+    let (n, e, rest) = modulus_and_exponent(outer_sequence(pkcs1, format)?, format)?;
     if !rest.is_empty() {
         return Err(KeyError::Der {
             format,
             reason: "unexpected data after the public exponent",
         });
     }
-    Ok((unsigned(n), unsigned(e)))
-}
-
-fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-}
-
-fn push_uint(out: &mut Vec<u8>, int: &[u8]) {
-    let int = unsigned(int);
-    let pad = int.first().is_none_or(|&b| b & 0x80 != 0);
-    out.push(TAG_INTEGER);
-    push_len(out, int.len() + usize::from(pad));
-    if pad {
-        out.push(0);
-    }
-    out.extend_from_slice(int);
-}
-
-/// DER `RSAPublicKey ::= SEQUENCE { n INTEGER, e INTEGER }`.
-pub(crate) fn encode_pkcs1_public(n: &[u8], e: &[u8]) -> Vec<u8> {
-    let mut ints = Vec::with_capacity(n.len() + e.len() + 16);
-    push_uint(&mut ints, n);
-    push_uint(&mut ints, e);
-    let mut out = Vec::with_capacity(ints.len() + 6);
-    out.push(TAG_SEQUENCE);
-    push_len(&mut out, ints.len());
-    out.extend_from_slice(&ints);
-    out
-}
-
-/// DER `SubjectPublicKeyInfo` for an RSA `RSAPublicKey`.
-pub(crate) fn encode_spki(pkcs1: &[u8]) -> Vec<u8> {
-    // AlgorithmIdentifier { rsaEncryption, NULL }
-    let mut alg = vec![TAG_SEQUENCE, 13, TAG_OID, 9];
-    alg.extend_from_slice(OID_RSA);
-    alg.extend_from_slice(&[0x05, 0x00]);
-    let mut bits = Vec::with_capacity(pkcs1.len() + 6);
-    bits.push(TAG_BIT_STRING);
-    push_len(&mut bits, pkcs1.len() + 1);
-    bits.push(0);
-    bits.extend_from_slice(pkcs1);
-    let mut out = Vec::with_capacity(alg.len() + bits.len() + 6);
-    out.push(TAG_SEQUENCE);
-    push_len(&mut out, alg.len() + bits.len());
-    out.extend_from_slice(&alg);
-    out.extend_from_slice(&bits);
-    out
+    Ok((n, e))
 }
 
 #[cfg(test)]
@@ -384,11 +338,13 @@ mod tests {
     }
 
     #[test]
-    fn public_round_trip() {
-        let der = encode_pkcs1_public(&[0x80, 1], &[1, 0, 1]);
-        let PublicKeyInfo { pkcs1, n, e } = classify_public(&der).unwrap();
+    fn public_pkcs1() {
+        // SEQUENCE { INTEGER 0x0080 01 (sign byte), INTEGER 65537 }
+        let der = [
+            0x30, 0x0a, 0x02, 0x03, 0x00, 0x80, 0x01, 0x02, 0x03, 0x01, 0x00, 0x01,
+        ];
+        let PublicKeyInfo { n, e } = classify_public(&der).unwrap();
         assert_eq!(e, &[1, 0, 1]);
-        assert_eq!(pkcs1, der.as_slice());
         assert_eq!(n, &[0x80, 1]);
         assert_eq!(bit_len(n), 16);
     }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::der::{self, PrivateFormat};
-use super::pem;
+use super::pem::{self, KeyKind};
 use super::{SigningKey, VerifyingKey};
 use crate::{Error, KeyError, SignatureMethod};
 
@@ -74,7 +74,9 @@ impl Backend {
         8192
     }
 
-    fn check_size(self, bits: usize) -> Result<(), KeyError> {
+    /// The size of the modulus `n` (big-endian bytes) if this back end accepts it.
+    fn checked_bits(self, n: &[u8]) -> Result<usize, KeyError> {
+        let bits = der::bit_len(n);
         if bits < self.min_bits() {
             return Err(KeyError::TooSmall {
                 bits,
@@ -89,7 +91,7 @@ impl Backend {
                 backend: self.name(),
             });
         }
-        Ok(())
+        Ok(bits)
     }
 }
 
@@ -106,6 +108,54 @@ fn rejected(backend: Backend, source: impl std::error::Error + Send + Sync + 'st
     }
 }
 
+/// The public constructors around each key type's `load_der` (PEM through [`pem::decode`], the
+/// default back end) and the accessors both key types share, written once.
+macro_rules! key_loaders {
+    ($kind:expr, $pem_doc:literal, $errors_doc:literal, $der_doc:literal) => {
+        #[doc = $pem_doc]
+        ///
+        /// # Errors
+        #[doc = $errors_doc]
+        pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
+            Self::from_pem_with(Backend::default(), pem)
+        }
+
+        /// [`from_pem`](Self::from_pem) with a chosen back end.
+        ///
+        /// # Errors
+        /// As [`from_pem`](Self::from_pem).
+        pub fn from_pem_with(backend: Backend, pem: &str) -> Result<Self, KeyError> {
+            Self::from_der_with(backend, &pem::decode(pem, $kind)?)
+        }
+
+        #[doc = $der_doc]
+        ///
+        /// # Errors
+        /// As [`from_pem`](Self::from_pem).
+        pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
+            Self::from_der_with(Backend::default(), der)
+        }
+
+        /// [`from_der`](Self::from_der) with a chosen back end.
+        ///
+        /// # Errors
+        /// As [`from_pem`](Self::from_pem).
+        pub fn from_der_with(backend: Backend, der: &[u8]) -> Result<Self, KeyError> {
+            Self::load_der(backend, der)
+        }
+
+        /// The modulus size in bits.
+        pub fn bits(&self) -> usize {
+            self.bits
+        }
+
+        /// The back end holding the key.
+        pub fn backend(&self) -> Backend {
+            self.backend
+        }
+    };
+}
+
 enum PrivateInner {
     #[cfg(feature = "aws-lc-rs")]
     AwsLc(aws_lc_rs::signature::RsaKeyPair),
@@ -118,9 +168,10 @@ enum PrivateInner {
 ///
 /// Cloning is cheap (the key is shared). `Debug` shows only the back end and the size.
 ///
-/// **Zeroization.** Every buffer this crate makes while loading (the unescaped PEM text, the
-/// base64 body, the DER bytes) is `Zeroizing` and wiped when loading ends; no copy of the DER is
-/// kept. The back-end key object holds the key afterwards: RustCrypto's `RsaPrivateKey` zeroizes
+/// **Zeroization.** Every buffer this crate makes while loading (the unescaped PEM text, the DER
+/// bytes) is `Zeroizing` and wiped when loading ends; no copy of the DER is kept. The PEM is
+/// decoded by `rustls-pki-types` (constant-time base64 for private keys), whose working copy of
+/// the base64 text is freed without being wiped, like the caller's own PEM string. The back-end key object holds the key afterwards: RustCrypto's `RsaPrivateKey` zeroizes
 /// its private components on drop; AWS-LC cleanses every allocation it frees (`OPENSSL_free`
 /// calls `OPENSSL_cleanse`), so its copy is wiped when the last clone is dropped. Neither
 /// back end can promise anything about copies made by the OS (swap, core dumps).
@@ -143,79 +194,31 @@ impl fmt::Debug for RsaPrivateKey {
 }
 
 impl RsaPrivateKey {
-    /// Loads a PEM private key (`RSA PRIVATE KEY` = PKCS#1 or `PRIVATE KEY` = PKCS#8) with the
-    /// default back end. A one-line PEM with literal `\n` escapes is accepted.
-    ///
-    /// # Errors
-    /// A [`KeyError`] naming the problem: not PEM, encrypted, not RSA, a public key, truncated
-    /// or corrupted, too small/large for the back end, or rejected by it.
-    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        Self::from_pem_with(Backend::default(), pem)
-    }
+    key_loaders!(
+        KeyKind::Private,
+        "Loads a PEM private key (`RSA PRIVATE KEY` = PKCS#1 or `PRIVATE KEY` = PKCS#8) with the default back end. A one-line PEM with literal `\\n` escapes is accepted.",
+        "A [`KeyError`] naming the problem: not PEM, encrypted, not RSA, a public key, truncated or corrupted, too small/large for the back end, or rejected by it.",
+        "Loads a DER private key (PKCS#1 `RSAPrivateKey` or PKCS#8 `PrivateKeyInfo`) with the default back end."
+    );
 
-    /// [`from_pem`](Self::from_pem) with a chosen back end.
-    ///
-    /// # Errors
-    /// As [`from_pem`](Self::from_pem).
-    pub fn from_pem_with(backend: Backend, pem: &str) -> Result<Self, KeyError> {
-        let block = pem::decode(pem)?;
-        match block.label.as_str() {
-            "RSA PRIVATE KEY" | "PRIVATE KEY" => Self::from_der_with(backend, &block.der),
-            "ENCRYPTED PRIVATE KEY" => Err(KeyError::Encrypted {
-                format: "PKCS#8 ENCRYPTED PRIVATE KEY",
-            }),
-            "EC PRIVATE KEY" => Err(KeyError::NotRsa { algorithm: "EC" }),
-            "DSA PRIVATE KEY" => Err(KeyError::NotRsa { algorithm: "DSA" }),
-            "OPENSSH PRIVATE KEY" => Err(KeyError::UnsupportedFormat {
-                found: "an OpenSSH private key (convert it: `ssh-keygen -p -m PEM -f FILE`)".into(),
-            }),
-            "PUBLIC KEY" | "RSA PUBLIC KEY" => Err(KeyError::WrongKind {
-                expected: "a private key",
-                found: "a public key",
-            }),
-            "CERTIFICATE" => Err(KeyError::WrongKind {
-                expected: "a private key",
-                found: "an X.509 certificate",
-            }),
-            other => Err(KeyError::UnsupportedFormat {
-                found: format!("a PEM block labelled {other:?}"),
-            }),
-        }
-    }
-
-    /// Loads a DER private key (PKCS#1 `RSAPrivateKey` or PKCS#8 `PrivateKeyInfo`) with the
-    /// default back end.
-    ///
-    /// # Errors
-    /// As [`from_pem`](Self::from_pem).
-    pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
-        Self::from_der_with(Backend::default(), der)
-    }
-
-    /// [`from_der`](Self::from_der) with a chosen back end.
-    ///
-    /// # Errors
-    /// As [`from_pem`](Self::from_pem).
-    pub fn from_der_with(backend: Backend, der: &[u8]) -> Result<Self, KeyError> {
+    fn load_der(backend: Backend, der: &[u8]) -> Result<Self, KeyError> {
         let info = der::classify_private(der)?;
-        let bits = der::bit_len(info.n);
-        backend.check_size(bits)?;
-        let public_der = der::encode_pkcs1_public(info.n, info.e);
-        let public = RsaPublicKey::from_pkcs1_parts(backend, &public_der, info.n, info.e)?;
-        let inner = match backend {
+        let bits = backend.checked_bits(info.n)?;
+        let (inner, public_pkcs1) = match backend {
             #[cfg(feature = "aws-lc-rs")]
             Backend::AwsLcRs => {
-                use aws_lc_rs::signature::RsaKeyPair;
+                use aws_lc_rs::signature::{KeyPair as _, RsaKeyPair};
                 let pair = match info.format {
                     PrivateFormat::Pkcs1 => RsaKeyPair::from_der(der),
                     PrivateFormat::Pkcs8 => RsaKeyPair::from_pkcs8(der),
                 }
                 .map_err(|e| rejected(backend, e))?;
-                PrivateInner::AwsLc(pair)
+                let public = pair.public_key().as_ref().to_vec();
+                (PrivateInner::AwsLc(pair), public)
             }
             #[cfg(feature = "rsa")]
             Backend::RustCrypto => {
-                use rsa::pkcs1::DecodeRsaPrivateKey as _;
+                use rsa::pkcs1::{DecodeRsaPrivateKey as _, EncodeRsaPublicKey as _};
                 use rsa::pkcs8::DecodePrivateKey as _;
                 let key =
                     match info.format {
@@ -225,14 +228,19 @@ impl RsaPrivateKey {
                             .map_err(|e| rejected(backend, e)),
                     }?;
                 key.validate().map_err(|e| rejected(backend, e))?;
-                PrivateInner::RustCrypto(Box::new(key))
+                let public = key
+                    .to_public_key()
+                    .to_pkcs1_der()
+                    .map_err(|e| rejected(backend, e))?
+                    .into_vec();
+                (PrivateInner::RustCrypto(Box::new(key)), public)
             }
         };
         Ok(RsaPrivateKey {
             inner: Arc::new(inner),
             backend,
             bits,
-            public,
+            public: RsaPublicKey::from_der_with(backend, &public_pkcs1)?,
         })
     }
 
@@ -247,16 +255,6 @@ impl RsaPrivateKey {
             key: self.clone(),
             method,
         }
-    }
-
-    /// The modulus size in bits.
-    pub fn bits(&self) -> usize {
-        self.bits
-    }
-
-    /// The back end holding the key.
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     /// The matching public key (same back end).
@@ -446,8 +444,10 @@ pub struct RsaPublicKey {
     inner: PublicInner,
     backend: Backend,
     bits: usize,
-    /// PKCS#1 `RSAPublicKey` DER.
+    /// PKCS#1 `RSAPublicKey` DER, as the back end encodes it.
     pkcs1: Arc<[u8]>,
+    /// SPKI `SubjectPublicKeyInfo` DER, as the back end encodes it.
+    spki: Arc<[u8]>,
 }
 
 impl fmt::Debug for RsaPublicKey {
@@ -460,87 +460,51 @@ impl fmt::Debug for RsaPublicKey {
 }
 
 impl RsaPublicKey {
-    /// Loads a PEM public key (`PUBLIC KEY` = SPKI, or `RSA PUBLIC KEY` = PKCS#1) with the
-    /// default back end. One-line PEM with literal `\n` escapes is accepted.
-    ///
-    /// # Errors
-    /// A [`KeyError`] naming the problem (not PEM, a private key, not RSA, malformed, too
-    /// small/large for the back end).
-    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        Self::from_pem_with(Backend::default(), pem)
-    }
+    key_loaders!(
+        KeyKind::Public,
+        "Loads a PEM public key (`PUBLIC KEY` = SPKI, or `RSA PUBLIC KEY` = PKCS#1) with the default back end. One-line PEM with literal `\\n` escapes is accepted.",
+        "A [`KeyError`] naming the problem (not PEM, a private key, not RSA, malformed, too small/large for the back end).",
+        "Loads a DER public key (SPKI or PKCS#1) with the default back end."
+    );
 
-    /// [`from_pem`](Self::from_pem) with a chosen back end.
-    ///
-    /// # Errors
-    /// As [`from_pem`](Self::from_pem).
-    pub fn from_pem_with(backend: Backend, pem: &str) -> Result<Self, KeyError> {
-        let block = pem::decode(pem)?;
-        match block.label.as_str() {
-            "PUBLIC KEY" | "RSA PUBLIC KEY" => Self::from_der_with(backend, &block.der),
-            "CERTIFICATE" => Err(KeyError::UnsupportedFormat {
-                found: "an X.509 certificate (extract the key: `openssl x509 -pubkey -noout -in cert.pem`)".into(),
-            }),
-            label if label.contains("PRIVATE KEY") => {
-                Err(KeyError::WrongKind { expected: "a public key", found: "a private key" })
-            }
-            other => Err(KeyError::UnsupportedFormat { found: format!("a PEM block labelled {other:?}") }),
-        }
-    }
-
-    /// Loads a DER public key (SPKI or PKCS#1) with the default back end.
-    ///
-    /// # Errors
-    /// As [`from_pem`](Self::from_pem).
-    pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
-        Self::from_der_with(Backend::default(), der)
-    }
-
-    /// [`from_der`](Self::from_der) with a chosen back end.
-    ///
-    /// # Errors
-    /// As [`from_pem`](Self::from_pem).
-    pub fn from_der_with(backend: Backend, der: &[u8]) -> Result<Self, KeyError> {
+    fn load_der(backend: Backend, der: &[u8]) -> Result<Self, KeyError> {
         let info = der::classify_public(der)?;
-        backend.check_size(der::bit_len(info.n))?;
-        Self::from_pkcs1_parts(backend, info.pkcs1, info.n, info.e)
-    }
-
-    fn from_pkcs1_parts(
-        backend: Backend,
-        pkcs1: &[u8],
-        n: &[u8],
-        e: &[u8],
-    ) -> Result<Self, KeyError> {
-        let bits = der::bit_len(n);
-        // Only the RustCrypto back end builds its key from (n, e); aws-lc-rs parses the DER.
-        #[cfg(not(feature = "rsa"))]
-        let _ = e;
-        let inner = match backend {
+        let bits = backend.checked_bits(info.n)?;
+        let (inner, pkcs1, spki): (_, Vec<u8>, Vec<u8>) = match backend {
             #[cfg(feature = "aws-lc-rs")]
             Backend::AwsLcRs => {
+                use aws_lc_rs::encoding::AsDer as _;
                 use aws_lc_rs::signature;
-                signature::RsaSubjectPublicKey::from_der(pkcs1)
+                // Reads SPKI and PKCS#1 alike.
+                let key = signature::RsaSubjectPublicKey::from_der(der)
                     .map_err(|e| rejected(backend, e))?;
+                let spki = key.as_der().map_err(|e| rejected(backend, e))?;
+                let pkcs1 = key.as_ref();
                 let sha256 =
                     signature::ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, pkcs1)
                         .map_err(|e| rejected(backend, e))?;
-                PublicInner::AwsLc(Arc::new(AwsLcPublic {
+                let inner = PublicInner::AwsLc(Arc::new(AwsLcPublic {
                     sha256,
                     sha512: std::sync::OnceLock::new(),
                     sha1: std::sync::OnceLock::new(),
-                }))
+                }));
+                (inner, pkcs1.to_vec(), spki.as_ref().to_vec())
             }
             #[cfg(feature = "rsa")]
             Backend::RustCrypto => {
-                // `new_with_max_size`: the crate's own default ceiling is 4096 bits.
+                use rsa::pkcs1::EncodeRsaPublicKey as _;
+                use rsa::pkcs8::EncodePublicKey as _;
+                // From (n, e) with `new_with_max_size`: the crate's DER decoders stop at 4096 bits.
                 let key = rsa::RsaPublicKey::new_with_max_size(
-                    rsa::BigUint::from_bytes_be(n),
-                    rsa::BigUint::from_bytes_be(e),
+                    rsa::BigUint::from_bytes_be(info.n),
+                    rsa::BigUint::from_bytes_be(info.e),
                     backend.max_bits(),
                 )
                 .map_err(|e| rejected(backend, e))?;
-                PublicInner::RustCrypto(Arc::new(key))
+                let pkcs1 = key.to_pkcs1_der().map_err(|e| rejected(backend, e))?;
+                let spki = key.to_public_key_der().map_err(|e| rejected(backend, e))?;
+                let inner = PublicInner::RustCrypto(Arc::new(key));
+                (inner, pkcs1.into_vec(), spki.into_vec())
             }
         };
         Ok(RsaPublicKey {
@@ -548,6 +512,7 @@ impl RsaPublicKey {
             backend,
             bits,
             pkcs1: Arc::from(pkcs1),
+            spki: Arc::from(spki),
         })
     }
 
@@ -560,16 +525,6 @@ impl RsaPublicKey {
         }
     }
 
-    /// The modulus size in bits.
-    pub fn bits(&self) -> usize {
-        self.bits
-    }
-
-    /// The back end holding the key.
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     /// The key as PKCS#1 `RSAPublicKey` DER.
     pub fn to_pkcs1_der(&self) -> Vec<u8> {
         self.pkcs1.to_vec()
@@ -577,7 +532,7 @@ impl RsaPublicKey {
 
     /// The key as SPKI (`SubjectPublicKeyInfo`) DER, the `PUBLIC KEY` PEM body.
     pub fn to_spki_der(&self) -> Vec<u8> {
-        der::encode_spki(&self.pkcs1)
+        self.spki.to_vec()
     }
 
     /// The key as an SPKI `-----BEGIN PUBLIC KEY-----` PEM document (64-column lines).
