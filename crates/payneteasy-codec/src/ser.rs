@@ -219,3 +219,50 @@ impl ser::Serializer for Value {
     }
     refuse_compounds!("a field value that is not text");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Serialize;
+    use std::collections::BTreeMap;
+
+    #[derive(Serialize)]
+    struct Mixed {
+        text: &'static str,
+        number: u32,
+        flag: bool,
+        absent: Option<String>,
+        present: Option<&'static str>,
+    }
+
+    #[test]
+    fn scalars_in_order_and_absent_options_left_out() {
+        let m = Mixed {
+            text: "a b",
+            number: 7,
+            flag: true,
+            absent: None,
+            present: Some("x"),
+        };
+        let fields = to_fields(&m).unwrap();
+        let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["text", "number", "flag", "present"]);
+        assert_eq!(fields[1].1, "7");
+        let map: BTreeMap<&str, &str> = [("b", "2"), ("a", "1")].into_iter().collect();
+        assert_eq!(to_fields(&map).unwrap()[0], ("a".into(), "1".into()));
+    }
+
+    #[test]
+    fn other_shapes_are_typed_errors() {
+        #[derive(Serialize)]
+        struct Nested {
+            list: Vec<u8>,
+        }
+        assert!(matches!(
+            to_fields(&Nested { list: vec![1] }),
+            Err(EncodeError::Unsupported(_))
+        ));
+        assert!(matches!(to_fields("text"), Err(EncodeError::Unsupported(_))));
+        assert!(matches!(to_fields(&[1, 2]), Err(EncodeError::Unsupported(_))));
+    }
+}
