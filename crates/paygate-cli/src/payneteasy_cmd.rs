@@ -195,7 +195,9 @@ pub(crate) fn run_status(args: StatusArgs) -> Result<ExitCode, CliError> {
         Ok(response) => finish(
             "status",
             &response.status,
-            payneteasy_codec::to_fields(&response), connection.json),
+            payneteasy_codec::to_fields(&response),
+            connection.json,
+        ),
         Err(e) => Ok(report_error(&e, attempts, connection.json)),
     }
 }

@@ -63,7 +63,7 @@ use payneteasy_codec::{
     encode_gateway_error, encode_response,
 };
 use payneteasy_proto::{
-    ControlKey, Operation, CreateCardRef, CreateCardRefResponse, Endpoint, Status, StatusCommand,
+    ControlKey, CreateCardRef, CreateCardRefResponse, Endpoint, Operation, Status, StatusCommand,
     StatusResponse,
 };
 

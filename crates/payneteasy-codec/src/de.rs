@@ -87,7 +87,10 @@ impl<'de> MapAccess<'de> for Entries<'de> {
         seed.deserialize(Text(name)).map(Some)
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DecodeError> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, DecodeError> {
         match self.value.take() {
             Some(value) => seed.deserialize(Text(value)),
             None => Err(de::Error::custom("a value was asked for before its name")),

@@ -1,5 +1,6 @@
 //! Requests out (client side) and response bodies out (gateway emulator side).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use bytes::Bytes;
@@ -175,32 +176,23 @@ fn compute_control_of<O: Operation>(
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     };
-    let endpoint_id = match endpoint {
-        Endpoint::Id(id) | Endpoint::Group(id) => id.to_string(),
-    };
-    // Computed texts first, so that the inputs can borrow them.
-    let mut minor = Vec::new();
+    // Each part's text (`None` for the key), then the inputs borrowing them.
+    let mut pieces: Vec<Option<Cow<'_, str>>> = Vec::with_capacity(parts.len());
     for part in parts {
-        if let ControlPart::AmountMinorUnits { amount, currency } = part {
-            if let Some(amount) = value(amount) {
-                let currency = value(currency).unwrap_or("");
-                let units = amount_minor_units(amount, currency)
-                    .map_err(EncodeError::InvalidRequest)?;
-                minor.push(units.to_string());
-            }
-        }
-    }
-    let mut minor = minor.iter();
-    let mut inputs = Vec::with_capacity(parts.len());
-    for part in parts {
-        inputs.push(match part {
-            ControlPart::Field(name) => ControlInput::Text(value(name).unwrap_or("")),
-            ControlPart::EndpointId => ControlInput::Text(&endpoint_id),
-            ControlPart::AmountMinorUnits { amount, .. } => match value(amount) {
-                Some(_) => ControlInput::Text(minor.next().map_or("", String::as_str)),
-                None => ControlInput::Text(""),
-            },
-            ControlPart::MerchantControl => ControlInput::Key,
+        pieces.push(match part {
+            ControlPart::Field(name) => Some(Cow::Borrowed(value(name).unwrap_or(""))),
+            ControlPart::EndpointId => Some(Cow::Owned(match endpoint {
+                Endpoint::Id(id) | Endpoint::Group(id) => id.to_string(),
+            })),
+            ControlPart::AmountMinorUnits { amount, currency } => Some(match value(amount) {
+                Some(amount) => Cow::Owned(
+                    amount_minor_units(amount, value(currency).unwrap_or(""))
+                        .map_err(EncodeError::InvalidRequest)?
+                        .to_string(),
+                ),
+                None => Cow::Borrowed(""),
+            }),
+            ControlPart::MerchantControl => None,
             _ => {
                 return Err(EncodeError::Unsupported(
                     "a control part this codec does not know".to_owned(),
@@ -208,6 +200,10 @@ fn compute_control_of<O: Operation>(
             }
         });
     }
+    let inputs: Vec<ControlInput<'_>> = pieces
+        .iter()
+        .map(|p| p.as_deref().map_or(ControlInput::Key, ControlInput::Text))
+        .collect();
     Ok(sha1_control(&inputs, key))
 }
 

@@ -262,7 +262,13 @@ mod tests {
             to_fields(&Nested { list: vec![1] }),
             Err(EncodeError::Unsupported(_))
         ));
-        assert!(matches!(to_fields("text"), Err(EncodeError::Unsupported(_))));
-        assert!(matches!(to_fields(&[1, 2]), Err(EncodeError::Unsupported(_))));
+        assert!(matches!(
+            to_fields("text"),
+            Err(EncodeError::Unsupported(_))
+        ));
+        assert!(matches!(
+            to_fields(&[1, 2]),
+            Err(EncodeError::Unsupported(_))
+        ));
     }
 }

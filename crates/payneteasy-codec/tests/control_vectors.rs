@@ -99,7 +99,12 @@ v2_operation!(
 );
 
 fn fields(pairs: &[(&str, &str)]) -> Fields {
-    let get = |n: &str| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| (*v).to_owned());
+    let get = |n: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == n)
+            .map(|(_, v)| (*v).to_owned())
+    };
     Fields {
         login: get("login"),
         client_orderid: get("client_orderid"),
@@ -158,7 +163,9 @@ fn computed_control_vectors() {
     let bad = fields(&[("amount", "10.421"), ("currency", "USD")]);
     assert!(matches!(
         compute_control::<MakeRebill>(&endpoint, &bad, &key),
-        Err(EncodeError::InvalidRequest(ProtoError::InvalidAmount { .. }))
+        Err(EncodeError::InvalidRequest(
+            ProtoError::InvalidAmount { .. }
+        ))
     ));
 }
 

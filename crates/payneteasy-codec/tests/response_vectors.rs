@@ -1,7 +1,7 @@
 //! Every case of `testdata/vectors/payneteasy/responses.json`, each expectation asserted.
 
-use payneteasy_codec::{DecodeError, DecodeLimits, GatewayErrorKind, decode_response_parts};
 use payneteasy_codec::to_fields;
+use payneteasy_codec::{DecodeError, DecodeLimits, GatewayErrorKind, decode_response_parts};
 use payneteasy_proto::CreateCardRef;
 use serde_json::Value;
 

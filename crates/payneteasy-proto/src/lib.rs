@@ -70,7 +70,9 @@ mod operation;
 mod status;
 pub mod wire;
 
-pub use callback::{ControlInput, ControlKey, compute_control, sha1_control, verify_callback_control};
+pub use callback::{
+    ControlInput, ControlKey, compute_control, sha1_control, verify_callback_control,
+};
 pub use endpoint::{BaseUrl, Endpoint, Environment, PRODUCTION_BASE_URL, SANDBOX_BASE_URL};
 pub use error::{MAX_ID_CHARS, ProtoError};
 pub use messages::{

@@ -480,7 +480,10 @@ mod tests {
             serde_json::to_string(&r).unwrap(),
             r#"{"client_orderid":"inv-1","orderid":"77","by-request-sn":"00000000-0000-0000-0000-000002de3113"}"#
         );
-        assert_eq!(r.by_request_sn(), Some("00000000-0000-0000-0000-000002de3113"));
+        assert_eq!(
+            r.by_request_sn(),
+            Some("00000000-0000-0000-0000-000002de3113")
+        );
         assert!(StatusRequest::new("x").unwrap().with_orderid("").is_err());
         assert_eq!(
             StatusRequest::new("x").unwrap().with_by_request_sn(""),

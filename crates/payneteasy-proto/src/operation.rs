@@ -204,7 +204,9 @@ pub fn amount_minor_units(amount: &str, currency: &str) -> Result<u64, ProtoErro
         return Err(invalid("the amount is not a decimal number"));
     }
     if fraction.len() > exponent as usize {
-        return Err(invalid("the amount has more fraction digits than the currency"));
+        return Err(invalid(
+            "the amount has more fraction digits than the currency",
+        ));
     }
     let padded = format!("{units}{fraction:0<width$}", width = exponent as usize);
     padded

@@ -118,7 +118,9 @@ impl std::error::Error for CheckError {}
 
 impl ser::Error for CheckError {
     fn custom<T: fmt::Display>(_: T) -> Self {
-        Self(ProtoError::Unsupported("a request field of another shape than text"))
+        Self(ProtoError::Unsupported(
+            "a request field of another shape than text",
+        ))
     }
 }
 
