@@ -12,9 +12,7 @@ use std::sync::Arc;
 
 use oauth1_signer::RsaPrivateKey;
 use paygate_client::{PayneteasyClient, PayneteasyConfig, Transport};
-use payneteasy_proto::{
-    CreateCardRefRequest, Endpoint, Environment, Status, StatusRequest, ToForm,
-};
+use payneteasy_proto::{CreateCardRefRequest, Endpoint, Environment, Status, StatusRequest};
 
 use crate::output::{CliError, ErrorKind, KeyFile, Shown, eprint_line, print, read_key_file};
 use crate::report::{print_json, report_error, runtime};
@@ -168,7 +166,7 @@ pub(crate) fn run_create_card_ref(args: CreateCardRefArgs) -> Result<ExitCode, C
         Ok(response) => finish(
             "create-card-ref",
             &response.status,
-            &response,
+            payneteasy_codec::to_fields(&response),
             connection.json,
         ),
         Err(e) => Ok(report_error(&e, attempts, connection.json)),
@@ -194,7 +192,12 @@ pub(crate) fn run_status(args: StatusArgs) -> Result<ExitCode, CliError> {
         client.status(&connection.endpoint(), &request),
     ));
     match outcome {
-        Ok(response) => finish("status", &response.status, &response, connection.json),
+        Ok(response) => finish(
+            "status",
+            &response.status,
+            payneteasy_codec::to_fields(&response),
+            connection.json,
+        ),
         Err(e) => Ok(report_error(&e, attempts, connection.json)),
     }
 }
@@ -204,16 +207,18 @@ pub(crate) fn run_status(args: StatusArgs) -> Result<ExitCode, CliError> {
 fn finish(
     command: &str,
     status: &Status,
-    response: &dyn ToForm,
+    fields: Result<Vec<(String, String)>, payneteasy_codec::EncodeError>,
     json: bool,
 ) -> Result<ExitCode, CliError> {
     let declined = status.is_final() && !status.is_approved();
     let status_is_final = status.is_final();
-    let fields = response.to_form();
+    // The fields in wire order, from the message's declaration (a decoded response always
+    // encodes: it is a struct of text).
+    let fields = fields.unwrap_or_default();
     if json {
         let object: serde_json::Map<String, serde_json::Value> = fields
             .iter()
-            .map(|(name, value)| ((*name).to_owned(), (*value).into()))
+            .map(|(name, value)| (name.clone(), value.as_str().into()))
             .collect();
         print_json(&serde_json::json!({
             "ok": !declined,

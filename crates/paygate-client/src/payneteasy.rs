@@ -1,9 +1,11 @@
-//! The Payneteasy v4 client: `create-card-ref`, `status`, and any other [`Command`].
+//! The Payneteasy client: `create-card-ref`, `status` (v4 and v2), and any other [`Operation`].
 //!
-//! Built from the sans-IO layers: [`payneteasy_codec`] writes the signed form request and
-//! judges the answer, [`oauth1_signer`] signs (RSA-SHA256 with the merchant's key), and the
-//! shared [`Transport`] moves the bytes. This module adds the nonce and the clock, retries,
-//! tracing and the mapping of [`DecodeError`] onto the client's dispatch-state [`Error`]:
+//! Built from the sans-IO layers: [`payneteasy_codec`] writes the form request (OAuth-signed
+//! for v4 operations, with a SHA-1 `control` for v2 ones) and judges the answer,
+//! [`oauth1_signer`] signs (RSA-SHA256 with the merchant's key), and the shared [`Transport`]
+//! moves the bytes. This module adds the nonce and the clock, retries, tracing and the mapping
+//! of [`DecodeError`] onto the client's dispatch-state [`Error`] (one function,
+//! `map_decode_error`, for every operation):
 //!
 //! | answer | result |
 //! |---|---|
@@ -29,7 +31,9 @@
 //! # Signing and retries
 //! Every attempt is signed afresh with a new nonce ([`oauth1_signer::generate_nonce`]) and the
 //! current time: a signed request is never sent twice, because the gateway refuses a replayed
-//! nonce. `create-card-ref` and `status` are [`Idempotency::Idempotent`] (see [`crate::retry`]).
+//! nonce. Whether an operation is retried follows its declared
+//! [`Operation::IDEMPOTENCY`] (see [`crate::retry`]); `create-card-ref` and `status` are
+//! idempotent.
 //!
 //! # Tracing
 //! One `payneteasy` span per attempt with `gateway`, `command`, `endpoint` and `attempt`. No
@@ -69,8 +73,9 @@ use bytes::Bytes;
 use oauth1_signer::SigningKey;
 use payneteasy_codec::{DecodeError, DecodeLimits, EncodedRequest, GatewayErrorKind};
 use payneteasy_proto::{
-    Command, CreateCardRef, CreateCardRefRequest, CreateCardRefResponse, Endpoint, Environment,
-    StatusCommand, StatusRequest, StatusResponse, ToForm,
+    Auth, ControlKey, CreateCardRef, CreateCardRefRequest, CreateCardRefResponse, Endpoint,
+    Environment, Operation, StatusCommand, StatusRequest, StatusResponse, StatusV2,
+    StatusV2Request,
 };
 use tracing::Instrument as _;
 
@@ -94,6 +99,9 @@ pub struct PayneteasyConfig {
     /// Also send `login` in the body of `create-card-ref` (signed like every body field).
     /// Default `false`: the v4 pages put the login only in `oauth_consumer_key`.
     pub send_login: bool,
+    /// The merchant control key, for v2 operations (a `control` checksum instead of OAuth).
+    /// Default `None`: v2 operations are then refused before sending. Never printed.
+    pub control_key: Option<ControlKey>,
     /// When to retry.
     pub retry: RetryPolicy,
     /// Bounds applied when decoding answers.
@@ -114,6 +122,7 @@ impl PayneteasyConfig {
             login: login.into(),
             key,
             send_login: false,
+            control_key: None,
             retry: RetryPolicy::default(),
             limits: DecodeLimits::default(),
         }
@@ -127,6 +136,7 @@ impl fmt::Debug for PayneteasyConfig {
             .field("login", &self.login)
             .field("key", &format_args!("<{}>", self.key.method()))
             .field("send_login", &self.send_login)
+            .field("control_key", &self.control_key)
             .field("retry", &self.retry)
             .field("limits", &self.limits)
             .finish()
@@ -191,15 +201,12 @@ impl PayneteasyClient {
                 .clone()
                 .with_login(self.config.login.as_str())
                 .map_err(|e| Error::not_sent(NotSentReason::InvalidRequest, e))?;
-            return self
-                .execute::<CreateCardRef>(endpoint, &with_login, Idempotency::Idempotent)
-                .await;
+            return self.execute::<CreateCardRef>(endpoint, &with_login).await;
         }
-        self.execute::<CreateCardRef>(endpoint, request, Idempotency::Idempotent)
-            .await
+        self.execute::<CreateCardRef>(endpoint, request).await
     }
 
-    /// `status`: the current state of an order. A read, so idempotent.
+    /// v4 `status`: the current state of an order. A read, so idempotent.
     ///
     /// # Errors
     /// As [`Self::execute`].
@@ -208,35 +215,70 @@ impl PayneteasyClient {
         endpoint: &Endpoint,
         request: &StatusRequest,
     ) -> Result<StatusResponse, Error> {
-        self.execute::<StatusCommand>(endpoint, request, Idempotency::Idempotent)
-            .await
+        self.execute::<StatusCommand>(endpoint, request).await
     }
 
-    /// Signs one request of command `C` now, with a fresh nonce and the current time, ready
-    /// for [`Transport::send`]. [`Self::execute`] does this for every attempt; use it directly
-    /// to inspect or log what would be sent.
+    /// v2 `status`, checked by `control` with [`PayneteasyConfig::control_key`].
+    ///
+    /// # Errors
+    /// As [`Self::execute`].
+    pub async fn status_v2(
+        &self,
+        endpoint: &Endpoint,
+        request: &StatusV2Request,
+    ) -> Result<StatusResponse, Error> {
+        self.execute::<StatusV2>(endpoint, request).await
+    }
+
+    /// Builds one request of operation `O` now (for OAuth operations: signed with a fresh
+    /// nonce and the current time), ready for [`Transport::send`]. [`Self::execute`] does this
+    /// for every attempt; use it directly to inspect or log what would be sent.
     ///
     /// # Errors
     /// [`Error::NotSent`]: [`NotSentReason::Signing`] when no nonce can be drawn or the key
-    /// fails, [`NotSentReason::InvalidRequest`] for an unusable login or URL.
-    pub fn sign_request<C: Command>(
+    /// fails, [`NotSentReason::InvalidRequest`] for an unusable login, URL or amount,
+    /// [`NotSentReason::Configuration`] for a v2 operation without a control key.
+    pub fn sign_request<O: Operation>(
         &self,
         endpoint: &Endpoint,
-        request: &C::Request,
+        request: &O::Request,
     ) -> Result<http::Request<Bytes>, Error> {
-        Ok(self.encode::<C>(endpoint, request)?.request)
+        Ok(self.encode::<O>(endpoint, request)?.0)
     }
 
-    /// [`Self::sign_request`] with the signer's output kept (to know the signature sent).
-    fn encode<C: Command>(
+    /// The request of one attempt and the secrets it carries (to redact from answers).
+    fn encode<O: Operation>(
         &self,
         endpoint: &Endpoint,
-        request: &C::Request,
-    ) -> Result<EncodedRequest, Error> {
+        request: &O::Request,
+    ) -> Result<(http::Request<Bytes>, Redactor), Error> {
+        let not_sent = |e: payneteasy_codec::EncodeError| {
+            let reason = match e {
+                payneteasy_codec::EncodeError::Signing(_) => NotSentReason::Signing,
+                _ => NotSentReason::InvalidRequest,
+            };
+            Error::not_sent(reason, e)
+        };
+        if let Auth::Control(_) = O::AUTH {
+            let Some(key) = &self.config.control_key else {
+                return Err(Error::not_sent(
+                    NotSentReason::Configuration,
+                    "a v2 operation needs the merchant control key (PayneteasyConfig::control_key)",
+                ));
+            };
+            let http = payneteasy_codec::encode_control_request::<O>(
+                &self.config.environment,
+                endpoint,
+                request,
+                key,
+            )
+            .map_err(not_sent)?;
+            return Ok((http, card_secrets::<O>(request, Redactor::new())));
+        }
         let nonce = oauth1_signer::generate_nonce()
             .map_err(|e| Error::not_sent(NotSentReason::Signing, e))?;
         let timestamp = oauth1_signer::unix_timestamp_now();
-        payneteasy_codec::encode_request::<C>(
+        let encoded = payneteasy_codec::encode_request::<O>(
             &self.config.environment,
             endpoint,
             request,
@@ -245,60 +287,59 @@ impl PayneteasyClient {
             &nonce,
             timestamp,
         )
-        .map_err(|e| {
-            let reason = match e {
-                payneteasy_codec::EncodeError::Signing(_) => NotSentReason::Signing,
-                _ => NotSentReason::InvalidRequest,
-            };
-            Error::not_sent(reason, e)
-        })
+        .map_err(not_sent)?;
+        let redactor = card_secrets::<O>(request, signature_secrets(&encoded));
+        Ok((encoded.request, redactor))
     }
 
-    /// Sends command `C` to `endpoint` and decodes the answer, retrying as
-    /// [`PayneteasyConfig::retry`] allows for an operation of this `idempotency`. Every attempt
-    /// is signed afresh.
+    /// Sends operation `O` to `endpoint` and decodes the answer, retrying as
+    /// [`PayneteasyConfig::retry`] allows for an operation of its declared
+    /// [`Operation::IDEMPOTENCY`]. Every attempt is built (and signed) afresh.
     ///
     /// # Errors
-    /// See the [module table](self): [`Error::NotSent`] (signing, bad URL, connect failure),
-    /// [`Error::MaybeSent`] (timeout, connection lost), [`Error::ResponseUnreadable`],
-    /// [`Error::AuthenticationRefused`], [`Error::Rejected`].
-    pub async fn execute<C: Command>(
+    /// See the [module table](self): [`Error::NotSent`] (signing, bad URL, connect failure,
+    /// no control key for a v2 operation), [`Error::MaybeSent`] (timeout, connection lost),
+    /// [`Error::ResponseUnreadable`], [`Error::AuthenticationRefused`], [`Error::Rejected`].
+    pub async fn execute<O: Operation>(
         &self,
         endpoint: &Endpoint,
-        request: &C::Request,
-        idempotency: Idempotency,
-    ) -> Result<C::Response, Error> {
+        request: &O::Request,
+    ) -> Result<O::Response, Error> {
         let endpoint_text = endpoint.to_string();
+        let idempotency = match O::IDEMPOTENCY {
+            payneteasy_proto::Idempotency::Idempotent => Idempotency::Idempotent,
+            _ => Idempotency::NotIdempotent,
+        };
         with_retries(&self.config.retry, idempotency, |budget, attempt| {
             let span = tracing::info_span!(
                 "payneteasy",
                 gateway = %Gateway::Payneteasy,
-                command = C::PATH,
+                command = O::PATH,
+                version = O::VERSION.as_str(),
                 endpoint = %endpoint_text,
                 attempt
             );
-            async move { self.attempt::<C>(endpoint, request, budget).await }.instrument(span)
+            async move { self.attempt::<O>(endpoint, request, budget).await }.instrument(span)
         })
         .await
     }
 
-    async fn attempt<C: Command>(
+    async fn attempt<O: Operation>(
         &self,
         endpoint: &Endpoint,
-        request: &C::Request,
+        request: &O::Request,
         budget: CallBudget,
-    ) -> Result<C::Response, Error> {
-        let encoded = self.encode::<C>(endpoint, request)?;
-        let redactor = sent_secrets::<C>(&encoded, request);
-        let response = self.transport.send(encoded.request, Some(budget)).await?;
+    ) -> Result<O::Response, Error> {
+        let (http_request, redactor) = self.encode::<O>(endpoint, request)?;
+        let response = self.transport.send(http_request, Some(budget)).await?;
         let status = response.status().as_u16();
         let limits = &self.config.limits;
-        let decoded = payneteasy_codec::decode_response::<C>(&response, limits).map_err(|e| {
+        let decoded = payneteasy_codec::decode_response::<O>(&response, limits).map_err(|e| {
             // An answer that echoes a secret sent is judged again with the secrets
             // redacted, so that no error value holds them.
             let error = match redacted_response(&response, &redactor) {
                 None => map_decode_error(e, &response),
-                Some(redacted) => match payneteasy_codec::decode_response::<C>(&redacted, limits) {
+                Some(redacted) => match payneteasy_codec::decode_response::<O>(&redacted, limits) {
                     Err(e) => map_decode_error(e, &redacted),
                     Ok(_) => echoed_secret_error(&redacted),
                 },
@@ -318,9 +359,9 @@ impl PayneteasyClient {
 /// this crate): redacted from any answer that echoes them.
 const CARD_FIELDS: [&str; 2] = ["credit_card_number", "cvv2"];
 
-/// The secrets a request carries: the `Authorization` header and its `oauth_signature` value
-/// (for PLAINTEXT it is the key itself), and any card data in its body.
-fn sent_secrets<C: Command>(encoded: &EncodedRequest, request: &C::Request) -> Redactor {
+/// The secrets of a signed request: the `Authorization` header and its `oauth_signature`
+/// value (for PLAINTEXT it is the key itself).
+fn signature_secrets(encoded: &EncodedRequest) -> Redactor {
     let mut redactor = Redactor::new();
     for (name, value) in encoded.signed.oauth_parameters() {
         if name == "oauth_signature" {
@@ -329,9 +370,14 @@ fn sent_secrets<C: Command>(encoded: &EncodedRequest, request: &C::Request) -> R
     }
     redactor.add_text(&encoded.signed.signature_base64());
     redactor.add_text(encoded.signed.authorization());
-    for (name, value) in request.to_form() {
-        if CARD_FIELDS.contains(&name) {
-            redactor.add_digits(value);
+    redactor
+}
+
+/// Adds the card data of a request's body to `redactor`.
+fn card_secrets<O: Operation>(request: &O::Request, mut redactor: Redactor) -> Redactor {
+    for (name, value) in payneteasy_codec::to_fields(request).unwrap_or_default() {
+        if CARD_FIELDS.contains(&name.as_str()) {
+            redactor.add_digits(&value);
         }
     }
     redactor

@@ -59,11 +59,11 @@ use oauth1_signer::{
     VerifyError, VerifyPolicy, claim_nonce, verify, verify_without_replay,
 };
 use payneteasy_codec::{
-    DecodeError, DecodeLimits, GatewayError, GatewayErrorKind, decode_request,
+    DecodeError, DecodeLimits, EncodeError, GatewayError, GatewayErrorKind, decode_request,
     encode_gateway_error, encode_response,
 };
 use payneteasy_proto::{
-    Command, ControlKey, CreateCardRef, CreateCardRefResponse, Endpoint, Status, StatusCommand,
+    ControlKey, CreateCardRef, CreateCardRefResponse, Endpoint, Operation, Status, StatusCommand,
     StatusResponse,
 };
 
@@ -1098,13 +1098,21 @@ fn with_type(
     response
 }
 
-/// HTTP 200 with a gateway form body.
-fn form_answer(body: String) -> Response<Bytes> {
-    with_type(
-        Response::new(Bytes::from(body)),
-        StatusCode::OK,
-        "text/html;charset=utf-8",
-    )
+/// HTTP 200 with a gateway form body (HTTP 500 if the message cannot be written, which the
+/// messages this half sends never trigger).
+fn form_answer(body: Result<String, EncodeError>) -> Response<Bytes> {
+    match body {
+        Ok(body) => with_type(
+            Response::new(Bytes::from(body)),
+            StatusCode::OK,
+            "text/html;charset=utf-8",
+        ),
+        Err(e) => with_type(
+            Response::new(Bytes::from(e.to_string())),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain",
+        ),
+    }
 }
 
 /// HTTP 403 with the gateway's HTML page.
@@ -1164,7 +1172,7 @@ mod tests {
         half
     }
 
-    fn signed<C: Command>(
+    fn signed<C: Operation>(
         endpoint: Endpoint,
         request: &C::Request,
         login: &str,

@@ -3,9 +3,10 @@
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use payneteasy_proto::{Command, FormBuilder, FromForm, ResponseType};
+use payneteasy_proto::{Checked, Operation, ResponseType};
 
-use crate::error::{DecodeError, GatewayError, GatewayErrorKind};
+use crate::de::from_fields;
+use crate::error::{DecodeError, GatewayErrorKind};
 use crate::excerpt::text_excerpt;
 use crate::form::{FORM_CONTENT_TYPE, FormFields};
 
@@ -60,21 +61,21 @@ impl Default for DecodeLimits {
     }
 }
 
-/// Decodes a gateway response into the command's typed response.
+/// Decodes a gateway response into the operation's typed response.
 ///
 /// Reads the status, the `Content-Type` header and the body; see [`decode_response_parts`].
 ///
 /// # Errors
 /// As for [`decode_response_parts`].
-pub fn decode_response<C: Command>(
+pub fn decode_response<O: Operation>(
     response: &http::Response<Bytes>,
     limits: &DecodeLimits,
-) -> Result<C::Response, DecodeError> {
+) -> Result<O::Response, DecodeError> {
     let content_type = response
         .headers()
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    decode_response_parts::<C>(
+    decode_response_parts::<O>(
         response.status().as_u16(),
         content_type,
         response.body(),
@@ -82,7 +83,7 @@ pub fn decode_response<C: Command>(
     )
 }
 
-/// Decodes a gateway response, given as its parts, into the command's typed response.
+/// Decodes a gateway response, given as its parts, into the operation's typed response.
 ///
 /// A decline is *not* an error: it is a response whose `status` is `declined`, `filtered` or
 /// `error`; the caller decides.
@@ -91,73 +92,30 @@ pub fn decode_response<C: Command>(
 /// - [`DecodeError::Gateway`] for `type=validation-error` or `type=error`, with the code,
 ///   message and serial number;
 /// - [`DecodeError::UnexpectedType`] for a well-formed response of another type;
-/// - [`DecodeError::Invalid`] when the command's response lacks a required field (`status`);
+/// - [`DecodeError::MissingType`] for a form without `type`;
+/// - [`DecodeError::Invalid`] when the operation's response lacks a required field (`status`);
 /// - every error of [`decode_response_fields`].
-pub fn decode_response_parts<C: Command>(
+pub fn decode_response_parts<O: Operation>(
     status: u16,
     content_type: Option<&str>,
     body: &[u8],
     limits: &DecodeLimits,
-) -> Result<C::Response, DecodeError> {
-    let text = response_text(status, content_type, body, limits)?;
-    // The `type` decides how to read the rest. The gateway writes it first, so the fields read
-    // before it are usually none, and no field is decoded twice.
-    let mut fields = FormFields::response(text);
-    let mut before_type = Vec::new();
-    let ty = loop {
-        match fields.next_field() {
-            Some((name, value)) if name == "type" => break value,
-            Some(_) if before_type.len() + 1 >= limits.max_fields => {
-                return Err(DecodeError::TooManyFields {
-                    limit: limits.max_fields,
-                });
-            }
-            Some(pair) => before_type.push(pair),
-            None => {
-                return Err(fields.take_error().unwrap_or(DecodeError::MissingType));
-            }
-        }
+) -> Result<O::Response, DecodeError> {
+    let fields = decode_response_fields(status, content_type, body, limits)?;
+    let Some(ty) = field(&fields, "type") else {
+        return Err(DecodeError::MissingType);
     };
-    let expected = C::RESPONSE_TYPE;
-    if ty == expected.as_str() {
-        // Stream every field into the message: no intermediate list. The builder refuses
-        // duplicates itself (every response field lands in a slot or in `extra`).
-        let mut builder = <C::Response as FromForm>::Builder::default();
-        let mut count = before_type.len() + 1;
-        for (name, value) in before_type {
-            builder.field(name, value)?;
-        }
-        builder.field(Cow::Borrowed("type"), ty)?;
-        while let Some((name, value)) = fields.next_field() {
-            if count == limits.max_fields {
-                return Err(DecodeError::TooManyFields {
-                    limit: limits.max_fields,
-                });
-            }
-            count += 1;
-            builder.field(name, value)?;
-        }
-        if let Some(e) = fields.take_error() {
-            return Err(e);
-        }
-        return builder.finish().map_err(DecodeError::from);
+    if O::accepts_type(ty) {
+        return from_fields(fields);
     }
-    let kind = match ResponseType::parse(&ty) {
-        ResponseType::ValidationError => GatewayErrorKind::ValidationError,
-        ResponseType::Error => GatewayErrorKind::Error,
-        _ => {
-            return Err(DecodeError::UnexpectedType {
-                expected,
-                found: ty.into_owned(),
-            });
-        }
-    };
-    let fields = collect_fields(FormFields::response(text), limits)?;
-    let mut err = GatewayError::new(kind);
-    err.code = field(&fields, "error-code").map(str::to_owned);
-    err.message = field(&fields, "error-message").map(str::to_owned);
-    err.serial_number = field(&fields, "serial-number").map(str::to_owned);
-    Err(DecodeError::Gateway(err))
+    let response_type = ResponseType::parse(ty);
+    if GatewayErrorKind::from_response_type(&response_type).is_none() {
+        return Err(DecodeError::UnexpectedType {
+            expected: O::SUCCESS_TYPE,
+            found: response_type.as_str().to_owned(),
+        });
+    }
+    Err(DecodeError::Gateway(from_fields(fields)?))
 }
 
 /// Checks the HTTP envelope of a response and decodes its body into form fields, in wire order.
@@ -239,20 +197,21 @@ pub fn decode_request_form(
         .collect())
 }
 
-/// Server side: decodes a request body into the command's typed request.
+/// Server side: decodes a request body into the operation's typed request.
 ///
 /// Fields the request type does not know are ignored, as the gateway does.
 ///
 /// # Errors
 /// As for [`decode_request_form`], plus [`DecodeError::Invalid`] when a required field is
 /// missing or a value breaks the request's validation rules.
-pub fn decode_request<C: Command>(
+pub fn decode_request<O: Operation>(
     content_type: Option<&str>,
     body: &[u8],
     limits: &DecodeLimits,
-) -> Result<C::Request, DecodeError> {
+) -> Result<O::Request, DecodeError> {
     let fields = request_fields(content_type, body, limits)?;
-    C::Request::from_form(fields).map_err(DecodeError::from)
+    let unchecked = from_fields::<<O::Request as Checked>::Fields>(fields)?;
+    <O::Request as Checked>::check(unchecked).map_err(DecodeError::Invalid)
 }
 
 fn request_fields<'a>(

@@ -1,28 +1,37 @@
 //! Requests out (client side) and response bodies out (gateway emulator side).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use oauth1_signer::{OAuthParams, Request, RequestUrl, Signed, SigningKey, sign};
-use payneteasy_proto::{Command, Endpoint, Environment, ToForm};
+use payneteasy_proto::{
+    Auth, ControlInput, ControlKey, ControlPart, Endpoint, Environment, Operation,
+    amount_minor_units, sha1_control,
+};
+use serde::Serialize;
 
 use crate::error::{EncodeError, GatewayError};
 use crate::form::{FORM_CONTENT_TYPE, encode_form, encode_response_body};
+use crate::ser::to_fields;
 
 /// The `Accept` header sent with every request. The form mode is the gateway's default; asking
 /// for `application/vnd.pay+json` would switch to JSON, which this codec does not read.
 pub const ACCEPT_VALUE: &str = "*/*";
 
-/// A signed request ready for a transport, with the signer's intermediates for debugging.
+/// The name of the v2 checksum field, appended after the request's own fields.
+const CONTROL_FIELD: &str = "control";
+
+/// A request ready for a transport, with the signer's intermediates for debugging.
 #[non_exhaustive]
 pub struct EncodedRequest {
-    /// `POST <exact URL>` with `Content-Type`, `Content-Length`, `Accept`, `Authorization` and
-    /// the form body. The `Authorization` value is marked sensitive
-    /// ([`HeaderValue::is_sensitive`]), so `Debug` of the request hides it.
+    /// `POST <exact URL>` with `Content-Type`, `Content-Length`, `Accept`, for OAuth
+    /// operations `Authorization`, and the form body. The `Authorization` value is marked
+    /// sensitive ([`HeaderValue::is_sensitive`]), so `Debug` of the request hides it.
     pub request: http::Request<Bytes>,
-    /// The signer's output: the Authorization header value, the normalized parameters and the
-    /// signature base string.
+    /// The signer's output for an OAuth operation: the Authorization header value, the
+    /// normalized parameters and the signature base string.
     pub signed: Signed,
 }
 
@@ -37,27 +46,7 @@ impl fmt::Debug for EncodedRequest {
     }
 }
 
-/// Builds the signed HTTP request of command `C`.
-///
-/// The URL is `<environment base>/<C::PATH>/<endpoint>`; the body is the request's form fields
-/// in declaration order, form-encoded; the `Authorization` header is OAuth 1.0a RSA-SHA256 (or
-/// whatever `key` signs with) over the exact URL and the body parameters, with
-/// `oauth_consumer_key = login` and `oauth_version="1.0"`. `nonce` and `timestamp` (Unix
-/// seconds) are inputs: this function reads no clock and no RNG.
-///
-/// # Errors
-/// [`EncodeError::InvalidLogin`] when `login` is empty or has control characters;
-/// [`EncodeError::Signing`] when the signer refuses the URL, the nonce or the key, or fails;
-/// [`EncodeError::Http`] when a header value is refused by `http`.
-pub fn encode_request<C: Command>(
-    env: &Environment,
-    endpoint: &Endpoint,
-    request: &C::Request,
-    login: &str,
-    key: &dyn SigningKey,
-    nonce: &str,
-    timestamp: u64,
-) -> Result<EncodedRequest, EncodeError> {
+fn check_login(login: &str) -> Result<(), EncodeError> {
     if login.is_empty() {
         return Err(EncodeError::InvalidLogin {
             reason: "it is empty",
@@ -68,8 +57,57 @@ pub fn encode_request<C: Command>(
             reason: "it contains a control character",
         });
     }
-    let url = C::url(env, endpoint);
-    let body = encode_form(&request.to_form());
+    Ok(())
+}
+
+/// `POST url` with the form headers and `body`, plus `extra` headers.
+fn form_post(
+    url: &str,
+    body: String,
+    extra: Option<(http::HeaderName, HeaderValue)>,
+) -> Result<http::Request<Bytes>, EncodeError> {
+    let mut builder = http::Request::builder()
+        .method(http::Method::POST)
+        .uri(url)
+        .header(CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE))
+        .header(CONTENT_LENGTH, HeaderValue::from(body.len()))
+        .header(ACCEPT, HeaderValue::from_static(ACCEPT_VALUE));
+    if let Some((name, value)) = extra {
+        builder = builder.header(name, value);
+    }
+    builder.body(Bytes::from(body)).map_err(EncodeError::Http)
+}
+
+/// Builds the signed HTTP request of OAuth operation `O` (v4).
+///
+/// The URL is [`Operation::url`]; the body is the request's form fields in declaration order,
+/// form-encoded; the `Authorization` header is OAuth 1.0a RSA-SHA256 (or whatever `key` signs
+/// with) over the exact URL and the body parameters, with `oauth_consumer_key = login` and
+/// `oauth_version="1.0"`. `nonce` and `timestamp` (Unix seconds) are inputs: this function
+/// reads no clock and no RNG.
+///
+/// # Errors
+/// [`EncodeError::WrongAuthentication`] for an operation authenticated by `control`;
+/// [`EncodeError::InvalidLogin`] when `login` is empty or has control characters;
+/// [`EncodeError::Signing`] when the signer refuses the URL, the nonce or the key, or fails;
+/// [`EncodeError::Http`] when a header value is refused by `http`.
+pub fn encode_request<O: Operation>(
+    env: &Environment,
+    endpoint: &Endpoint,
+    request: &O::Request,
+    login: &str,
+    key: &dyn SigningKey,
+    nonce: &str,
+    timestamp: u64,
+) -> Result<EncodedRequest, EncodeError> {
+    if !matches!(O::AUTH, Auth::OAuthRsaSha256) {
+        return Err(EncodeError::WrongAuthentication {
+            expected: "a control checksum",
+        });
+    }
+    check_login(login)?;
+    let url = O::url(env, endpoint);
+    let body = encode_request_body::<O>(request)?;
 
     let signed = {
         let request_url = RequestUrl::parse(&url).map_err(EncodeError::Signing)?;
@@ -84,41 +122,133 @@ pub fn encode_request<C: Command>(
     // the signature, which for PLAINTEXT is the key, and can be replayed until its nonce is
     // spent. HTTP/2 encoders also keep it out of their compression tables.
     authorization.set_sensitive(true);
-    let request = http::Request::builder()
-        .method(http::Method::POST)
-        .uri(url.as_str())
-        .header(CONTENT_TYPE, HeaderValue::from_static(FORM_CONTENT_TYPE))
-        .header(CONTENT_LENGTH, HeaderValue::from(body.len()))
-        .header(ACCEPT, HeaderValue::from_static(ACCEPT_VALUE))
-        .header(AUTHORIZATION, authorization)
-        .body(Bytes::from(body))
-        .map_err(EncodeError::Http)?;
+    let request = form_post(&url, body, Some((AUTHORIZATION, authorization)))?;
     Ok(EncodedRequest { request, signed })
 }
 
-/// The form body of a request of command `C`: `name=value&name=value`, in declaration order.
-pub fn encode_request_body<C: Command>(request: &C::Request) -> String {
-    encode_form(&request.to_form())
+/// Builds the HTTP request of `control` operation `O` (v2): the request's form fields in
+/// declaration order, then `control` ([`compute_control`]). No `Authorization` header.
+///
+/// # Errors
+/// [`EncodeError::WrongAuthentication`] for an OAuth operation; as [`compute_control`];
+/// [`EncodeError::Http`] when `http` refuses the URL.
+pub fn encode_control_request<O: Operation>(
+    env: &Environment,
+    endpoint: &Endpoint,
+    request: &O::Request,
+    key: &ControlKey,
+) -> Result<http::Request<Bytes>, EncodeError> {
+    let mut fields = to_fields(request)?;
+    let control = compute_control_of::<O>(&fields, endpoint, key)?;
+    fields.push((CONTROL_FIELD.to_owned(), control));
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (&**n, &**v)).collect();
+    form_post(&O::url(env, endpoint), encode_form(&pairs), None)
 }
 
-/// Server side: the body of a typed response, written like the gateway does
+/// The v2 `control` of a request of operation `O`: SHA-1 (lowercase hex) over the parts its
+/// [`Auth::Control`] lists, in that order.
+///
+/// # Errors
+/// [`EncodeError::WrongAuthentication`] for an OAuth operation;
+/// [`EncodeError::InvalidRequest`] when an amount has no exact minor-unit value in its
+/// currency; [`EncodeError::Unsupported`] for a request that is not a struct of text.
+pub fn compute_control<O: Operation>(
+    endpoint: &Endpoint,
+    request: &O::Request,
+    key: &ControlKey,
+) -> Result<String, EncodeError> {
+    compute_control_of::<O>(&to_fields(request)?, endpoint, key)
+}
+
+fn compute_control_of<O: Operation>(
+    fields: &[(String, String)],
+    endpoint: &Endpoint,
+    key: &ControlKey,
+) -> Result<String, EncodeError> {
+    let Auth::Control(parts) = O::AUTH else {
+        return Err(EncodeError::WrongAuthentication {
+            expected: "OAuth RSA-SHA256",
+        });
+    };
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    // Each part's text (`None` for the key), then the inputs borrowing them.
+    let mut pieces: Vec<Option<Cow<'_, str>>> = Vec::with_capacity(parts.len());
+    for part in parts {
+        pieces.push(match part {
+            ControlPart::Field(name) => Some(Cow::Borrowed(value(name).unwrap_or(""))),
+            ControlPart::EndpointId => Some(Cow::Owned(match endpoint {
+                Endpoint::Id(id) | Endpoint::Group(id) => id.to_string(),
+            })),
+            ControlPart::AmountMinorUnits { amount, currency } => Some(match value(amount) {
+                Some(amount) => Cow::Owned(
+                    amount_minor_units(amount, value(currency).unwrap_or(""))
+                        .map_err(EncodeError::InvalidRequest)?
+                        .to_string(),
+                ),
+                None => Cow::Borrowed(""),
+            }),
+            ControlPart::MerchantControl => None,
+            _ => {
+                return Err(EncodeError::Unsupported(
+                    "a control part this codec does not know".to_owned(),
+                ));
+            }
+        });
+    }
+    let inputs: Vec<ControlInput<'_>> = pieces
+        .iter()
+        .map(|p| p.as_deref().map_or(ControlInput::Key, ControlInput::Text))
+        .collect();
+    Ok(sha1_control(&inputs, key))
+}
+
+/// The form body of a request of operation `O`: `name=value&name=value`, in declaration order.
+///
+/// # Errors
+/// [`EncodeError::Unsupported`] for a request that is not a struct of text values.
+pub fn encode_request_body<O: Operation>(request: &O::Request) -> Result<String, EncodeError> {
+    to_request_body(request)
+}
+
+/// The form body of any message: `name=value&name=value`, in declaration order.
+///
+/// # Errors
+/// [`EncodeError::Unsupported`] for a message that is not a struct of text values.
+pub fn to_request_body<T: Serialize + ?Sized>(message: &T) -> Result<String, EncodeError> {
+    let fields = to_fields(message)?;
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (&**n, &**v)).collect();
+    Ok(encode_form(&pairs))
+}
+
+/// Server side: the body of any message written like the gateway does
 /// (`name=value\n&name=value`, see [`encode_response_body`]).
-pub fn encode_response<C: Command>(response: &C::Response) -> String {
-    encode_response_body(&response.to_form())
+///
+/// # Errors
+/// [`EncodeError::Unsupported`] for a message that is not a struct of text values.
+pub fn to_response_body<T: Serialize + ?Sized>(message: &T) -> Result<String, EncodeError> {
+    let fields = to_fields(message)?;
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (&**n, &**v)).collect();
+    Ok(encode_response_body(&pairs))
+}
+
+/// Server side: the body of a typed response of operation `O`, written like the gateway does.
+///
+/// # Errors
+/// As [`to_response_body`].
+pub fn encode_response<O: Operation>(response: &O::Response) -> Result<String, EncodeError> {
+    to_response_body(response)
 }
 
 /// Server side: the body of a `validation-error` / `error` response: `type`,
 /// `serial-number`, `error-message`, `error-code` (absent ones omitted).
-pub fn encode_gateway_error(error: &GatewayError) -> String {
-    let mut fields = vec![("type", error.kind.as_str())];
-    if let Some(v) = &error.serial_number {
-        fields.push(("serial-number", v));
-    }
-    if let Some(v) = &error.message {
-        fields.push(("error-message", v));
-    }
-    if let Some(v) = &error.code {
-        fields.push(("error-code", v));
-    }
-    encode_response_body(&fields)
+///
+/// # Errors
+/// As [`to_response_body`] (never, for this type).
+pub fn encode_gateway_error(error: &GatewayError) -> Result<String, EncodeError> {
+    to_response_body(error)
 }

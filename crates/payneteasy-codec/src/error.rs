@@ -7,6 +7,7 @@
 use std::fmt;
 
 use payneteasy_proto::{ProtoError, ResponseType};
+use serde::{Deserialize, Serialize};
 
 /// Why a request could not be built. Nothing was sent.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,21 @@ pub enum EncodeError {
     /// The HTTP request could not be assembled (for example a header value it refuses).
     #[error("could not build the HTTP request")]
     Http(#[source] http::Error),
+    /// A message has a shape the form format cannot write (not a struct of text values).
+    #[error("the message cannot be written as a form: {0}")]
+    Unsupported(String),
+    /// The request's values do not make a `control` checksum (an amount that is not a
+    /// decimal in the currency's minor units).
+    #[error("invalid request")]
+    InvalidRequest(#[source] ProtoError),
+    /// The operation is authenticated otherwise than the encoder called
+    /// ([`encode_request`](crate::encode_request) signs with OAuth,
+    /// [`encode_control_request`](crate::encode_control_request) adds a `control`).
+    #[error("the operation is authenticated by {expected}, not by this encoder")]
+    WrongAuthentication {
+        /// How the operation is authenticated.
+        expected: &'static str,
+    },
 }
 
 /// Why a response (or, server side, a request body) cannot be turned into the expected message.
@@ -112,6 +128,9 @@ pub enum DecodeError {
     /// value is invalid, ...).
     #[error("invalid message")]
     Invalid(#[source] ProtoError),
+    /// A value does not fit the type of its field (the deserializer's own words).
+    #[error("a field does not fit the message: {0}")]
+    Mismatch(String),
 }
 
 impl DecodeError {
@@ -149,30 +168,85 @@ pub enum GatewayErrorKind {
 }
 
 impl GatewayErrorKind {
-    /// The wire value of `type`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ValidationError => "validation-error",
-            Self::Error => "error",
+    /// The kind of a response `type`, when it is a refusal.
+    pub fn from_response_type(response_type: &ResponseType) -> Option<Self> {
+        match response_type {
+            ResponseType::ValidationError => Some(Self::ValidationError),
+            ResponseType::Error => Some(Self::Error),
+            _ => None,
         }
+    }
+
+    /// The response `type` of this kind.
+    pub fn response_type(self) -> ResponseType {
+        match self {
+            Self::ValidationError => ResponseType::ValidationError,
+            Self::Error => ResponseType::Error,
+        }
+    }
+
+    /// The wire value of `type` (the one [`ResponseType`] declares).
+    pub fn as_str(self) -> &'static str {
+        static VALIDATION_ERROR: ResponseType = ResponseType::ValidationError;
+        static ERROR: ResponseType = ResponseType::Error;
+        match self {
+            Self::ValidationError => VALIDATION_ERROR.as_str(),
+            Self::Error => ERROR.as_str(),
+        }
+    }
+}
+
+impl Serialize for GatewayErrorKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for GatewayErrorKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let ty = ResponseType::deserialize(d)?;
+        Self::from_response_type(&ty).ok_or_else(|| {
+            serde::de::Error::invalid_value(
+                serde::de::Unexpected::Str(ty.as_str()),
+                &"validation-error or error",
+            )
+        })
     }
 }
 
 /// A refusal from the gateway: `type=validation-error` or `type=error` with its details.
 ///
 /// Not a decline: a decline is a normal response whose `status` is `declined`, `filtered` or
-/// `error`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `error`. Declared once, like the messages of `payneteasy-proto`: the fields are written in
+/// this order, other fields are ignored when reading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GatewayError {
     /// Validation error or processing error.
+    #[serde(rename = "type")]
     pub kind: GatewayErrorKind,
-    /// `error-code`, as sent.
-    pub code: Option<String>,
-    /// `error-message`, as sent.
-    pub message: Option<String>,
     /// `serial-number` of the request, for support tickets.
+    #[serde(
+        rename = "serial-number",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub serial_number: Option<String>,
+    /// `error-message`, as sent.
+    #[serde(
+        rename = "error-message",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub message: Option<String>,
+    /// `error-code`, as sent (a number in JSON mode).
+    #[serde(
+        rename = "error-code",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "payneteasy_proto::wire::text_or_number"
+    )]
+    pub code: Option<String>,
 }
 
 impl GatewayError {

@@ -1,9 +1,10 @@
 //! Fuzz harness functions (used by `fuzz/fuzz_targets/`). Not a stable API.
 
-use payneteasy_proto::{CreateCardRef, StatusCommand};
+use payneteasy_proto::{CreateCardRef, Operation, StatusCommand};
 
 use crate::decode::{DecodeLimits, decode_response_fields, decode_response_parts};
-use crate::encode::encode_response;
+use crate::encode::{encode_gateway_error, encode_response};
+use crate::error::DecodeError;
 use crate::form::encode_response_body;
 
 const CONTENT_TYPES: [Option<&str>; 4] = [
@@ -16,7 +17,8 @@ const CONTENT_TYPES: [Option<&str>; 4] = [
 /// Decodes arbitrary bytes as a gateway response and checks the invariants:
 /// - no input makes the decoder panic (whatever the status and content type);
 /// - a body that decodes to fields re-encodes (gateway style) and decodes to the same fields;
-/// - a body that decodes to a typed response re-encodes and decodes to an equal response.
+/// - a body that decodes to a typed response (of every modelled response type, and the
+///   gateway's refusal) re-encodes and decodes to an equal response.
 ///
 /// The first byte picks the HTTP status, the second the content type; the rest is the body.
 ///
@@ -49,16 +51,35 @@ pub fn payneteasy_response(data: &[u8]) {
             .expect("a re-encoded body decodes");
         assert_eq!(back, fields, "fields survive a round trip");
     }
-    if let Ok(r) = decode_response_parts::<CreateCardRef>(status, content_type, body, &limits) {
-        let again = encode_response::<CreateCardRef>(&r);
-        let back = decode_response_parts::<CreateCardRef>(200, None, again.as_bytes(), &roomy)
-            .expect("a re-encoded create-card-ref response decodes");
-        assert_eq!(back, r, "create-card-ref response survives a round trip");
+    round_trip::<CreateCardRef>(status, content_type, body, &limits, &roomy);
+    round_trip::<StatusCommand>(status, content_type, body, &limits, &roomy);
+    // A gateway refusal re-encodes and decodes to an equal refusal, for every operation.
+    if let Err(DecodeError::Gateway(g)) =
+        decode_response_parts::<CreateCardRef>(status, content_type, body, &limits)
+    {
+        let again = encode_gateway_error(&g).expect("a refusal encodes");
+        match decode_response_parts::<StatusCommand>(200, None, again.as_bytes(), &roomy) {
+            Err(DecodeError::Gateway(back)) => assert_eq!(back, g, "refusal survives"),
+            other => panic!("a re-encoded refusal decodes as one: {other:?}"),
+        }
     }
-    if let Ok(r) = decode_response_parts::<StatusCommand>(status, content_type, body, &limits) {
-        let again = encode_response::<StatusCommand>(&r);
-        let back = decode_response_parts::<StatusCommand>(200, None, again.as_bytes(), &roomy)
-            .expect("a re-encoded status response decodes");
-        assert_eq!(back, r, "status response survives a round trip");
+}
+
+/// Decodes a response of operation `O`; when it decodes, it re-encodes (gateway style) and
+/// decodes to an equal response.
+fn round_trip<O: Operation>(
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+    limits: &DecodeLimits,
+    roomy: &DecodeLimits,
+) where
+    O::Response: PartialEq + std::fmt::Debug,
+{
+    if let Ok(r) = decode_response_parts::<O>(status, content_type, body, limits) {
+        let again = encode_response::<O>(&r).expect("a decoded response encodes");
+        let back = decode_response_parts::<O>(200, None, again.as_bytes(), roomy)
+            .expect("a re-encoded response decodes");
+        assert_eq!(back, r, "{} response survives a round trip", O::PATH);
     }
 }

@@ -1,8 +1,17 @@
-//! Sans-IO wire format of the Payneteasy v4 API.
+//! Sans-IO wire format of the Payneteasy API, as a serde format.
 //!
 //! Typed requests from [`payneteasy_proto`] become signed `http::Request<Bytes>` values
-//! ([`encode_request`]); gateway responses (status, content type, body) become typed responses
-//! or a typed [`DecodeError`] ([`decode_response`]). No sockets, no clock, no RNG: the nonce and
+//! ([`encode_request`] for v4 OAuth operations, [`encode_control_request`] for v2 operations
+//! checked by a SHA-1 `control` computed from the operation's declared part list,
+//! [`compute_control`]); gateway responses (status, content type, body) become typed
+//! responses or a typed [`DecodeError`] ([`decode_response`]).
+//!
+//! The form format is a serde serializer ([`to_fields`], [`to_request_body`],
+//! [`to_response_body`]) and deserializer ([`from_fields`] over the pairs that
+//! [`decode_response_fields`] or [`FormFields`] read), so every message declared with serde
+//! derives in `payneteasy-proto` (or elsewhere) is read and written without per-message code.
+//! The same declarations read JSON with `serde_json` (numbers and strings both accepted where
+//! the gateway varies). No sockets, no clock, no RNG: the nonce and
 //! timestamp are arguments, so tests pin them and compare exact bytes.
 //!
 //! # The wire format
@@ -83,6 +92,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod de;
 mod decode;
 mod encode;
 mod error;
@@ -90,16 +100,17 @@ mod excerpt;
 mod form;
 #[doc(hidden)]
 pub mod fuzzing;
+mod ser;
 
+pub use de::from_fields;
 pub use decode::{
     DecodeLimits, Fields, decode_request, decode_request_form, decode_response,
     decode_response_fields, decode_response_parts,
 };
 pub use encode::{
-    ACCEPT_VALUE, EncodedRequest, encode_gateway_error, encode_request, encode_request_body,
-    encode_response,
+    ACCEPT_VALUE, EncodedRequest, compute_control, encode_control_request, encode_gateway_error,
+    encode_request, encode_request_body, encode_response, to_request_body, to_response_body,
 };
 pub use error::{DecodeError, EncodeError, GatewayError, GatewayErrorKind};
-pub use form::{
-    FORM_CONTENT_TYPE, FormFields, encode_component_into, encode_form, encode_response_body,
-};
+pub use form::{FORM_CONTENT_TYPE, FormFields, encode_form, encode_response_body};
+pub use ser::to_fields;

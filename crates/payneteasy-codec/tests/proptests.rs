@@ -8,6 +8,7 @@ use payneteasy_codec::{
 };
 use payneteasy_proto::{
     CreateCardRef, CreateCardRefRequest, CreateCardRefResponse, Status, StatusCommand,
+    StatusRequest, StatusResponse,
 };
 use proptest::prelude::*;
 
@@ -72,7 +73,7 @@ proptest! {
                 | "unq-card-ref-id" | "recurring-payment-id" | "dst-card-ref-id"
                 | "dst-unq-card-ref-id" | "dst-recurring-payment-id" | "error-message" | "error-code"))
             .collect();
-        let body = encode_response::<CreateCardRef>(&r);
+        let body = encode_response::<CreateCardRef>(&r).unwrap();
         let back = decode_response_parts::<CreateCardRef>(200, HTML, body.as_bytes(), &DecodeLimits::default()).unwrap();
         prop_assert_eq!(back, r);
     }
@@ -84,8 +85,56 @@ proptest! {
         if let Some(login) = login {
             r = r.with_login(login).unwrap();
         }
-        let body = encode_request_body::<CreateCardRef>(&r);
+        let body = encode_request_body::<CreateCardRef>(&r).unwrap();
         let back = decode_request::<CreateCardRef>(
+            Some("application/x-www-form-urlencoded"), body.as_bytes(), &DecodeLimits::default(),
+        ).unwrap();
+        prop_assert_eq!(back, r);
+    }
+
+    /// Status responses (every modelled field, text with `+ % & = \n` and non-ASCII, unknown
+    /// fields in order) survive encode → decode.
+    #[test]
+    fn status_response_round_trip(
+        status in any::<String>(),
+        values in proptest::collection::vec(proptest::option::of(any::<String>()), 12),
+        extra in unique_fields(),
+    ) {
+        let mut r = StatusResponse::new(Status::parse(&status));
+        let slots = [
+            &mut r.amount, &mut r.currency, &mut r.paynet_order_id, &mut r.merchant_order_id,
+            &mut r.serial_number, &mut r.card_ref_id, &mut r.last_four_digits, &mut r.bin,
+            &mut r.error_message, &mut r.error_code, &mut r.html, &mut r.redirect_to,
+        ];
+        for (slot, value) in slots.into_iter().zip(values) {
+            *slot = value;
+        }
+        let known: Vec<String> = payneteasy_codec::to_fields(&StatusResponse::new(Status::Approved))
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .chain(["amount", "currency", "paynet-order-id", "merchant-order-id", "serial-number",
+                "card-ref-id", "last-four-digits", "bin", "error-message", "error-code", "html",
+                "redirect-to"].map(str::to_owned))
+            .collect();
+        r.extra = extra.into_iter().filter(|(n, _)| !known.contains(n)).collect();
+        let body = encode_response::<StatusCommand>(&r).unwrap();
+        let back = decode_response_parts::<StatusCommand>(200, HTML, body.as_bytes(), &DecodeLimits::default()).unwrap();
+        prop_assert_eq!(back, r);
+    }
+
+    /// Status requests survive encode → decode (server side).
+    #[test]
+    fn status_request_round_trip(client in id(), order in proptest::option::of(id()), sn in proptest::option::of(id())) {
+        let mut r = StatusRequest::new(client).unwrap();
+        if let Some(order) = order {
+            r = r.with_orderid(order).unwrap();
+        }
+        if let Some(sn) = sn {
+            r = r.with_by_request_sn(sn).unwrap();
+        }
+        let body = encode_request_body::<StatusCommand>(&r).unwrap();
+        let back = decode_request::<StatusCommand>(
             Some("application/x-www-form-urlencoded"), body.as_bytes(), &DecodeLimits::default(),
         ).unwrap();
         prop_assert_eq!(back, r);

@@ -1,4 +1,5 @@
-//! The `control` checksum of callbacks and of the payer's return.
+//! The `control` checksum of callbacks and of the payer's return, and the SHA-1 behind v2
+//! request `control` values.
 //!
 //! `control = sha1_hex(status + orderid + client_orderid + merchant_control)`: a SHA-1 over the
 //! plain concatenation, written as 40 hexadecimal digits. It only proves knowledge of the
@@ -40,13 +41,52 @@ impl fmt::Debug for ControlKey {
     }
 }
 
-fn digest(status: &str, orderid: &str, client_orderid: &str, key: &ControlKey) -> [u8; 20] {
+/// One piece of a `control` concatenation: text, or the merchant control key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum ControlInput<'a> {
+    /// Text taken as it is (a field value, an endpoint id, an amount in minor units).
+    Text(&'a str),
+    /// The merchant control key.
+    Key,
+}
+
+impl fmt::Debug for ControlInput<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Text(t) => f.debug_tuple("Text").field(t).finish(),
+            Self::Key => f.write_str("Key"),
+        }
+    }
+}
+
+fn digest(inputs: &[ControlInput<'_>], key: &ControlKey) -> [u8; 20] {
     let mut h = Sha1::new();
-    h.update(status.as_bytes());
-    h.update(orderid.as_bytes());
-    h.update(client_orderid.as_bytes());
-    h.update(key.0.as_bytes());
+    for input in inputs {
+        h.update(match input {
+            ControlInput::Text(t) => t.as_bytes(),
+            ControlInput::Key => key.0.as_bytes(),
+        });
+    }
     h.finalize().into()
+}
+
+/// `sha1_hex` of the concatenation of `inputs`, the key in place of [`ControlInput::Key`]:
+/// the v2 request `control` and the callback `control` (lowercase hex).
+pub fn sha1_control(inputs: &[ControlInput<'_>], key: &ControlKey) -> String {
+    hex::encode(digest(inputs, key))
+}
+
+fn callback_inputs<'a>(
+    status: &'a str,
+    orderid: &'a str,
+    client_orderid: &'a str,
+) -> [ControlInput<'a>; 4] {
+    [
+        ControlInput::Text(status),
+        ControlInput::Text(orderid),
+        ControlInput::Text(client_orderid),
+        ControlInput::Key,
+    ]
 }
 
 /// Computes `control` (lowercase hex) for the given callback values.
@@ -56,14 +96,7 @@ pub fn compute_control(
     client_orderid: &str,
     key: &ControlKey,
 ) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let d = digest(status, orderid, client_orderid, key);
-    let mut out = String::with_capacity(40);
-    for b in d {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    out
+    sha1_control(&callback_inputs(status, orderid, client_orderid), key)
 }
 
 /// Checks a received `control` value, in constant time with respect to the expected digest.
@@ -77,31 +110,12 @@ pub fn verify_callback_control(
     key: &ControlKey,
     control_hex: &str,
 ) -> bool {
-    let Some(received) = decode_hex20(control_hex) else {
+    let mut received = [0u8; 20];
+    if hex::decode_to_slice(control_hex, &mut received).is_err() {
         return false;
-    };
-    let expected = digest(status, orderid, client_orderid, key);
+    }
+    let expected = digest(&callback_inputs(status, orderid, client_orderid), key);
     bool::from(expected.ct_eq(&received))
-}
-
-fn decode_hex20(text: &str) -> Option<[u8; 20]> {
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
-    }
-    let bytes = text.as_bytes();
-    if bytes.len() != 40 {
-        return None;
-    }
-    let mut out = [0u8; 20];
-    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-        *o = (nibble(pair[0])? << 4) | nibble(pair[1])?;
-    }
-    Some(out)
 }
 
 #[cfg(test)]

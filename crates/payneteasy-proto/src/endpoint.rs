@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::ProtoError;
+use crate::operation::ApiVersion;
 
 /// Base URL of Payneteasy's integration (sandbox) environment, up to the API version.
 pub const SANDBOX_BASE_URL: &str = "https://sandbox.payneteasy.com/paynet/api/v4";
@@ -157,11 +158,31 @@ impl Environment {
 
     /// The full URL of a command: `<base>/<command>/<endpoint>`.
     ///
-    /// `command` is a path such as `create-card-ref` (see [`crate::Command::PATH`]); slashes
+    /// `command` is a path such as `create-card-ref` (see [`crate::Operation::PATH`]); slashes
     /// around it are ignored so the result never contains `//`.
     pub fn command_url(&self, command: &str, endpoint: &Endpoint) -> String {
         let command = command.trim_matches('/');
         format!("{}/{}/{}", self.base_url(), command, endpoint)
+    }
+
+    /// The full URL of an operation of API `version`: `<base>/<command>/<endpoint>`, where a
+    /// base whose last segment is an API version (`v4`, `v2`, ...) has that segment replaced
+    /// by `version`. A base that does not end in a version (a proxy) is used as it is.
+    pub fn operation_url(&self, version: ApiVersion, command: &str, endpoint: &Endpoint) -> String {
+        let base = self.base_url();
+        let versioned = base.rsplit_once('/').filter(|(_, last)| {
+            last.len() > 1
+                && last.starts_with(['v', 'V'])
+                && last[1..].bytes().all(|b| b.is_ascii_digit())
+        });
+        match versioned {
+            Some((head, _)) => format!(
+                "{head}/{}/{}/{endpoint}",
+                version.as_str(),
+                command.trim_matches('/')
+            ),
+            None => self.command_url(command, endpoint),
+        }
     }
 }
 
@@ -204,6 +225,15 @@ mod tests {
         assert_eq!(
             custom.command_url("status", &e),
             "http://127.0.0.1:8080/paynet/api/v4/status/39915"
+        );
+        assert_eq!(
+            custom.operation_url(ApiVersion::V2, "status", &e),
+            "http://127.0.0.1:8080/paynet/api/v2/status/39915"
+        );
+        let proxy = Environment::custom("https://proxy.example/pay").unwrap();
+        assert_eq!(
+            proxy.operation_url(ApiVersion::V2, "status", &e),
+            "https://proxy.example/pay/status/39915"
         );
         assert_eq!(
             Environment::custom("HTTPS://Pay.example")

@@ -41,9 +41,19 @@ pub enum ProtoError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// An amount cannot be written in minor units of its currency.
+    #[error("invalid amount: {reason}")]
+    InvalidAmount {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A form lacks a field the type requires.
     #[error("required field `{0}` is missing")]
     MissingField(&'static str),
+    /// A message's declaration has a shape this crate's checks do not handle (a programming
+    /// error in a message declared outside this crate).
+    #[error("unsupported message shape: {0}")]
+    Unsupported(&'static str),
     /// A form carries the same field twice.
     #[error("field `{0}` appears more than once")]
     DuplicateField(String),

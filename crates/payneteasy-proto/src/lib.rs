@@ -1,32 +1,37 @@
-//! Payneteasy API v4 as types: commands, their requests and responses, transaction statuses,
+//! Payneteasy API v2 and v4 as types: operations, their requests and responses, transaction statuses,
 //! endpoints and environments, and the callback `control` checksum.
 //!
 //! This crate does no I/O and knows nothing of HTTP or of the byte format: `payneteasy-codec`
 //! turns these types into signed requests and response bytes back into them.
 //!
 //! # Design
-//! - A [`Command`] declares its URL path, request and response types; [`CreateCardRef`] and
-//!   [`StatusCommand`] are the two modelled so far. Adding a v4 command is one impl.
-//! - Messages convert to and from ordered form fields ([`ToForm`], [`FromForm`]), in both
-//!   directions, so a gateway emulator can reuse them. A [`FormBuilder`] takes fields one at
-//!   a time, so a decoder can stream into it without collecting them first.
+//! - An [`Operation`] declares its URL path, API version, authentication ([`Auth`]: OAuth
+//!   RSA-SHA256, or a v2 SHA-1 `control` whose concatenation order is a list of
+//!   [`ControlPart`]s), idempotency, request and response types and success `type`.
+//!   [`CreateCardRef`], [`StatusCommand`] (v4) and [`StatusV2`] are modelled so far; adding a
+//!   command is its messages plus one impl.
+//! - Messages are declared once with serde derives: the serde attributes are the only place
+//!   a wire name is written (requests in `snake_case`, responses `kebab-case`). Any serde
+//!   format reads and writes them; `payneteasy-codec` provides the gateway's form format.
 //! - Values from the gateway never fail to decode because they are new: [`Status`] and
-//!   [`ResponseType`] keep unknown values, and responses keep unknown fields in `extra`.
-//! - Request identifiers are validated on construction (non-empty, at most [`MAX_ID_CHARS`]
-//!   characters, no control characters).
+//!   [`ResponseType`] keep unknown values (serialized as their raw strings), and responses
+//!   keep unknown fields in `extra`, in wire order ([`wire::extra`]). Fields whose JSON type
+//!   varies accept a number or a string ([`wire::text_or_number`]).
+//! - Requests are validated on construction and on deserialization (non-empty, at most
+//!   [`MAX_ID_CHARS`] characters, no control characters); see [`Checked`].
 //! - The merchant control key is a [`ControlKey`]: redacted in `Debug`, zeroed on drop,
 //!   compared in constant time.
 //!
 //! # Quick start
 //! ```
 //! use payneteasy_proto::{
-//!     Command, CreateCardRef, CreateCardRefRequest, Endpoint, Environment, ToForm, Status,
+//!     Operation, CreateCardRef, CreateCardRefRequest, Endpoint, Environment, Status,
 //!     ControlKey, verify_callback_control,
 //! };
 //!
 //! # fn main() -> Result<(), payneteasy_proto::ProtoError> {
 //! let request = CreateCardRefRequest::new("34T43R77N", "6868305")?;
-//! assert_eq!(request.to_form(), [("client_orderid", "34T43R77N"), ("orderid", "6868305")]);
+//! assert_eq!(request.client_orderid(), "34T43R77N");
 //!
 //! let url = CreateCardRef::url(&Environment::Sandbox, &"39915".parse::<Endpoint>()?);
 //! assert_eq!(url, "https://sandbox.payneteasy.com/paynet/api/v4/create-card-ref/39915");
@@ -58,21 +63,24 @@
 #![warn(missing_docs)]
 
 mod callback;
-mod command;
 mod endpoint;
 mod error;
-mod form;
 mod messages;
+mod operation;
 mod status;
+pub mod wire;
 
-pub use callback::{ControlKey, compute_control, verify_callback_control};
-pub use command::{Command, CreateCardRef, StatusCommand};
+pub use callback::{
+    ControlInput, ControlKey, compute_control, sha1_control, verify_callback_control,
+};
 pub use endpoint::{BaseUrl, Endpoint, Environment, PRODUCTION_BASE_URL, SANDBOX_BASE_URL};
 pub use error::{MAX_ID_CHARS, ProtoError};
-pub use form::{FormBuilder, FromForm, ToForm};
 pub use messages::{
-    CreateCardRefRequest, CreateCardRefRequestBuilder, CreateCardRefResponse,
-    CreateCardRefResponseBuilder, StatusRequest, StatusRequestBuilder, StatusResponse,
-    StatusResponseBuilder,
+    Checked, CreateCardRefFields, CreateCardRefRequest, CreateCardRefResponse, StatusFields,
+    StatusRequest, StatusResponse, StatusV2Fields, StatusV2Request,
+};
+pub use operation::{
+    ApiVersion, Auth, ControlPart, CreateCardRef, Idempotency, Operation, StatusCommand, StatusV2,
+    amount_minor_units,
 };
 pub use status::{ResponseType, Status};

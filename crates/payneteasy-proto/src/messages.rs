@@ -1,22 +1,81 @@
 //! Request and response messages of the modelled commands.
+//!
+//! Each message is declared once: its serde attributes are the only place its wire names are
+//! written. Requests use the gateway's `snake_case` names (the Rust field names themselves);
+//! responses use `kebab-case` (`rename_all`), with `type` renamed.
+//!
+//! A request has private fields and is built by a validating constructor; it deserializes
+//! through its `…Fields` twin (`#[serde(try_from)]`), so that no serde format can build an
+//! unchecked request. Responses have public fields: what the gateway says is kept as said.
 
-use std::borrow::Cow;
+use serde::{Deserialize, Serialize};
 
-use crate::error::{ProtoError, check_text};
-use crate::form::{FormBuilder, FromForm, ToForm, push_opt, put, put_extra, put_parsed};
+use crate::error::ProtoError;
 use crate::status::{ResponseType, Status};
+use crate::wire::{check_fields, extra, text_or_number};
+
+/// A request whose fields are checked on construction and on deserialization.
+///
+/// A codec decodes [`Checked::Fields`] and calls [`Checked::check`], so that it gets the typed
+/// [`ProtoError`] (serde's `try_from` would turn it into text).
+pub trait Checked: Sized {
+    /// The same fields, not yet checked.
+    type Fields: for<'de> Deserialize<'de>;
+
+    /// Checks the fields: non-empty, at most [`MAX_ID_CHARS`](crate::MAX_ID_CHARS)
+    /// characters, no control characters.
+    ///
+    /// # Errors
+    /// [`ProtoError::Empty`], [`ProtoError::TooLong`] or [`ProtoError::ControlCharacter`],
+    /// naming the first offending field.
+    fn check(fields: Self::Fields) -> Result<Self, ProtoError>;
+}
+
+/// Declares a checked request: the public type (private fields, `try_from` its fields twin)
+/// and the `Checked` impl. The fields are declared once, in the twin.
+macro_rules! checked_request {
+    ($(#[$meta:meta])* $name:ident($fields:ident = $fields_str:literal)) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(try_from = $fields_str)]
+        pub struct $name($fields);
+
+        impl TryFrom<$fields> for $name {
+            type Error = ProtoError;
+            fn try_from(fields: $fields) -> Result<Self, ProtoError> {
+                check_fields(&fields)?;
+                Ok(Self(fields))
+            }
+        }
+
+        impl Checked for $name {
+            type Fields = $fields;
+            fn check(fields: $fields) -> Result<Self, ProtoError> {
+                Self::try_from(fields)
+            }
+        }
+    };
+}
 
 // ---------------------------------------------------------------------------------------------
 // create-card-ref
 
-/// The `create-card-ref` request: identifies the first payment of a recurring series.
-///
-/// Both ids refer to a payment that must already be in a final status.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CreateCardRefRequest {
+/// The fields of a [`CreateCardRefRequest`], in wire order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[doc(hidden)]
+pub struct CreateCardRefFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    login: Option<String>,
     client_orderid: String,
     orderid: String,
-    login: Option<String>,
+}
+
+checked_request! {
+    /// The `create-card-ref` request: identifies the first payment of a recurring series.
+    ///
+    /// Both ids refer to a payment that must already be in a final status. Fields: `login`
+    /// (when opted in), `client_orderid`, `orderid`; other fields are ignored when reading.
+    CreateCardRefRequest(CreateCardRefFields = "CreateCardRefFields")
 }
 
 impl CreateCardRefRequest {
@@ -30,14 +89,10 @@ impl CreateCardRefRequest {
         client_orderid: impl Into<String>,
         orderid: impl Into<String>,
     ) -> Result<Self, ProtoError> {
-        let client_orderid = client_orderid.into();
-        let orderid = orderid.into();
-        check_text("client_orderid", &client_orderid)?;
-        check_text("orderid", &orderid)?;
-        Ok(Self {
-            client_orderid,
-            orderid,
+        Self::try_from(CreateCardRefFields {
             login: None,
+            client_orderid: client_orderid.into(),
+            orderid: orderid.into(),
         })
     }
 
@@ -49,77 +104,26 @@ impl CreateCardRefRequest {
     ///
     /// # Errors
     /// As for [`CreateCardRefRequest::new`], for `login`.
-    pub fn with_login(mut self, login: impl Into<String>) -> Result<Self, ProtoError> {
-        let login = login.into();
-        check_text("login", &login)?;
-        self.login = Some(login);
-        Ok(self)
+    pub fn with_login(self, login: impl Into<String>) -> Result<Self, ProtoError> {
+        Self::try_from(CreateCardRefFields {
+            login: Some(login.into()),
+            ..self.0
+        })
     }
 
     /// The merchant's order id of the first payment.
     pub fn client_orderid(&self) -> &str {
-        &self.client_orderid
+        &self.0.client_orderid
     }
 
     /// The gateway's order id of the first payment.
     pub fn orderid(&self) -> &str {
-        &self.orderid
+        &self.0.orderid
     }
 
     /// The login sent in the body, when opted in.
     pub fn login(&self) -> Option<&str> {
-        self.login.as_deref()
-    }
-}
-
-impl ToForm for CreateCardRefRequest {
-    /// `login` (when opted in), `client_orderid`, `orderid`.
-    fn to_form(&self) -> Vec<(&str, &str)> {
-        let mut out = Vec::with_capacity(3);
-        push_opt(&mut out, "login", &self.login);
-        out.push(("client_orderid", self.client_orderid.as_str()));
-        out.push(("orderid", self.orderid.as_str()));
-        out
-    }
-}
-
-impl FromForm for CreateCardRefRequest {
-    type Builder = CreateCardRefRequestBuilder;
-}
-
-/// Reads a [`CreateCardRefRequest`]: `client_orderid`, `orderid` and the optional `login`;
-/// other fields are ignored, as the gateway does.
-#[derive(Debug, Default)]
-pub struct CreateCardRefRequestBuilder {
-    client_orderid: Option<String>,
-    orderid: Option<String>,
-    login: Option<String>,
-}
-
-impl FormBuilder for CreateCardRefRequestBuilder {
-    type Output = CreateCardRefRequest;
-
-    #[inline]
-    fn field(&mut self, name: Cow<'_, str>, value: Cow<'_, str>) -> Result<(), ProtoError> {
-        match &*name {
-            "client_orderid" => put(&mut self.client_orderid, &name, value),
-            "orderid" => put(&mut self.orderid, &name, value),
-            "login" => put(&mut self.login, &name, value),
-            _ => Ok(()),
-        }
-    }
-
-    #[inline]
-    fn finish(self) -> Result<CreateCardRefRequest, ProtoError> {
-        let request = CreateCardRefRequest::new(
-            self.client_orderid
-                .ok_or(ProtoError::MissingField("client_orderid"))?,
-            self.orderid.ok_or(ProtoError::MissingField("orderid"))?,
-        )?;
-        match self.login {
-            Some(login) => request.with_login(login),
-            None => Ok(request),
-        }
+        self.0.login.as_deref()
     }
 }
 
@@ -127,33 +131,49 @@ impl FormBuilder for CreateCardRefRequestBuilder {
 ///
 /// Every documented field is modelled; fields this crate does not know are kept in
 /// [`extra`](Self::extra) in wire order. A decline is a normal response whose
-/// [`status`](Self::status) says so.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// [`status`](Self::status) says so. Fields are written in declaration order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub struct CreateCardRefResponse {
     /// `type`.
+    #[serde(rename = "type")]
     pub response_type: ResponseType,
-    /// `status` of the operation.
-    pub status: Status,
     /// `serial-number`: the gateway's id of this request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial_number: Option<String>,
     /// `card-ref-id`: the card reference for subsequent recurring payments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_ref_id: Option<String>,
     /// `unq-card-ref-id`: unique per PAN (loyalty, fraud control).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unq_card_ref_id: Option<String>,
     /// `recurring-payment-id`: the payer's tokenized card data id (RPI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recurring_payment_id: Option<String>,
     /// `dst-card-ref-id`: the receiver's card reference (transfer APIs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dst_card_ref_id: Option<String>,
     /// `dst-unq-card-ref-id`: the receiver's unique card reference (transfer APIs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dst_unq_card_ref_id: Option<String>,
     /// `dst-recurring-payment-id`: the receiver's RPI (transfer APIs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dst_recurring_payment_id: Option<String>,
+    /// `status` of the operation.
+    pub status: Status,
     /// `error-message`: reason of a decline or error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
-    /// `error-code`: code of a decline or error.
+    /// `error-code`: code of a decline or error (a number in JSON mode).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text_or_number"
+    )]
     pub error_code: Option<String>,
     /// Any other field, in wire order.
+    #[serde(flatten, with = "extra")]
     pub extra: Vec<(String, String)>,
 }
 
@@ -178,113 +198,38 @@ impl CreateCardRefResponse {
     }
 }
 
-impl ToForm for CreateCardRefResponse {
-    /// `type`, `serial-number`, the ids, `status`, `error-message`, `error-code`, then extras.
-    fn to_form(&self) -> Vec<(&str, &str)> {
-        let mut out = Vec::with_capacity(11 + self.extra.len());
-        out.push(("type", self.response_type.as_str()));
-        push_opt(&mut out, "serial-number", &self.serial_number);
-        push_opt(&mut out, "card-ref-id", &self.card_ref_id);
-        push_opt(&mut out, "unq-card-ref-id", &self.unq_card_ref_id);
-        push_opt(&mut out, "recurring-payment-id", &self.recurring_payment_id);
-        push_opt(&mut out, "dst-card-ref-id", &self.dst_card_ref_id);
-        push_opt(&mut out, "dst-unq-card-ref-id", &self.dst_unq_card_ref_id);
-        push_opt(
-            &mut out,
-            "dst-recurring-payment-id",
-            &self.dst_recurring_payment_id,
-        );
-        out.push(("status", self.status.as_str()));
-        push_opt(&mut out, "error-message", &self.error_message);
-        push_opt(&mut out, "error-code", &self.error_code);
-        out.extend(self.extra.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-        out
-    }
-}
-
-impl FromForm for CreateCardRefResponse {
-    type Builder = CreateCardRefResponseBuilder;
-}
-
-/// Reads a [`CreateCardRefResponse`]: requires `type` and `status`, does not check which `type` it is (the
-/// codec does), keeps unknown fields in `extra`, refuses duplicates.
-#[derive(Debug)]
-pub struct CreateCardRefResponseBuilder {
-    message: CreateCardRefResponse,
-    response_type: Option<ResponseType>,
-    status: Option<Status>,
-}
-
-impl Default for CreateCardRefResponseBuilder {
-    fn default() -> Self {
-        Self {
-            message: CreateCardRefResponse::new(Status::Processing),
-            response_type: None,
-            status: None,
-        }
-    }
-}
-
-impl FormBuilder for CreateCardRefResponseBuilder {
-    type Output = CreateCardRefResponse;
-
-    #[inline]
-    fn field(&mut self, name: Cow<'_, str>, value: Cow<'_, str>) -> Result<(), ProtoError> {
-        match &*name {
-            "type" => put_parsed(&mut self.response_type, &name, &value, ResponseType::parse),
-            "status" => put_parsed(&mut self.status, &name, &value, Status::parse),
-            "serial-number" => put(&mut self.message.serial_number, &name, value),
-            "card-ref-id" => put(&mut self.message.card_ref_id, &name, value),
-            "unq-card-ref-id" => put(&mut self.message.unq_card_ref_id, &name, value),
-            "recurring-payment-id" => put(&mut self.message.recurring_payment_id, &name, value),
-            "dst-card-ref-id" => put(&mut self.message.dst_card_ref_id, &name, value),
-            "dst-unq-card-ref-id" => put(&mut self.message.dst_unq_card_ref_id, &name, value),
-            "dst-recurring-payment-id" => {
-                put(&mut self.message.dst_recurring_payment_id, &name, value)
-            }
-            "error-message" => put(&mut self.message.error_message, &name, value),
-            "error-code" => put(&mut self.message.error_code, &name, value),
-            _ => put_extra(&mut self.message.extra, name, value),
-        }
-    }
-
-    #[inline]
-    fn finish(self) -> Result<CreateCardRefResponse, ProtoError> {
-        // Built field by field in the return slot: no copy of the whole message.
-        let Self {
-            message,
-            response_type,
-            status,
-        } = self;
-        Ok(CreateCardRefResponse {
-            response_type: response_type.ok_or(ProtoError::MissingField("type"))?,
-            status: status.ok_or(ProtoError::MissingField("status"))?,
-            ..message
-        })
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // status
 
-/// The `status` request: asks for the current state of an order.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct StatusRequest {
+/// The fields of a [`StatusRequest`], in wire order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[doc(hidden)]
+pub struct StatusFields {
     client_orderid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     orderid: Option<String>,
+    #[serde(
+        rename = "by-request-sn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     by_request_sn: Option<String>,
 }
 
+checked_request! {
+    /// The v4 `status` request: `client_orderid`, and the gateway's `orderid` and the
+    /// `by-request-sn` serial number when given; other fields are ignored when reading.
+    StatusRequest(StatusFields = "StatusFields")
+}
+
 impl StatusRequest {
-    /// A request for the order the merchant knows as `client_orderid`.
+    /// A status request for the merchant's order `client_orderid`.
     ///
     /// # Errors
     /// [`ProtoError::Empty`], [`ProtoError::TooLong`] or [`ProtoError::ControlCharacter`].
     pub fn new(client_orderid: impl Into<String>) -> Result<Self, ProtoError> {
-        let client_orderid = client_orderid.into();
-        check_text("client_orderid", &client_orderid)?;
-        Ok(Self {
-            client_orderid,
+        Self::try_from(StatusFields {
+            client_orderid: client_orderid.into(),
             orderid: None,
             by_request_sn: None,
         })
@@ -294,129 +239,161 @@ impl StatusRequest {
     ///
     /// # Errors
     /// As for [`StatusRequest::new`], for `orderid`.
-    pub fn with_orderid(mut self, orderid: impl Into<String>) -> Result<Self, ProtoError> {
-        let orderid = orderid.into();
-        check_text("orderid", &orderid)?;
-        self.orderid = Some(orderid);
-        Ok(self)
+    pub fn with_orderid(self, orderid: impl Into<String>) -> Result<Self, ProtoError> {
+        Self::try_from(StatusFields {
+            orderid: Some(orderid.into()),
+            ..self.0
+        })
     }
 
     /// Adds `by-request-sn`: the status of the request with this serial number.
     ///
     /// # Errors
     /// As for [`StatusRequest::new`], for `by-request-sn`.
-    pub fn with_by_request_sn(mut self, serial: impl Into<String>) -> Result<Self, ProtoError> {
-        let serial = serial.into();
-        check_text("by-request-sn", &serial)?;
-        self.by_request_sn = Some(serial);
-        Ok(self)
+    pub fn with_by_request_sn(self, serial: impl Into<String>) -> Result<Self, ProtoError> {
+        Self::try_from(StatusFields {
+            by_request_sn: Some(serial.into()),
+            ..self.0
+        })
     }
 
     /// The merchant's order id.
     pub fn client_orderid(&self) -> &str {
-        &self.client_orderid
+        &self.0.client_orderid
     }
 
     /// The gateway's order id, when given.
     pub fn orderid(&self) -> Option<&str> {
-        self.orderid.as_deref()
+        self.0.orderid.as_deref()
     }
 
     /// The request serial number, when given.
     pub fn by_request_sn(&self) -> Option<&str> {
-        self.by_request_sn.as_deref()
+        self.0.by_request_sn.as_deref()
     }
 }
 
-impl ToForm for StatusRequest {
-    /// `client_orderid`, then `orderid` and `by-request-sn` when given.
-    fn to_form(&self) -> Vec<(&str, &str)> {
-        let mut out = Vec::with_capacity(3);
-        out.push(("client_orderid", self.client_orderid.as_str()));
-        push_opt(&mut out, "orderid", &self.orderid);
-        push_opt(&mut out, "by-request-sn", &self.by_request_sn);
-        out
+/// The fields of a [`StatusV2Request`], in wire order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[doc(hidden)]
+pub struct StatusV2Fields {
+    login: String,
+    client_orderid: String,
+    orderid: String,
+}
+
+checked_request! {
+    /// The v2 `status` request: `login`, `client_orderid`, `orderid` (all required); the codec
+    /// appends `control = sha1(login + client_orderid + orderid + merchant control key)`.
+    StatusV2Request(StatusV2Fields = "StatusV2Fields")
+}
+
+impl StatusV2Request {
+    /// A v2 status request of the merchant `login` for the order known as `client_orderid`
+    /// by the merchant and as `orderid` by the gateway.
+    ///
+    /// # Errors
+    /// [`ProtoError::Empty`], [`ProtoError::TooLong`] or [`ProtoError::ControlCharacter`].
+    pub fn new(
+        login: impl Into<String>,
+        client_orderid: impl Into<String>,
+        orderid: impl Into<String>,
+    ) -> Result<Self, ProtoError> {
+        Self::try_from(StatusV2Fields {
+            login: login.into(),
+            client_orderid: client_orderid.into(),
+            orderid: orderid.into(),
+        })
+    }
+
+    /// The merchant login.
+    pub fn login(&self) -> &str {
+        &self.0.login
+    }
+
+    /// The merchant's order id.
+    pub fn client_orderid(&self) -> &str {
+        &self.0.client_orderid
+    }
+
+    /// The gateway's order id.
+    pub fn orderid(&self) -> &str {
+        &self.0.orderid
     }
 }
 
-impl FromForm for StatusRequest {
-    type Builder = StatusRequestBuilder;
-}
-
-/// Reads a [`StatusRequest`]: `client_orderid` and the optional `orderid` and
-/// `by-request-sn`; other fields are ignored.
-#[derive(Debug, Default)]
-pub struct StatusRequestBuilder {
-    client_orderid: Option<String>,
-    orderid: Option<String>,
-    by_request_sn: Option<String>,
-}
-
-impl FormBuilder for StatusRequestBuilder {
-    type Output = StatusRequest;
-
-    #[inline]
-    fn field(&mut self, name: Cow<'_, str>, value: Cow<'_, str>) -> Result<(), ProtoError> {
-        match &*name {
-            "client_orderid" => put(&mut self.client_orderid, &name, value),
-            "orderid" => put(&mut self.orderid, &name, value),
-            "by-request-sn" => put(&mut self.by_request_sn, &name, value),
-            _ => Ok(()),
-        }
-    }
-
-    #[inline]
-    fn finish(self) -> Result<StatusRequest, ProtoError> {
-        let mut request = StatusRequest::new(
-            self.client_orderid
-                .ok_or(ProtoError::MissingField("client_orderid"))?,
-        )?;
-        if let Some(orderid) = self.orderid {
-            request = request.with_orderid(orderid)?;
-        }
-        if let Some(sn) = self.by_request_sn {
-            request = request.with_by_request_sn(sn)?;
-        }
-        Ok(request)
-    }
-}
-
-/// The `status` response (`type=status-response`).
+/// The `status` response (`type=status-response`), for v4 and v2.
 ///
 /// The documented fields are modelled; every other field (the gateway sends many more,
 /// depending on the transaction type) is kept in [`extra`](Self::extra) in wire order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Fields are written in declaration order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub struct StatusResponse {
     /// `type`.
+    #[serde(rename = "type")]
     pub response_type: ResponseType,
     /// `status` of the order.
     pub status: Status,
-    /// `amount`, as sent (decimal text).
+    /// `amount`, as sent (decimal text; a number in JSON mode).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text_or_number"
+    )]
     pub amount: Option<String>,
     /// `currency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
-    /// `paynet-order-id`: the gateway's order id.
+    /// `paynet-order-id`: the gateway's order id (a number in JSON mode).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text_or_number"
+    )]
     pub paynet_order_id: Option<String>,
     /// `merchant-order-id`: the merchant's order id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_order_id: Option<String>,
     /// `serial-number`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial_number: Option<String>,
     /// `card-ref-id`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text_or_number"
+    )]
     pub card_ref_id: Option<String>,
     /// `last-four-digits` of the card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_four_digits: Option<String>,
     /// `bin` of the card.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text_or_number"
+    )]
     pub bin: Option<String>,
     /// `error-message`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
-    /// `error-code`.
+    /// `error-code` (a number in JSON mode).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "text_or_number"
+    )]
     pub error_code: Option<String>,
     /// `html`: a 3-D Secure page to show to the payer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
     /// `redirect-to`: where to send the payer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_to: Option<String>,
     /// Any other field, in wire order.
+    #[serde(flatten, with = "extra")]
     pub extra: Vec<(String, String)>,
 }
 
@@ -444,113 +421,25 @@ impl StatusResponse {
     }
 }
 
-impl ToForm for StatusResponse {
-    /// `type`, `status`, the modelled fields in documentation order, then extras.
-    fn to_form(&self) -> Vec<(&str, &str)> {
-        let mut out = Vec::with_capacity(14 + self.extra.len());
-        out.push(("type", self.response_type.as_str()));
-        out.push(("status", self.status.as_str()));
-        push_opt(&mut out, "amount", &self.amount);
-        push_opt(&mut out, "currency", &self.currency);
-        push_opt(&mut out, "paynet-order-id", &self.paynet_order_id);
-        push_opt(&mut out, "merchant-order-id", &self.merchant_order_id);
-        push_opt(&mut out, "serial-number", &self.serial_number);
-        push_opt(&mut out, "card-ref-id", &self.card_ref_id);
-        push_opt(&mut out, "last-four-digits", &self.last_four_digits);
-        push_opt(&mut out, "bin", &self.bin);
-        push_opt(&mut out, "error-message", &self.error_message);
-        push_opt(&mut out, "error-code", &self.error_code);
-        push_opt(&mut out, "html", &self.html);
-        push_opt(&mut out, "redirect-to", &self.redirect_to);
-        out.extend(self.extra.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-        out
-    }
-}
-
-impl FromForm for StatusResponse {
-    type Builder = StatusResponseBuilder;
-}
-
-/// Reads a [`StatusResponse`]: requires `type` and `status`, does not check which `type` it is (the
-/// codec does), keeps unknown fields in `extra`, refuses duplicates.
-#[derive(Debug)]
-pub struct StatusResponseBuilder {
-    message: StatusResponse,
-    response_type: Option<ResponseType>,
-    status: Option<Status>,
-}
-
-impl Default for StatusResponseBuilder {
-    fn default() -> Self {
-        Self {
-            message: StatusResponse::new(Status::Processing),
-            response_type: None,
-            status: None,
-        }
-    }
-}
-
-impl FormBuilder for StatusResponseBuilder {
-    type Output = StatusResponse;
-
-    #[inline]
-    fn field(&mut self, name: Cow<'_, str>, value: Cow<'_, str>) -> Result<(), ProtoError> {
-        match &*name {
-            "type" => put_parsed(&mut self.response_type, &name, &value, ResponseType::parse),
-            "status" => put_parsed(&mut self.status, &name, &value, Status::parse),
-            "amount" => put(&mut self.message.amount, &name, value),
-            "currency" => put(&mut self.message.currency, &name, value),
-            "paynet-order-id" => put(&mut self.message.paynet_order_id, &name, value),
-            "merchant-order-id" => put(&mut self.message.merchant_order_id, &name, value),
-            "serial-number" => put(&mut self.message.serial_number, &name, value),
-            "card-ref-id" => put(&mut self.message.card_ref_id, &name, value),
-            "last-four-digits" => put(&mut self.message.last_four_digits, &name, value),
-            "bin" => put(&mut self.message.bin, &name, value),
-            "error-message" => put(&mut self.message.error_message, &name, value),
-            "error-code" => put(&mut self.message.error_code, &name, value),
-            "html" => put(&mut self.message.html, &name, value),
-            "redirect-to" => put(&mut self.message.redirect_to, &name, value),
-            _ => put_extra(&mut self.message.extra, name, value),
-        }
-    }
-
-    #[inline]
-    fn finish(mut self) -> Result<StatusResponse, ProtoError> {
-        self.message.response_type = self.response_type.ok_or(ProtoError::MissingField("type"))?;
-        self.message.status = self.status.ok_or(ProtoError::MissingField("status"))?;
-        Ok(self.message)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn fields<'a>(pairs: &'a [(&'a str, &'a str)]) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
-        pairs
-            .iter()
-            .map(|(n, v)| (Cow::Borrowed(*n), Cow::Borrowed(*v)))
-            .collect()
-    }
-
     #[test]
-    fn create_card_ref_request_form() {
+    fn create_card_ref_request_checks() {
         let r = CreateCardRefRequest::new("34T43R77N", "6868305").unwrap();
-        assert_eq!(
-            r.to_form(),
-            [("client_orderid", "34T43R77N"), ("orderid", "6868305")]
-        );
         assert_eq!(r.login(), None);
-        let r = r.with_login("merchantlogin").unwrap();
         assert_eq!(
-            r.to_form(),
-            [
-                ("login", "merchantlogin"),
-                ("client_orderid", "34T43R77N"),
-                ("orderid", "6868305")
-            ]
+            serde_json::to_string(&r).unwrap(),
+            r#"{"client_orderid":"34T43R77N","orderid":"6868305"}"#
         );
-        let back = CreateCardRefRequest::from_form(fields(&r.to_form())).unwrap();
+        let r = r.with_login("merchantlogin").unwrap();
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            json,
+            r#"{"login":"merchantlogin","client_orderid":"34T43R77N","orderid":"6868305"}"#
+        );
+        let back: CreateCardRefRequest = serde_json::from_str(&json).unwrap();
         assert_eq!(back, r);
         assert_eq!(
             CreateCardRefRequest::new("", "1"),
@@ -563,84 +452,87 @@ mod tests {
             Err(ProtoError::ControlCharacter { field: "orderid" })
         );
         assert_eq!(
-            CreateCardRefRequest::from_form(fields(&[("orderid", "1")])),
-            Err(ProtoError::MissingField("client_orderid"))
+            r.clone().with_login("a\nb"),
+            Err(ProtoError::ControlCharacter { field: "login" })
         );
+        // Deserialization checks too, whatever the format; unknown fields are ignored.
+        assert!(
+            serde_json::from_str::<CreateCardRefRequest>(r#"{"client_orderid":"","orderid":"1"}"#)
+                .is_err()
+        );
+        let fields: CreateCardRefFields =
+            serde_json::from_str(r#"{"client_orderid":"a","orderid":"1\n","x":1}"#).unwrap();
         assert_eq!(
-            CreateCardRefRequest::from_form(fields(&[
-                ("client_orderid", "a"),
-                ("orderid", "1"),
-                ("orderid", "2")
-            ])),
-            Err(ProtoError::DuplicateField("orderid".into()))
+            CreateCardRefRequest::check(fields),
+            Err(ProtoError::ControlCharacter { field: "orderid" })
         );
     }
 
     #[test]
-    fn status_request_form() {
-        let r = StatusRequest::new("inv-1").unwrap();
-        assert_eq!(r.to_form(), [("client_orderid", "inv-1")]);
-        let r = r
+    fn status_request_checks() {
+        let r = StatusRequest::new("inv-1")
+            .unwrap()
             .with_orderid("77")
             .unwrap()
             .with_by_request_sn("00000000-0000-0000-0000-000002de3113")
             .unwrap();
         assert_eq!(
-            r.to_form(),
-            [
-                ("client_orderid", "inv-1"),
-                ("orderid", "77"),
-                ("by-request-sn", "00000000-0000-0000-0000-000002de3113")
-            ]
+            serde_json::to_string(&r).unwrap(),
+            r#"{"client_orderid":"inv-1","orderid":"77","by-request-sn":"00000000-0000-0000-0000-000002de3113"}"#
         );
-        assert_eq!(StatusRequest::from_form(fields(&r.to_form())).unwrap(), r);
+        assert_eq!(
+            r.by_request_sn(),
+            Some("00000000-0000-0000-0000-000002de3113")
+        );
         assert!(StatusRequest::new("x").unwrap().with_orderid("").is_err());
+        assert_eq!(
+            StatusRequest::new("x").unwrap().with_by_request_sn(""),
+            Err(ProtoError::Empty {
+                field: "by-request-sn"
+            })
+        );
+        assert_eq!(
+            StatusV2Request::new("m", "c", &*"9".repeat(129)),
+            Err(ProtoError::TooLong {
+                field: "orderid",
+                len: 129,
+                max: crate::MAX_ID_CHARS
+            })
+        );
     }
 
     #[test]
-    fn create_card_ref_response_form() {
-        let pairs = [
-            ("type", "create-card-ref-response"),
-            ("serial-number", "00000000-0000-0000-0000-000002de3113"),
-            ("card-ref-id", "1461608"),
-            ("recurring-payment-id", "1491863"),
-            ("dst-card-ref-id", "1461608"),
-            ("status", "approved"),
-            ("future-field", "x"),
-        ];
-        let r = CreateCardRefResponse::from_form(fields(&pairs)).unwrap();
+    fn responses_keep_unknown_fields_in_order() {
+        let json = r#"{"type":"create-card-ref-response","serial-number":"s","card-ref-id":"1461608",
+            "zeta":"1","status":"approved","alpha":2,"error-code":7}"#;
+        let r: CreateCardRefResponse = serde_json::from_str(json).unwrap();
         assert_eq!(r.response_type, ResponseType::CreateCardRefResponse);
         assert_eq!(r.status, Status::Approved);
-        assert_eq!(r.card_ref_id.as_deref(), Some("1461608"));
-        assert_eq!(r.unq_card_ref_id, None);
-        assert_eq!(r.extra, [("future-field".to_owned(), "x".to_owned())]);
-        assert_eq!(r.to_form(), pairs);
+        assert_eq!(r.error_code.as_deref(), Some("7"));
         assert_eq!(
-            CreateCardRefResponse::from_form(fields(&[("type", "x")])),
-            Err(ProtoError::MissingField("status"))
+            r.extra,
+            [("zeta".into(), "1".into()), ("alpha".into(), "2".into())]
         );
+        assert!(
+            serde_json::from_str::<CreateCardRefResponse>(r#"{"type":"x"}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("missing field `status`")
+        );
+        let mut s = StatusResponse::new(Status::Unknown("pending".into()));
+        s.html = Some("<html>3ds</html>".into());
+        s.extra.push(("descriptor".into(), "shop".into()));
+        let json = serde_json::to_string(&s).unwrap();
         assert_eq!(
-            CreateCardRefResponse::from_form(fields(&[("status", "approved")])),
-            Err(ProtoError::MissingField("type"))
+            json,
+            r#"{"type":"status-response","status":"pending","html":"<html>3ds</html>","descriptor":"shop"}"#
         );
-        assert_eq!(
-            CreateCardRefResponse::from_form(fields(&[("x", "1"), ("x", "2")])),
-            Err(ProtoError::DuplicateField("x".into()))
-        );
-    }
-
-    #[test]
-    fn status_response_form() {
-        let mut r = StatusResponse::new(Status::Unknown("pending".into()));
-        r.amount = Some("10.00".into());
-        r.currency = Some("EUR".into());
-        r.html = Some("<html>3ds</html>".into());
-        r.extra.push(("descriptor".into(), "shop".into()));
-        let form = r.to_form();
-        assert_eq!(form[0], ("type", "status-response"));
-        assert_eq!(form[1], ("status", "pending"));
-        let back = StatusResponse::from_form(fields(&form)).unwrap();
-        assert_eq!(back, r);
-        assert!(!back.status.is_final());
+        assert_eq!(serde_json::from_str::<StatusResponse>(&json).unwrap(), s);
+        let n: StatusResponse = serde_json::from_str(
+            r#"{"type":"status-response","status":"approved","paynet-order-id":6868305,"amount":10.42}"#,
+        )
+        .unwrap();
+        assert_eq!(n.paynet_order_id.as_deref(), Some("6868305"));
+        assert_eq!(n.amount.as_deref(), Some("10.42"));
     }
 }

@@ -153,6 +153,36 @@ impl fmt::Display for ResponseType {
     }
 }
 
+/// serde as the raw wire string, unknown values kept (open enums).
+macro_rules! open_enum_serde {
+    ($ty:ident, $expecting:literal) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl serde::de::Visitor<'_> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$ty, E> {
+                        Ok($ty::parse(v))
+                    }
+                }
+                d.deserialize_str(V)
+            }
+        }
+    };
+}
+
+open_enum_serde!(Status, "a transaction status");
+open_enum_serde!(ResponseType, "a response type");
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +214,12 @@ mod tests {
             assert_eq!(wire.parse::<Status>(), Ok(status));
         }
         assert!(Status::Approved.is_approved());
+        let json = serde_json::to_string(&Status::Unknown("chain_declined".into())).unwrap();
+        assert_eq!(json, "\"chain_declined\"");
+        let back: Status = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, Status::Unknown("chain_declined".into()));
+        let ty: ResponseType = serde_json::from_str("\"async-response\"").unwrap();
+        assert_eq!(ty.as_str(), "async-response");
         assert!(!Status::Filtered.is_approved());
     }
 
