@@ -366,10 +366,12 @@ fn decode_key_text(
             encoding: "hex",
         }),
         KeyEncoding::Base64 | KeyEncoding::Auto => {
-            BASE64.decode(text).map_err(|_| CardCryptoError::KeyEncoding {
-                field,
-                encoding: "base64",
-            })
+            BASE64
+                .decode(text)
+                .map_err(|_| CardCryptoError::KeyEncoding {
+                    field,
+                    encoding: "base64",
+                })
         }
     }
 }

@@ -52,7 +52,12 @@ where
     S::Request: PartialEq,
     S::Response: PartialEq,
 {
-    let _ = decode_response::<S>(status, Some("application/json"), data, &SuccessPolicy::default());
+    let _ = decode_response::<S>(
+        status,
+        Some("application/json"),
+        data,
+        &SuccessPolicy::default(),
+    );
     round_trip::<S::Response>(data);
     if let Ok(v) = decode_request::<S>(data) {
         assert_eq!(decode_request::<S>(&encode(&v)).expect("re-decodes"), v);

@@ -101,7 +101,10 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 pub(crate) fn line_column(text: &[u8], at: usize) -> (usize, usize) {
     let before = &text[..at.min(text.len())];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
     (line, before.len() - line_start + 1)
 }
 
@@ -111,7 +114,9 @@ struct Checked;
 
 impl<'de> Deserialize<'de> for Checked {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(CheckedVisitor).map(|()| Checked)
+        deserializer
+            .deserialize_any(CheckedVisitor)
+            .map(|()| Checked)
     }
 }
 
@@ -211,9 +216,7 @@ impl<'de> Value<'de> {
     /// Parses this value's text with serde_json (the body was checked: only type mismatches
     /// fail here).
     fn parse<T: Deserialize<'de>>(self) -> Result<T, Failure> {
-        serde_json::from_str(self.text).map_err(|_| Failure::Type {
-            at: Some(self.at),
-        })
+        serde_json::from_str(self.text).map_err(|_| Failure::Type { at: Some(self.at) })
     }
 
     fn string(self) -> Result<String, Failure> {
@@ -440,7 +443,10 @@ mod tests {
 
     #[test]
     fn dates_get_their_escapes_other_strings_do_not() {
-        assert_eq!(to_vec(&["/Date(0)/", "a/b", ""]), br#"["\/Date(0)\/","a/b",""]"#);
+        assert_eq!(
+            to_vec(&["/Date(0)/", "a/b", ""]),
+            br#"["\/Date(0)\/","a/b",""]"#
+        );
         assert_eq!(to_vec("a\"b\\c\n\u{1}"), br#""a\"b\\c\n\u0001""#);
     }
 }

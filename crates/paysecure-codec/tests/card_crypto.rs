@@ -306,7 +306,10 @@ fn key_from_parts_matches_key_from_session() {
         .encrypt_pan(&pan, Padding::Pkcs1v15, Output::Base64)
         .unwrap();
     assert_eq!(
-        key.decrypt(Padding::Pkcs1v15, &STANDARD.decode(&out.ciphertext).unwrap()),
+        key.decrypt(
+            Padding::Pkcs1v15,
+            &STANDARD.decode(&out.ciphertext).unwrap()
+        ),
         b"4111111111111111"
     );
     assert_eq!(

@@ -88,7 +88,8 @@ fn dates_vectors() {
     for case in valid {
         let json = case["json"].as_str().unwrap();
         let body = body_with_date(json);
-        let session = decode_body::<CreateKeySession>(&body).unwrap_or_else(|e| panic!("{json}: {e}"));
+        let session =
+            decode_body::<CreateKeySession>(&body).unwrap_or_else(|e| panic!("{json}: {e}"));
         let date = session
             .timestamps
             .unwrap()
@@ -107,10 +108,8 @@ fn dates_vectors() {
             "{json}"
         );
         // Re-encoding writes the escaped form, keeping the suffix.
-        let reencoded = String::from_utf8(encode(
-            &decode_body::<CreateKeySession>(&body).unwrap(),
-        ))
-        .unwrap();
+        let reencoded =
+            String::from_utf8(encode(&decode_body::<CreateKeySession>(&body).unwrap())).unwrap();
         let expected = format!(
             r#""\/Date({}{})\/""#,
             date.unix_millis(),
@@ -306,8 +305,9 @@ fn member_names_ignore_case_and_unknowns() {
 #[test]
 fn each_failure_has_its_own_variant() {
     let policy = SuccessPolicy::default();
-    let create =
-        |status, body: &[u8]| decode_response::<CreateKey>(status, Some("text/html"), body, &policy);
+    let create = |status, body: &[u8]| {
+        decode_response::<CreateKey>(status, Some("text/html"), body, &policy)
+    };
 
     assert!(matches!(
         create(200, b"{\"KeyId\":"),

@@ -241,7 +241,12 @@ impl Serialize for CardExpiration {
 impl<'de> Deserialize<'de> for CardExpiration {
     /// `MMYY` from a string (see [`CardExpiration::parse`]).
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        crate::serde_support::parsed_newtype(deserializer, Self::NEWTYPE_NAME, "an MMYY expiration", Self::parse)
+        crate::serde_support::parsed_newtype(
+            deserializer,
+            Self::NEWTYPE_NAME,
+            "an MMYY expiration",
+            Self::parse,
+        )
     }
 }
 
