@@ -146,12 +146,12 @@ impl CardEncryptionKey {
     /// `issued_at` is when the key arrived (the caller's clock).
     ///
     /// # Errors
-    /// - [`CardCryptoCardCryptoError::MissingField`] when the key id, modulus or exponent is empty;
-    /// - [`CardCryptoCardCryptoError::KeyEncoding`] when either is not valid hex / base64;
-    /// - [`CardCryptoCardCryptoError::InvalidExponent`] for an even exponent, one ≤ 1 or above 64 bits;
-    /// - [`CardCryptoCardCryptoError::InvalidModulus`] for an even modulus or one outside 1024–4096 bits;
-    /// - [`CardCryptoCardCryptoError::UnsupportedKeySize`] for 1024–2047 bits (refused by `aws-lc-rs`);
-    /// - [`CardCryptoCardCryptoError::KeyRejected`] when the back end refuses the key anyway.
+    /// - [`CardCryptoError::MissingField`] when the key id, modulus or exponent is empty;
+    /// - [`CardCryptoError::KeyEncoding`] when either is not valid hex / base64;
+    /// - [`CardCryptoError::InvalidExponent`] for an even exponent, one ≤ 1 or above 64 bits;
+    /// - [`CardCryptoError::InvalidModulus`] for an even modulus or one outside 1024–4096 bits;
+    /// - [`CardCryptoError::UnsupportedKeySize`] for 1024–2047 bits (refused by `aws-lc-rs`);
+    /// - [`CardCryptoError::KeyRejected`] when the back end refuses the key anyway.
     pub fn from_parts(
         key_id: &str,
         modulus: &str,

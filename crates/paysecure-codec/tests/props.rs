@@ -172,3 +172,58 @@ proptest! {
         }
     }
 }
+
+/// Changes the case of every member name as `upper` says (cycled), recursively.
+fn vary_case(value: &mut serde_json::Value, upper: &[bool], at: &mut usize) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let members: Vec<_> = std::mem::take(map).into_iter().collect();
+            for (name, mut member) in members {
+                vary_case(&mut member, upper, at);
+                let flip = upper
+                    .get(*at % upper.len().max(1))
+                    .copied()
+                    .unwrap_or(false);
+                *at += 1;
+                let name = if flip {
+                    name.to_ascii_uppercase()
+                } else {
+                    name.to_ascii_lowercase()
+                };
+                map.insert(name, member);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                vary_case(item, upper, at);
+            }
+        }
+        _ => {}
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// What a ServiceStack server may send instead of our exact bytes: member names in any
+    /// case, unknown members of any shape, explicit nulls. It decodes to the same value.
+    #[test]
+    fn round_trip_with_varied_case_unknowns_and_nulls(
+        key_id in text(), modulus in text(), error_code in text(),
+        timestamps in timestamps(),
+        upper in proptest::collection::vec(any::<bool>(), 1..16),
+        unknown in json_value(),
+    ) {
+        let session = CreateKeySession {
+            key_id, modulus, exponent: None, error_message: None, error_code, timestamps,
+        };
+        let mut value: serde_json::Value = serde_json::from_slice(&encode(&session)).unwrap();
+        vary_case(&mut value, &upper, &mut 0);
+        let map = value.as_object_mut().unwrap();
+        map.insert("Exponent".into(), serde_json::Value::Null);
+        map.insert("errorMESSAGE".into(), serde_json::Value::Null);
+        map.insert("SomethingNew".into(), serde_json::from_str(&unknown).unwrap());
+        let body = serde_json::to_vec(&value).unwrap();
+        prop_assert_eq!(decode_body::<CreateKeySession>(&body).unwrap(), session);
+    }
+}

@@ -549,3 +549,32 @@ fn escaped_invalid_date_is_quoted_unescaped() {
         7
     );
 }
+
+#[test]
+fn json_errors_have_line_column_and_never_quote_the_body() {
+    use paysecure_codec::{JsonError, JsonErrorKind};
+    let json = |body: &[u8]| match decode_body::<CreateKeySession>(body) {
+        Err(DecodeError::Json(e)) => e,
+        other => panic!("{other:?}"),
+    };
+    // A type error inside a nested member is placed where the value starts.
+    let body = b"{\n  \"KeyId\": \"k\",\n  \"Timestamps\": {\"DBInsert\": 7}\n}";
+    assert_eq!(
+        json(body),
+        JsonError {
+            line: 3,
+            column: 30,
+            kind: JsonErrorKind::Type
+        }
+    );
+    assert_eq!(json(b"{\"KeyId\":\"k\"").kind, JsonErrorKind::Truncated);
+    let syntax = json(b"{\"KeyId\" \"k\"}");
+    assert_eq!((syntax.line, syntax.kind), (1, JsonErrorKind::Syntax));
+    // serde_json's own message would quote the value ("invalid type: string \"hunter2…\"").
+    let err = decode_request::<CreateKey>(
+        br#"{"Credentials":{"MerchantId":"m","UserName":"u","Password":"hunter2-secret","Version":"v"},"TTLInMinutes":"hunter2-secret"}"#,
+    )
+    .unwrap_err();
+    let shown = format!("{err} {err:?} {}", std::error::Error::source(&err).unwrap());
+    assert!(!shown.contains("hunter2"), "{shown}");
+}
