@@ -127,9 +127,12 @@ fn main() {
     let seed = test_vector("paysecure/createkey_response_seed.json");
     let seed = seed.trim_end_matches('\n').as_bytes().to_vec();
     results.push((
-        "paysecure_codec::decode_create_key_body (seed CreateKey response)",
+        "paysecure_codec::decode_body::<CreateKeySession> (seed CreateKey response)",
         per_call(|| {
-            black_box(paysecure_codec::decode_create_key_body(&seed).expect("decodes"));
+            black_box(
+                paysecure_codec::decode_body::<paysecure_proto::CreateKeySession>(&seed)
+                    .expect("decodes"),
+            );
         }),
     ));
 

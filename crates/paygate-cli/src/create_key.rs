@@ -110,7 +110,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         Err(e) => return Ok(report_error(&e, attempts, json)),
     };
     if json {
-        let body = paysecure_codec::encode_create_key_response(&issued.session);
+        let body = paysecure_codec::encode(&issued.session);
         let response: serde_json::Value = serde_json::from_slice(&body)
             .map_err(|e| CliError::new("cannot re-read the response as JSON", &e))?;
         print_json(&serde_json::json!({

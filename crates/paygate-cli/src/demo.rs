@@ -12,6 +12,7 @@ use std::time::Instant;
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use oauth1_signer::RsaPrivateKey;
+use paygate_client::paysecure::PlainCard;
 use paygate_client::{
     Error, PaySecureClient, PaySecureConfig, PayneteasyClient, PayneteasyConfig, RejectionKind,
     Transport, TransportConfig,
@@ -23,9 +24,10 @@ use paygate_sandbox::payneteasy::{
 use paygate_sandbox::paysecure::{TEST_MERCHANT_ID, TEST_PASSWORD, TEST_USER_NAME, TEST_VERSION};
 use paygate_sandbox::{PaySecureSandboxConfig, PayneteasySandboxConfig, Sandbox};
 use payneteasy_proto::{CreateCardRef, CreateCardRefRequest, Endpoint, Environment, Status};
+use paysecure_codec::card_crypto::{Output, Padding};
 use paysecure_proto::CardExpiration;
 use paysecure_proto::Password;
-use paysecure_proto::card::{Cvn, Output, Padding, Pan};
+use paysecure_proto::card::{Cvn, Pan};
 
 use crate::output::{CliError, Shown, print};
 
@@ -278,7 +280,10 @@ async fn paysecure_steps(
         CardExpiration::parse(TEST_EXPIRATION).map_err(|e| CliError::new("test expiry", &e))?;
     let t = Instant::now();
     let outcome = client
-        .tokenize_card_with_key(&issued.key, &pan, Some(&cvn), expiration, None)
+        .tokenize_card_with_key(
+            &issued.key,
+            &PlainCard::new(pan.clone(), expiration).cvn(cvn),
+        )
         .await;
     walk.record(
         TOKENIZE,

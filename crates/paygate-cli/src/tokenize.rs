@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use paygate_client::paysecure::PlainCard;
 use paysecure_proto::CardExpiration;
 use paysecure_proto::card::{Cvn, Pan};
 
@@ -64,11 +65,17 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     };
     let client = args.connection.client()?;
     let json = args.connection.json;
-    let verify = args.verify.then_some(true);
+    let mut card = PlainCard::new(pan, expiration);
+    if let Some(cvn) = cvn {
+        card = card.cvn(cvn);
+    }
+    if args.verify {
+        card = card.verify(true);
+    }
     let (outcome, attempts) = runtime()?.block_on(paygate_client::count_attempts(async {
         let issued = client.create_key(None).await?;
         client
-            .tokenize_card_with_key(&issued.key, &pan, cvn.as_ref(), expiration, verify)
+            .tokenize_card_with_key(&issued.key, &card)
             .await
             .map(|response| (issued, response))
     }));
@@ -77,7 +84,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         Err(e) => return Ok(report_error(&e, attempts, json)),
     };
     if json {
-        let body = paysecure_codec::encode_tokenize_card_response(&response);
+        let body = paysecure_codec::encode(&response);
         let response: serde_json::Value = serde_json::from_slice(&body)
             .map_err(|e| CliError::new("cannot re-read the response as JSON", &e))?;
         print_json(&serde_json::json!({

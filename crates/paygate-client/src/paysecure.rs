@@ -1,9 +1,11 @@
-//! The PaySecure Pinless client: `CreateKey`, an optional key cache, and `TokenizeCard`.
+//! The PaySecure Pinless client: one generic [`PaySecureClient::execute`] for every
+//! [`Service`], an optional key cache, and `CreateKey` / `TokenizeCard` as thin wrappers.
 //!
-//! Built from the sans-IO layers: [`paysecure_codec`] writes and judges the JSON,
-//! [`paysecure_proto::card`] checks the RSA key and encrypts card data, and the shared
-//! [`Transport`] moves the bytes. This module adds the URL, the headers, retries, tracing and
-//! the mapping of [`DecodeError`] onto the client's dispatch-state [`Error`]:
+//! Built from the sans-IO layers: [`paysecure_proto`] declares the DTOs and the services,
+//! [`paysecure_codec`] writes and judges the JSON and ([`paysecure_codec::card_crypto`]) checks
+//! the RSA key and encrypts card data, and the shared [`Transport`] moves the bytes. This
+//! module adds the URL, the headers, retries, tracing and the mapping of [`DecodeError`] onto
+//! the client's dispatch-state [`Error`] (one function, for every service):
 //!
 //! | answer | error |
 //! |---|---|
@@ -30,8 +32,10 @@
 //! and `Expiration` is **`MMYY`**.
 //!
 //! # Retries
-//! `CreateKey` is [`Idempotency::Idempotent`]: a repeat makes a second, independent key and the
-//! first expires unused. `TokenizeCard` is [`Idempotency::NotIdempotent`] (see [`crate::retry`]).
+//! A service declares whether a repeat is harmless ([`Service::IDEMPOTENT`]). `CreateKey` is:
+//! a repeat makes a second, independent key and the first expires unused, so it is retried as
+//! [`Idempotency::Idempotent`]. `TokenizeCard` is not: it is [`Idempotency::NotIdempotent`] (see
+//! [`crate::retry`]).
 //!
 //! # Secrets
 //! The password, PAN and CVN are never in `Debug`, `Display`, errors or tracing fields. The
@@ -41,6 +45,7 @@
 //!
 //! # Quick start
 //! ```
+//! use paygate_client::paysecure::PlainCard;
 //! use paygate_client::{PaySecureClient, PaySecureConfig, TransportConfig};
 //! use paysecure_proto::card::Pan;
 //! use paysecure_proto::{CardExpiration, Password};
@@ -64,10 +69,8 @@
 //! let issued = client.create_key(Some(15)).await?;
 //! assert_eq!(issued.key.bits(), 2048);
 //!
-//! let pan = Pan::new("4111 1111 1111 1111")?;
-//! let response = client
-//!     .tokenize_card(&pan, None, CardExpiration::parse("1230")?, None)
-//!     .await?;
+//! let card = PlainCard::new(Pan::new("4111 1111 1111 1111")?, CardExpiration::parse("1230")?);
+//! let response = client.tokenize_card(&card).await?;
 //! assert_eq!(response.card_last4.as_deref(), Some("1111"));
 //! # Ok(())
 //! # }
@@ -79,11 +82,13 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, header};
+use paysecure_codec::card_crypto::{CardEncryptionKey, KeyEncoding, Output, Padding};
 use paysecure_codec::{DecodeError, SuccessPolicy};
-use paysecure_proto::card::{CardEncryptionKey, Cvn, KeyEncoding, Output, Padding, Pan};
+use paysecure_proto::card::{Cvn, Pan};
 use paysecure_proto::{
-    CardExpiration, CreateKeySession, CreateKeySessionRequest, Password, RequestorCredentials,
-    ResponseStatus, TokenizeCardRequest, TokenizeCardResponse,
+    CardExpiration, CreateKey, CreateKeySession, CreateKeySessionRequest, Password,
+    RequestorCredentials, ResponseStatus, Service, TokenizeCard, TokenizeCardRequest,
+    TokenizeCardResponse,
 };
 use tracing::Instrument as _;
 
@@ -103,13 +108,9 @@ pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 #[derive(Clone, Debug)]
 pub struct PaySecureConfig {
     /// Scheme, host and optional path prefix, without the route. Default
-    /// [`PRODUCTION_BASE_URL`]; the sandbox's is `http://127.0.0.1:PORT/paysecure`.
+    /// [`PRODUCTION_BASE_URL`]; the sandbox's is `http://127.0.0.1:PORT/paysecure`. Each
+    /// service appends its [`Service::ROUTE`] (`/CreateKey`, `/TokenizeCard`).
     pub base_url: String,
-    /// The `CreateKey` route appended to the base URL. Default `/CreateKey` (ServiceStack also
-    /// serves `/json/reply/CreateKeySessionRequest`).
-    pub create_key_route: String,
-    /// The `TokenizeCard` route appended to the base URL. Default `/TokenizeCard`.
-    pub tokenize_route: String,
     /// Who is calling. The password is redacted in `Debug`.
     pub credentials: RequestorCredentials,
     /// Which in-band `ErrorCode`s mean success, and the body size limit.
@@ -134,8 +135,6 @@ impl PaySecureConfig {
     pub fn new(credentials: RequestorCredentials) -> Self {
         PaySecureConfig {
             base_url: PRODUCTION_BASE_URL.to_owned(),
-            create_key_route: "/CreateKey".to_owned(),
-            tokenize_route: "/TokenizeCard".to_owned(),
             credentials,
             success_policy: SuccessPolicy::default(),
             retry: RetryPolicy::default(),
@@ -170,8 +169,80 @@ impl PaySecureConfig {
         self
     }
 
-    fn url(&self, route: &str) -> String {
-        format!("{}{}", self.base_url.trim_end_matches('/'), route)
+    /// The URL of service `S`: the base URL and [`Service::ROUTE`].
+    fn url<S: Service>(&self) -> String {
+        format!("{}{}", self.base_url.trim_end_matches('/'), S::ROUTE)
+    }
+}
+
+/// Plain card data for `TokenizeCard`, which the client encrypts under a `CreateKey` key:
+/// the PAN and expiration, optionally the CVN and `VerifyCard`. `Debug` shows only the last
+/// four digits of the PAN and never the CVN.
+///
+/// ```
+/// use paygate_client::paysecure::PlainCard;
+/// use paysecure_proto::card::{Cvn, Pan};
+/// use paysecure_proto::CardExpiration;
+///
+/// let card = PlainCard::new(Pan::new("4111111111111111")?, CardExpiration::parse("1230")?)
+///     .cvn(Cvn::new("123")?)
+///     .verify(true);
+/// assert!(!format!("{card:?}").contains("123,"));
+/// # Ok::<(), paysecure_proto::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct PlainCard {
+    pan: Pan,
+    expiration: CardExpiration,
+    cvn: Option<Cvn>,
+    verify_card: Option<bool>,
+}
+
+impl PlainCard {
+    /// A card with its number and expiration, without CVN and without `VerifyCard`.
+    #[must_use]
+    pub fn new(pan: Pan, expiration: CardExpiration) -> Self {
+        Self {
+            pan,
+            expiration,
+            cvn: None,
+            verify_card: None,
+        }
+    }
+
+    /// Adds the CVN (encrypted under the same key as the PAN).
+    #[must_use]
+    pub fn cvn(mut self, cvn: Cvn) -> Self {
+        self.cvn = Some(cvn);
+        self
+    }
+
+    /// Sets `VerifyCard`.
+    #[must_use]
+    pub fn verify(mut self, verify_card: bool) -> Self {
+        self.verify_card = Some(verify_card);
+        self
+    }
+
+    /// Encrypts the PAN (and CVN) under `key` into the `TokenizeCard` request.
+    fn encrypt(
+        &self,
+        key: &CardEncryptionKey,
+        padding: Padding,
+        output: Output,
+    ) -> Result<TokenizeCardRequest, Error> {
+        let encrypt_error = |e| Error::not_sent(NotSentReason::Signing, e);
+        let card_number = key
+            .encrypt_pan(&self.pan, padding, output)
+            .map_err(encrypt_error)?;
+        let cvn = self
+            .cvn
+            .as_ref()
+            .map(|c| key.encrypt_cvn(c, padding, output))
+            .transpose()
+            .map_err(encrypt_error)?;
+        TokenizeCardRequest::new(card_number, self.expiration, cvn, self.verify_card)
+            .map_err(|e| Error::not_sent(NotSentReason::InvalidRequest, e))
     }
 }
 
@@ -229,62 +300,84 @@ impl PaySecureClient {
         &self.config
     }
 
-    /// `POST {base}{create_key_route}`: asks for a new card-encryption key living
-    /// `ttl_minutes` (the server's default when `None`).
-    ///
-    /// The key is dated by the client's clock when the request was sent (a conservative
-    /// start), and given the lifetime asked for, if any.
+    /// Sends `request` to `POST {base}{S::ROUTE}` and judges the answer: every PaySecure
+    /// service goes through here. Retried as [`Service::IDEMPOTENT`] allows; an answer that
+    /// echoes the password has it redacted in the error.
     ///
     /// # Errors
     /// See the [module table](self): [`Error::NotSent`] (bad URL, connect failure),
-    /// [`Error::MaybeSent`], [`Error::ResponseUnreadable`] (also for a key that fails the checks
-    /// of [`CardEncryptionKey::from_session`]), [`Error::AuthenticationRefused`],
-    /// [`Error::Rejected`].
-    pub async fn create_key(&self, ttl_minutes: Option<i32>) -> Result<IssuedKey, Error> {
+    /// [`Error::MaybeSent`], [`Error::ResponseUnreadable`], [`Error::AuthenticationRefused`],
+    /// [`Error::Rejected`] (also an answer without [`Service::REQUIRED`]).
+    pub async fn execute<S: Service>(&self, request: &S::Request) -> Result<S::Response, Error> {
+        self.send::<S>(request, &self.sent_secrets(None, None))
+            .await
+    }
+
+    /// [`Self::execute`] with the secrets the request carries, to redact from any answer.
+    async fn send<S: Service>(
+        &self,
+        request: &S::Request,
+        redactor: &Redactor,
+    ) -> Result<S::Response, Error> {
         let config = &self.config;
-        let url = config.url(&config.create_key_route);
-        let request = CreateKeySessionRequest::new(config.credentials.clone(), ttl_minutes);
-        let redactor = self.sent_secrets(None, None);
-        with_retries(&config.retry, Idempotency::Idempotent, |budget, attempt| {
+        let url = config.url::<S>();
+        let body = Bytes::from(paysecure_codec::encode(request));
+        let idempotency = if S::IDEMPOTENT {
+            Idempotency::Idempotent
+        } else {
+            Idempotency::NotIdempotent
+        };
+        with_retries(&config.retry, idempotency, |budget, attempt| {
             let span = tracing::info_span!(
                 "paysecure",
                 gateway = %Gateway::PaySecure,
-                command = "CreateKey",
+                command = S::name(),
                 attempt
             );
-            let url = &url;
-            let request = &request;
-            let redactor = &redactor;
+            let (url, body) = (&url, body.clone());
             async move {
-                let issued_at = (self.clock)();
-                let body = paysecure_codec::encode_create_key_request(request);
                 let response = self.post(url, body, budget).await?;
-                let session = judge(&response, redactor, |r| {
-                    paysecure_codec::decode_create_key_response(
+                judge(&response, redactor, |r| {
+                    paysecure_codec::decode_response::<S>(
                         r.status().as_u16(),
                         content_type(r),
                         r.body(),
                         &config.success_policy,
                     )
-                })?;
-                let mut key =
-                    CardEncryptionKey::from_session(&session, config.key_encoding, issued_at)
-                        .map_err(|e| Error::ResponseUnreadable {
-                            status: Some(response.status().as_u16()),
-                            reason: UnreadableReason::Malformed,
-                            retry_after: None,
-                            excerpt: None,
-                            source: Some(Box::new(e)),
-                        })?;
-                if let Some(minutes) = ttl_minutes.and_then(|m| u32::try_from(m).ok()) {
-                    key = key.with_ttl_minutes(minutes);
-                }
-                tracing::debug!(key_id = key.key_id(), bits = key.bits(), "key issued");
-                Ok(IssuedKey { session, key })
+                })
             }
             .instrument(span)
         })
         .await
+    }
+
+    /// `CreateKey`: asks for a new card-encryption key living `ttl_minutes` (the server's
+    /// default when `None`).
+    ///
+    /// The key is dated by the client's clock before the request is sent (a conservative
+    /// start), and given the lifetime asked for, if any.
+    ///
+    /// # Errors
+    /// As [`Self::execute`], and [`Error::ResponseUnreadable`] for a key that fails the checks
+    /// of [`CardEncryptionKey::from_session`].
+    pub async fn create_key(&self, ttl_minutes: Option<i32>) -> Result<IssuedKey, Error> {
+        let config = &self.config;
+        let request = CreateKeySessionRequest::new(config.credentials.clone(), ttl_minutes);
+        let issued_at = (self.clock)();
+        let session = self.execute::<CreateKey>(&request).await?;
+        let mut key = CardEncryptionKey::from_session(&session, config.key_encoding, issued_at)
+            .map_err(|e| Error::ResponseUnreadable {
+                status: Some(200),
+                reason: UnreadableReason::Malformed,
+                retry_after: None,
+                excerpt: None,
+                source: Some(Box::new(e)),
+            })?;
+        if let Some(minutes) = ttl_minutes.and_then(|m| u32::try_from(m).ok()) {
+            key = key.with_ttl_minutes(minutes);
+        }
+        tracing::debug!(key_id = key.key_id(), bits = key.bits(), "key issued");
+        Ok(IssuedKey { session, key })
     }
 
     /// The cached key while it has more than [`PaySecureConfig::cache_refresh_margin`] left,
@@ -320,16 +413,9 @@ impl PaySecureClient {
     ///
     /// # Errors
     /// As [`Self::cached_key`], then as [`Self::tokenize_card_with_key`].
-    pub async fn tokenize_card(
-        &self,
-        pan: &Pan,
-        cvn: Option<&Cvn>,
-        expiration: CardExpiration,
-        verify: Option<bool>,
-    ) -> Result<TokenizeCardResponse, Error> {
+    pub async fn tokenize_card(&self, card: &PlainCard) -> Result<TokenizeCardResponse, Error> {
         let issued = self.cached_key().await?;
-        self.tokenize_card_with_key(&issued.key, pan, cvn, expiration, verify)
-            .await
+        self.tokenize_card_with_key(&issued.key, card).await
     }
 
     /// Encrypts the PAN (and CVN) under `key` and posts `TokenizeCard` (`KeyId`,
@@ -338,60 +424,19 @@ impl PaySecureClient {
     ///
     /// # Errors
     /// [`Error::NotSent`] with [`NotSentReason::Signing`] when encryption fails; then as
-    /// [`Self::create_key`], with `CardToken` as the member success requires. An unknown or
+    /// [`Self::execute`], with `CardToken` as the member success requires. An unknown or
     /// expired key is PaySecure's in-band [`Error::Rejected`].
     pub async fn tokenize_card_with_key(
         &self,
         key: &CardEncryptionKey,
-        pan: &Pan,
-        cvn: Option<&Cvn>,
-        expiration: CardExpiration,
-        verify: Option<bool>,
+        card: &PlainCard,
     ) -> Result<TokenizeCardResponse, Error> {
         let config = &self.config;
-        let cvn_plain = cvn;
-        let encrypt_error = |e| Error::not_sent(NotSentReason::Signing, e);
-        let card_number = key
-            .encrypt_pan(pan, config.padding, config.ciphertext_output)
-            .map_err(encrypt_error)?;
-        let cvn = cvn
-            .map(|c| key.encrypt_cvn(c, config.padding, config.ciphertext_output))
-            .transpose()
-            .map_err(encrypt_error)?;
-        let request = TokenizeCardRequest::new(card_number, expiration, cvn, verify)
-            .map_err(|e| Error::not_sent(NotSentReason::InvalidRequest, e))?;
-        let body = Bytes::from(paysecure_codec::encode_tokenize_card_request(&request));
-        let url = config.url(&config.tokenize_route);
-        let redactor = self.sent_secrets(Some(pan), cvn_plain);
-        let redactor = &redactor;
-        with_retries(
-            &config.retry,
-            Idempotency::NotIdempotent,
-            |budget, attempt| {
-                let span = tracing::info_span!(
-                    "paysecure",
-                    gateway = %Gateway::PaySecure,
-                    command = "TokenizeCard",
-                    attempt,
-                    key_id = key.key_id()
-                );
-                let url = &url;
-                let body = body.clone();
-                async move {
-                    let response = self.post(url, body, budget).await?;
-                    judge(&response, redactor, |r| {
-                        paysecure_codec::decode_tokenize_card_response(
-                            r.status().as_u16(),
-                            content_type(r),
-                            r.body(),
-                            &config.success_policy,
-                        )
-                    })
-                }
-                .instrument(span)
-            },
-        )
-        .await
+        let request = card.encrypt(key, config.padding, config.ciphertext_output)?;
+        let redactor = self.sent_secrets(Some(&card.pan), card.cvn.as_ref());
+        self.send::<TokenizeCard>(&request, &redactor)
+            .instrument(tracing::debug_span!("tokenize", key_id = key.key_id()))
+            .await
     }
 
     /// The secrets a request of this client may carry, to redact from any answer that
@@ -556,7 +601,7 @@ mod tests {
 
     fn decode(status: u16, body: &'static str) -> Error {
         let r = response(status, body);
-        let e = paysecure_codec::decode_create_key_response(
+        let e = paysecure_codec::decode_response::<CreateKey>(
             status,
             None,
             r.body(),
@@ -602,7 +647,7 @@ mod tests {
         let mut r = response(503, "<html><h1>Service Unavailable</h1></html>");
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("3"));
-        let err = paysecure_codec::decode_create_key_response(
+        let err = paysecure_codec::decode_response::<CreateKey>(
             503,
             None,
             r.body(),
@@ -652,7 +697,7 @@ mod tests {
         }
         let r = response(200, "\u{7f}");
         let body = vec![0xffu8, 0xfe];
-        let err = paysecure_codec::decode_create_key_response(
+        let err = paysecure_codec::decode_response::<CreateKey>(
             200,
             None,
             &body,
@@ -666,7 +711,7 @@ mod tests {
                 ..
             }
         ));
-        let err = paysecure_codec::decode_create_key_response(
+        let err = paysecure_codec::decode_response::<CreateKey>(
             200,
             None,
             b"{}",
@@ -689,8 +734,12 @@ mod tests {
             .with_base_url("http://127.0.0.1:1/paysecure/");
         assert!(!format!("{config:?}").contains("pa55-w0rd"));
         assert_eq!(
-            config.url(&config.create_key_route),
+            config.url::<CreateKey>(),
             "http://127.0.0.1:1/paysecure/CreateKey"
+        );
+        assert_eq!(
+            config.url::<TokenizeCard>(),
+            "http://127.0.0.1:1/paysecure/TokenizeCard"
         );
         let err =
             PaySecureConfig::from_parts("m", "", Password::new("pa55-w0rd"), "1.0").unwrap_err();

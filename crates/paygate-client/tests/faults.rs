@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use oauth1_signer::RsaPrivateKey;
+use paygate_client::paysecure::PlainCard;
 use paygate_client::{
     Error, MaybeSentReason, PaySecureClient, PaySecureConfig, PayneteasyClient, PayneteasyConfig,
     RetryPolicy, Transport, TransportConfig, UnreadableReason,
@@ -24,7 +25,8 @@ use paygate_sandbox::{
     FAULT_HEADER, Fault, PaySecureSandboxConfig, PayneteasySandboxConfig, Sandbox,
 };
 use payneteasy_proto::{CreateCardRef, CreateCardRefRequest, Endpoint, Environment};
-use paysecure_proto::card::{CardEncryptionKey, Cvn, Pan};
+use paysecure_codec::card_crypto::CardEncryptionKey;
+use paysecure_proto::card::{Cvn, Pan};
 use paysecure_proto::{CardExpiration, Password};
 
 const ENDPOINT: Endpoint = Endpoint::Id(TEST_ENDPOINT_ID);
@@ -195,10 +197,8 @@ async fn call_with(
             paysecure_with(&env.sandbox, retry, transport)
                 .tokenize_card_with_key(
                     &env.key,
-                    &pan,
-                    Some(&cvn),
-                    CardExpiration::parse("1230").unwrap(),
-                    None,
+                    &PlainCard::new(pan.clone(), CardExpiration::parse("1230").unwrap())
+                        .cvn(cvn.clone()),
                 )
                 .await
                 .map(|r| Answer::Token(r.card_token))

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use paygate_client::paysecure::Clock;
+use paygate_client::paysecure::PlainCard;
 use paygate_client::{
     Error, NotSentReason, PaySecureClient, PaySecureConfig, RejectionKind, RetryPolicy, Transport,
     TransportConfig, UnreadableReason,
@@ -15,7 +16,8 @@ use paygate_sandbox::paysecure::{
     KEY_EXPIRED, KEY_NOT_FOUND, TEST_MERCHANT_ID, TEST_PASSWORD, TEST_USER_NAME, TEST_VERSION,
 };
 use paygate_sandbox::{PaySecureSandboxConfig, Sandbox};
-use paysecure_proto::card::{CardEncryptionKey, Cvn, KeyEncoding, Pan};
+use paysecure_codec::card_crypto::{CardEncryptionKey, KeyEncoding};
+use paysecure_proto::card::{Cvn, Pan};
 use paysecure_proto::{CardExpiration, Password};
 
 const PAN: &str = "4111111111111111";
@@ -165,7 +167,7 @@ async fn expired_key_is_an_in_band_rejection() {
     advance.store(61, Ordering::Relaxed);
     let pan = Pan::new(PAN).unwrap();
     let err = client
-        .tokenize_card_with_key(&issued.key, &pan, None, expiration(), None)
+        .tokenize_card_with_key(&issued.key, &PlainCard::new(pan.clone(), expiration()))
         .await
         .unwrap_err();
     match err {
@@ -193,7 +195,10 @@ async fn unknown_key_is_an_in_band_rejection_and_not_retried() {
     let served = sandbox.requests_served();
     let pan = Pan::new(PAN).unwrap();
     let err = client
-        .tokenize_card_with_key(&key, &pan, None, expiration(), Some(false))
+        .tokenize_card_with_key(
+            &key,
+            &PlainCard::new(pan.clone(), expiration()).verify(false),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -211,7 +216,11 @@ async fn card_round_trip_gives_last4_bin_and_a_stable_token() {
     let pan = Pan::new("4111-1111-1111-1111").unwrap();
     let cvn = Cvn::new("123").unwrap();
     let first = client
-        .tokenize_card(&pan, Some(&cvn), expiration(), Some(true))
+        .tokenize_card(
+            &PlainCard::new(pan.clone(), expiration())
+                .cvn(cvn.clone())
+                .verify(true),
+        )
         .await
         .unwrap();
     assert_eq!(first.card_last4.as_deref(), Some("1111"));
@@ -223,18 +232,16 @@ async fn card_round_trip_gives_last4_bin_and_a_stable_token() {
     assert!(!token.contains("4111111111111111"));
 
     let second = client
-        .tokenize_card(&pan, None, expiration(), None)
+        .tokenize_card(&PlainCard::new(pan.clone(), expiration()))
         .await
         .unwrap();
     assert_eq!(second.card_token.as_deref(), Some(token.as_str()));
 
     let other = client
-        .tokenize_card(
-            &Pan::new("5555555555554444").unwrap(),
-            None,
+        .tokenize_card(&PlainCard::new(
+            Pan::new("5555555555554444").unwrap(),
             expiration(),
-            None,
-        )
+        ))
         .await
         .unwrap();
     assert_ne!(other.card_token.as_deref(), Some(token.as_str()));
@@ -348,7 +355,7 @@ async fn tokenize_is_not_retried_once_maybe_sent() {
         .faults()
         .push("TokenizeCard", Fault::CloseBeforeAnswer);
     let err = client
-        .tokenize_card(&Pan::new(PAN).unwrap(), None, expiration(), None)
+        .tokenize_card(&PlainCard::new(Pan::new(PAN).unwrap(), expiration()))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::MaybeSent { .. }), "{err:?}");

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine as _;
 use oauth1_signer::{HmacKey, PlaintextKey, RsaPrivateKey, SignatureMethod, SigningKey};
+use paygate_client::paysecure::PlainCard;
 use paygate_client::{
     Error, PaySecureClient, PaySecureConfig, PayneteasyClient, PayneteasyConfig, Transport,
     TransportConfig,
@@ -380,7 +381,11 @@ async fn real_calls_leak_nothing_into_traces_debug_or_errors() {
     let cvn = Cvn::new(CVN).unwrap();
     let expiration = CardExpiration::parse("1230").unwrap();
     let tokenized = client
-        .tokenize_card(&pan, Some(&cvn), expiration, Some(true))
+        .tokenize_card(
+            &PlainCard::new(pan.clone(), expiration)
+                .cvn(cvn.clone())
+                .verify(true),
+        )
         .await
         .unwrap();
     answers.push(format!("{tokenized:?}"));
@@ -396,14 +401,17 @@ async fn real_calls_leak_nothing_into_traces_debug_or_errors() {
     // A card the gateway refuses after decrypting it (its CVN is fine, the key is unknown).
     let mut forged = issued.session.clone();
     forged.key_id = Some("NO-SUCH-KEY".into());
-    let forged = paysecure_proto::card::CardEncryptionKey::from_session(
+    let forged = paysecure_codec::card_crypto::CardEncryptionKey::from_session(
         &forged,
-        paysecure_proto::card::KeyEncoding::Auto,
+        paysecure_codec::card_crypto::KeyEncoding::Auto,
         std::time::SystemTime::now(),
     )
     .unwrap();
     let err = client
-        .tokenize_card_with_key(&forged, &pan, Some(&cvn), expiration, None)
+        .tokenize_card_with_key(
+            &forged,
+            &PlainCard::new(pan.clone(), expiration).cvn(cvn.clone()),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.class(), "rejected");
@@ -413,7 +421,7 @@ async fn real_calls_leak_nothing_into_traces_debug_or_errors() {
         .faults()
         .push("TokenizeCard", paygate_sandbox::Fault::CloseBeforeAnswer);
     let err = client
-        .tokenize_card(&pan, Some(&cvn), expiration, None)
+        .tokenize_card(&PlainCard::new(pan.clone(), expiration).cvn(cvn.clone()))
         .await
         .unwrap_err();
     assert_eq!(err.class(), "maybe_sent");
@@ -786,10 +794,11 @@ async fn echoed_requests_never_reach_error_values() {
         let err = client
             .tokenize_card_with_key(
                 &issued.key,
-                &Pan::new(PAN).unwrap(),
-                Some(&Cvn::new(CVN).unwrap()),
-                CardExpiration::parse("1230").unwrap(),
-                None,
+                &PlainCard::new(
+                    Pan::new(PAN).unwrap(),
+                    CardExpiration::parse("1230").unwrap(),
+                )
+                .cvn(Cvn::new(CVN).unwrap()),
             )
             .await
             .unwrap_err();

@@ -3,6 +3,7 @@
 //! trust that CA never sends anything.
 
 use oauth1_signer::{RsaPrivateKey, SigningKey};
+use paygate_client::paysecure::PlainCard;
 use paygate_client::{
     Error, NotSentReason, PaySecureClient, PaySecureConfig, PayneteasyClient, PayneteasyConfig,
     Roots, Transport, TransportConfig,
@@ -131,14 +132,19 @@ async fn paysecure_main_scenario(tls: bool) {
     let cvn = Cvn::new("123").unwrap();
     let expiration = CardExpiration::parse("1230").unwrap();
     let first = client
-        .tokenize_card_with_key(&issued.key, &pan, Some(&cvn), expiration, Some(true))
+        .tokenize_card_with_key(
+            &issued.key,
+            &PlainCard::new(pan.clone(), expiration)
+                .cvn(cvn.clone())
+                .verify(true),
+        )
         .await
         .unwrap();
     assert_eq!(first.card_last4.as_deref(), Some("1111"));
     assert_eq!(first.card_bin.as_deref(), Some("411111"));
     assert_eq!(first.response_code.as_deref(), Some("00"));
     let again = client
-        .tokenize_card_with_key(&issued.key, &pan, None, expiration, None)
+        .tokenize_card_with_key(&issued.key, &PlainCard::new(pan.clone(), expiration))
         .await
         .unwrap();
     assert_eq!(again.card_token, first.card_token);

@@ -59,8 +59,8 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use paysecure_codec::DecodeError;
 use paysecure_proto::card::{Cvn, Pan};
 use paysecure_proto::{
-    CreateKeySession, InOutTimes, Password, ResponseError, ResponseStatus, Timestamps,
-    TokenizeCardResponse, WcfDate,
+    CreateKey, CreateKeySession, InOutTimes, Password, ResponseError, ResponseStatus, Service,
+    Timestamps, TokenizeCard, TokenizeCardResponse, WcfDate,
 };
 use zeroize::Zeroizing;
 
@@ -529,7 +529,7 @@ impl PaySecureHalf {
 
     fn create_key(&self, body: &[u8]) -> Response<Bytes> {
         let app_in = self.now();
-        let request = match paysecure_codec::decode_create_key_request(body) {
+        let request = match paysecure_codec::decode_request::<CreateKey>(body) {
             Ok(request) => request,
             Err(e) => return bad_request(&e),
         };
@@ -581,10 +581,7 @@ impl PaySecureHalf {
                 timestamps: Some(timestamps),
                 ..CreateKeySession::default()
             };
-            return json(
-                StatusCode::OK,
-                paysecure_codec::encode_create_key_response(&session),
-            );
+            return answer(paysecure_codec::encode(&session));
         }
 
         let encrypt_in = self.now();
@@ -632,15 +629,12 @@ impl PaySecureHalf {
             timestamps: Some(timestamps),
             ..CreateKeySession::default()
         };
-        json(
-            StatusCode::OK,
-            paysecure_codec::encode_create_key_response(&session),
-        )
+        answer(paysecure_codec::encode(&session))
     }
 
     fn tokenize(&self, body: &[u8]) -> Response<Bytes> {
         let app_in = self.now();
-        let request = match paysecure_codec::decode_tokenize_card_request(body) {
+        let request = match paysecure_codec::decode_request::<TokenizeCard>(body) {
             Ok(request) => request,
             Err(e) => return bad_request(&e),
         };
@@ -684,10 +678,7 @@ impl PaySecureHalf {
                     timestamps: Some(timestamps),
                     ..TokenizeCardResponse::default()
                 };
-                return json(
-                    StatusCode::OK,
-                    paysecure_codec::encode_tokenize_card_response(&response),
-                );
+                return answer(paysecure_codec::encode(&response));
             }
         };
         let tokenize_in = self.now();
@@ -705,10 +696,7 @@ impl PaySecureHalf {
             timestamps: Some(timestamps),
             ..TokenizeCardResponse::default()
         };
-        json(
-            StatusCode::OK,
-            paysecure_codec::encode_tokenize_card_response(&response),
-        )
+        answer(paysecure_codec::encode(&response))
     }
 }
 
@@ -719,7 +707,7 @@ impl GatewayHalf for PaySecureHalf {
 
     fn may_block(&self, route: &str) -> bool {
         // An empty key pool means generating an RSA key on the request path (~100 ms).
-        route == "CreateKey"
+        route == CreateKey::name()
     }
 
     fn blocking_admission(&self) -> Option<&BlockingAdmission> {
@@ -727,15 +715,20 @@ impl GatewayHalf for PaySecureHalf {
     }
 
     fn route<'a>(&self, path: &'a str) -> Option<&'a str> {
-        match path.strip_prefix("/paysecure/")? {
-            "CreateKey" | "CreateKey.json" | "json/reply/CreateKeySessionRequest" => {
-                Some("CreateKey")
-            }
-            "TokenizeCard" | "TokenizeCard.json" | "json/reply/TokenizeCardRequest" => {
-                Some("TokenizeCard")
-            }
-            _ => None,
-        }
+        // ServiceStack serves each operation as `/Name`, `/Name.json` and
+        // `/json/reply/RequestDto`.
+        let rest = path.strip_prefix("/paysecure/")?;
+        [
+            (CreateKey::name(), "CreateKeySessionRequest"),
+            (TokenizeCard::name(), "TokenizeCardRequest"),
+        ]
+        .into_iter()
+        .find(|&(name, dto)| {
+            rest == name
+                || rest.strip_suffix(".json") == Some(name)
+                || rest.strip_prefix("json/reply/") == Some(dto)
+        })
+        .map(|(name, _)| name)
     }
 
     fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
@@ -766,9 +759,10 @@ impl GatewayHalf for PaySecureHalf {
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
             return response;
         }
-        match route {
-            "CreateKey" => self.create_key(request.body()),
-            _ => self.tokenize(request.body()),
+        if route == CreateKey::name() {
+            self.create_key(request.body())
+        } else {
+            self.tokenize(request.body())
         }
     }
 }
@@ -834,17 +828,15 @@ fn span(in_time: SystemTime, out_time: SystemTime) -> InOutTimes {
 
 /// Every stage present and "not set", the way the seed shows them.
 fn unset_timestamps() -> Timestamps {
-    let unset = InOutTimes {
+    Timestamps::all(InOutTimes {
         in_time: Some(WcfDate::NOT_SET),
         out_time: Some(WcfDate::NOT_SET),
-    };
-    let mut t = Timestamps::default();
-    for i in 0..Timestamps::STAGE_NAMES.len() {
-        if let Some(slot) = t.stage_mut(i) {
-            *slot = Some(unset);
-        }
-    }
-    t
+    })
+}
+
+/// HTTP 200 with a response DTO's body.
+fn answer(body: Vec<u8>) -> Response<Bytes> {
+    json(StatusCode::OK, body)
 }
 
 fn json(status: StatusCode, body: Vec<u8>) -> Response<Bytes> {
@@ -997,7 +989,7 @@ mod tests {
         );
         assert!(text.contains(r#""ParentLookup":{"InTime":"\/Date(-62135596800000-0000)\/""#));
         assert!(!text.contains("null") && !text.contains("ErrorCode"));
-        let session = paysecure_codec::decode_create_key_body(r.body()).unwrap();
+        let session = paysecure_codec::decode_body::<CreateKeySession>(r.body()).unwrap();
         let modulus = session.modulus.unwrap();
         assert_eq!(modulus.len(), 512);
         assert!(
@@ -1055,7 +1047,7 @@ mod tests {
             r#"{"KeyId":"nope","EncryptedCardNumber":"AAAA","Expiration":"1230"}"#,
         );
         assert_eq!(r.status(), 200);
-        let body = paysecure_codec::decode_tokenize_card_body(r.body()).unwrap();
+        let body = paysecure_codec::decode_body::<TokenizeCardResponse>(r.body()).unwrap();
         assert_eq!(body.error_code.as_deref(), Some(KEY_NOT_FOUND));
         assert_eq!(h.counters.snapshot().in_band_errors, 1);
         assert_eq!(h.counters.snapshot().authentication_failures, 1);
@@ -1063,7 +1055,7 @@ mod tests {
 
     fn key_id(r: &Response<Bytes>) -> String {
         assert_eq!(r.status(), 200, "{:?}", r.body());
-        paysecure_codec::decode_create_key_body(r.body())
+        paysecure_codec::decode_body::<CreateKeySession>(r.body())
             .unwrap()
             .key_id
             .unwrap()
@@ -1073,7 +1065,7 @@ mod tests {
         let body =
             format!(r#"{{"KeyId":"{key_id}","EncryptedCardNumber":"AAAA","Expiration":"1230"}}"#);
         let r = post(h, "/paysecure/TokenizeCard", &body);
-        paysecure_codec::decode_tokenize_card_body(r.body())
+        paysecure_codec::decode_body::<TokenizeCardResponse>(r.body())
             .unwrap()
             .error_code
     }
@@ -1086,7 +1078,7 @@ mod tests {
             let body = CREDENTIALS.replace("}}", &format!(r#"}},"TTLInMinutes":{ttl}}}"#));
             let r = post(&h, "/paysecure/CreateKey", &body);
             assert_eq!(r.status(), 200);
-            let session = paysecure_codec::decode_create_key_body(r.body());
+            let session = paysecure_codec::decode_body::<CreateKeySession>(r.body());
             let text = std::str::from_utf8(r.body()).unwrap();
             assert!(text.contains(r#""ErrorCode":"TTL_TOO_LONG""#), "{text}");
             assert!(session.map_or(true, |s| s.key_id.is_none()), "{text}");

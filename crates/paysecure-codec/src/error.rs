@@ -50,8 +50,8 @@ pub enum DecodeError {
         error_message: Option<String>,
     },
 
-    /// HTTP 2xx with a success code but without a member success requires (`KeyId`,
-    /// `CardToken`).
+    /// HTTP 2xx with a success code but without the member success requires
+    /// ([`paysecure_proto::Service::REQUIRED`]: `KeyId`, `CardToken`).
     #[error(
         "response without `{field}` (ErrorCode {error_code:?}, ErrorMessage {error_message:?})"
     )]
@@ -102,13 +102,30 @@ pub enum DecodeError {
 
 /// Where and why a body stopped being acceptable JSON (or had a member of the wrong JSON type).
 ///
-/// Only a byte offset and a fixed reason: never any of the body's text, which may hold a
-/// password on the server side.
+/// Built from serde_json's error: its position and category, never its message, which may
+/// quote the body (a password on the server side).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("{reason} at byte {offset}")]
+#[error("{kind} at line {line} column {column}")]
 pub struct JsonError {
-    /// Byte offset into the body.
-    pub offset: usize,
-    /// What was expected or found.
-    pub reason: &'static str,
+    /// 1-based line in the body.
+    pub line: usize,
+    /// 1-based column (in bytes) in that line.
+    pub column: usize,
+    /// What went wrong.
+    pub kind: JsonErrorKind,
+}
+
+/// The kind of a [`JsonError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum JsonErrorKind {
+    /// Not JSON: a stray character, a bad escape, a lone surrogate, nesting deeper than 128.
+    #[error("JSON syntax error")]
+    Syntax,
+    /// Well-formed JSON, but a member has the wrong type or is out of range (`"KeyId":5`).
+    #[error("member of the wrong JSON type")]
+    Type,
+    /// The body ends in the middle of a value.
+    #[error("JSON body cut short")]
+    Truncated,
 }

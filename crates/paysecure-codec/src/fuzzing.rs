@@ -3,14 +3,16 @@
 //! Each function accepts any bytes, never panics on its own, and panics only when an invariant
 //! is broken.
 
-use paysecure_proto::WcfDate;
+use core::fmt::Debug;
 
-use crate::{
-    SuccessPolicy, decode_create_key_body, decode_create_key_request, decode_create_key_response,
-    decode_error_response, decode_tokenize_card_body, decode_tokenize_card_request,
-    decode_tokenize_card_response, encode_create_key_request, encode_create_key_response,
-    encode_error_response, encode_tokenize_card_request, encode_tokenize_card_response,
+use paysecure_proto::{
+    CreateKey, ErrorResponse, InOutTimes, ResponseError, ResponseStatus, Service, Timestamps,
+    TokenizeCard, WcfDate,
 };
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::{SuccessPolicy, decode_body, decode_request, decode_response, encode};
 
 /// `WcfDate`: parse → display → parse gives the same value, and the display of a value parsed
 /// from its own display is identical.
@@ -24,6 +26,8 @@ pub fn date(data: &[u8]) {
         assert_eq!(again, date);
         assert_eq!(again.to_string(), shown);
     }
+    // The same text as a JSON date member.
+    round_trip::<InOutTimes>(format!("{{\"InTime\":{text}}}").as_bytes());
 }
 
 /// Every decoder survives any bytes; whatever decodes re-encodes to bytes that decode to the
@@ -34,38 +38,35 @@ pub fn response(data: &[u8]) {
         Some(b) if b % 4 == 1 => 500 + u16::from(*b % 100),
         _ => 200,
     };
-    let policy = SuccessPolicy::default();
-    let _ = decode_create_key_response(status, Some("application/json"), data, &policy);
-    let _ = decode_tokenize_card_response(status, None, data, &policy);
+    service::<CreateKey>(status, data);
+    service::<TokenizeCard>(status, data);
+    round_trip::<ErrorResponse>(data);
+    round_trip::<ResponseStatus>(data);
+    round_trip::<ResponseError>(data);
+    round_trip::<Timestamps>(data);
+}
 
-    if let Ok(v) = decode_create_key_body(data) {
-        assert_eq!(
-            decode_create_key_body(&encode_create_key_response(&v)).expect("re-decodes"),
-            v
-        );
+/// Every message of service `S`: the judged answer, the bare response and the request.
+fn service<S: Service>(status: u16, data: &[u8])
+where
+    S::Request: PartialEq,
+    S::Response: PartialEq,
+{
+    let _ = decode_response::<S>(
+        status,
+        Some("application/json"),
+        data,
+        &SuccessPolicy::default(),
+    );
+    round_trip::<S::Response>(data);
+    if let Ok(v) = decode_request::<S>(data) {
+        assert_eq!(decode_request::<S>(&encode(&v)).expect("re-decodes"), v);
     }
-    if let Ok(v) = decode_tokenize_card_body(data) {
-        assert_eq!(
-            decode_tokenize_card_body(&encode_tokenize_card_response(&v)).expect("re-decodes"),
-            v
-        );
-    }
-    if let Ok(v) = decode_error_response(data) {
-        assert_eq!(
-            decode_error_response(&encode_error_response(&v)).expect("re-decodes"),
-            v
-        );
-    }
-    if let Ok(v) = decode_create_key_request(data) {
-        assert_eq!(
-            decode_create_key_request(&encode_create_key_request(&v)).expect("re-decodes"),
-            v
-        );
-    }
-    if let Ok(v) = decode_tokenize_card_request(data) {
-        assert_eq!(
-            decode_tokenize_card_request(&encode_tokenize_card_request(&v)).expect("re-decodes"),
-            v
-        );
+}
+
+fn round_trip<T: Serialize + DeserializeOwned + PartialEq + Debug>(data: &[u8]) {
+    if let Ok(v) = decode_body::<T>(data) {
+        let body = encode(&v);
+        assert_eq!(decode_body::<T>(&body).expect("re-decodes"), v);
     }
 }

@@ -7,13 +7,17 @@
 //!   Real ServiceStack CSV output of a `[DataContract]` response writes only its first complex
 //!   property (`Timestamps`) and would lose `KeyId`, `Modulus` and `Exponent`, so a client must
 //!   send `Content-Type: application/json` and `Accept: application/json`.
-//! - **Output like ServiceStack's:** PascalCase members in declaration order (`TTLInMinutes`,
-//!   `DBInsert`, `DBUpdate` spelled out, never derived), null members left out, dates written
+//! - **Output like ServiceStack's:** [`encode`] writes the DTOs' serde derives with `serde_json`:
+//!   PascalCase members in declaration order, null members left out, dates written
 //!   `"\/Date(ms[±HHMM])\/"`. The seed's samples re-encode byte for byte.
+//! - **Card encryption** with the key of a `CreateKey` session: [`card_crypto`].
 //! - **Input like ServiceStack's:** member names match ignoring ASCII case (`KeyId`, `KeyID`,
-//!   `keyid`), unknown members are ignored, missing or `null` members are `None`. Decoding goes
-//!   straight from the bytes into the typed DTOs with a small strict JSON reader: no
-//!   `serde_json::Value`, no key allocation, strings without escapes borrowed until stored.
+//!   `keyid`), unknown members are ignored, missing or `null` members are `None`, for a repeated
+//!   member the last one wins. `serde_json` parses; the case-insensitive matching is an adapter
+//!   that compares JSON names with the names the DTO's derive declares, so each wire name is
+//!   written once, in `paysecure-proto`.
+//! - **One operation shape:** every decoder is generic over [`paysecure_proto::Service`], which
+//!   names the route, the request and response DTOs and the member success requires.
 //! - **Three kinds of failure, kept apart** in [`DecodeError`]: HTTP 4xx/5xx with ServiceStack's
 //!   `ResponseStatus` ([`DecodeError::Service`]), HTTP errors with any other body
 //!   ([`DecodeError::HttpStatus`]), and HTTP 200 with PaySecure's own `ErrorCode`
@@ -23,11 +27,11 @@
 //!
 //! # Quick start
 //! ```
-//! use paysecure_codec::{decode_create_key_response, encode_create_key_request, DecodeError, SuccessPolicy};
-//! use paysecure_proto::{CreateKeySessionRequest, Password, RequestorCredentials};
+//! use paysecure_codec::{decode_response, encode, DecodeError, SuccessPolicy};
+//! use paysecure_proto::{CreateKey, CreateKeySessionRequest, Password, RequestorCredentials};
 //!
 //! let credentials = RequestorCredentials::new("m-1", "user", Password::new("pw"), "1.0")?;
-//! let body = encode_create_key_request(&CreateKeySessionRequest::new(credentials, Some(15)));
+//! let body = encode(&CreateKeySessionRequest::new(credentials, Some(15)));
 //! assert_eq!(
 //!     body,
 //!     br#"{"Credentials":{"MerchantId":"m-1","UserName":"user","Password":"pw","Version":"1.0"},"TTLInMinutes":15}"#
@@ -37,20 +41,20 @@
 //! let policy = SuccessPolicy::default();
 //! let reply = br#"{"KeyID":"k-9","Modulus":"C0FF","Exponent":"010001","ErrorCode":"0","Extra":1,
 //!                  "Timestamps":{"DBInsert":{"InTime":"\/Date(1673335450123+0330)\/"}}}"#;
-//! let session = decode_create_key_response(200, Some("application/json"), reply, &policy)?;
+//! let session = decode_response::<CreateKey>(200, Some("application/json"), reply, &policy)?;
 //! assert_eq!(session.key_id.as_deref(), Some("k-9"));
 //! let in_time = session.timestamps.unwrap().db_insert.unwrap().in_time.unwrap();
 //! assert_eq!(in_time.unix_millis(), 1_673_335_450_123);
 //!
 //! // PaySecure's in-band errors and ServiceStack's error bodies become typed errors.
 //! let refused = br#"{"ErrorMessage":"Invalid merchant","ErrorCode":"1001"}"#;
-//! match decode_create_key_response(200, None, refused, &policy) {
+//! match decode_response::<CreateKey>(200, None, refused, &policy) {
 //!     Err(DecodeError::Rejected { error_code, .. }) => assert_eq!(error_code, "1001"),
 //!     other => panic!("{other:?}"),
 //! }
 //! let denied = br#"{"ResponseStatus":{"ErrorCode":"AuthenticationException","Message":"Invalid UserName or Password"}}"#;
 //! assert!(matches!(
-//!     decode_create_key_response(401, Some("application/json"), denied, &policy),
+//!     decode_response::<CreateKey>(401, Some("application/json"), denied, &policy),
 //!     Err(DecodeError::Service { status: 401, .. })
 //! ));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -62,23 +66,17 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod decode;
-mod encode;
+pub mod card_crypto;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
-mod reader;
+mod json;
 
-use paysecure_proto::{
-    CreateKeySession, CreateKeySessionRequest, ResponseStatus, TokenizeCardRequest,
-    TokenizeCardResponse,
-};
+use paysecure_proto::{Answer, ErrorResponse, ResponseStatus, Service};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-pub use encode::{
-    encode_create_key_request, encode_create_key_response, encode_error_response,
-    encode_tokenize_card_request, encode_tokenize_card_response,
-};
-pub use error::{DecodeError, JsonError};
+pub use error::{DecodeError, JsonError, JsonErrorKind};
 
 /// Default limit for response bodies: 1 MiB (a `CreateKeySession` is about 1.3 KiB).
 pub const DEFAULT_MAX_RESPONSE_BODY: usize = 1 << 20;
@@ -144,7 +142,26 @@ impl SuccessPolicy {
     }
 }
 
-/// Decodes the answer to `POST /CreateKey`.
+/// Writes a DTO (request or response) as ServiceStack does: members in declaration order,
+/// `None` members left out, dates as `"\/Date(ms[±HHMM])\/"`.
+///
+/// A `CreateKeySessionRequest` body holds the password in clear text; zeroize it after
+/// sending if that matters to you.
+#[must_use]
+pub fn encode<T: Serialize + ?Sized>(dto: &T) -> Vec<u8> {
+    json::to_vec(dto)
+}
+
+/// ServiceStack's error body `{"ResponseStatus": …}`, as a server sends it with a 4xx/5xx
+/// status (`Errors` is left out when empty).
+#[must_use]
+pub fn encode_error_response(status: &ResponseStatus) -> Vec<u8> {
+    encode(&ErrorResponse {
+        response_status: Some(status.clone()),
+    })
+}
+
+/// Decodes the answer to a request of service `S` and judges it.
 ///
 /// `content_type` is only reported in errors: the body is judged by its content, since the
 /// seed shows JSON under `text/csv` headers.
@@ -154,96 +171,91 @@ impl SuccessPolicy {
 /// - non-2xx: [`DecodeError::Service`] with the `ResponseStatus`, else [`DecodeError::HttpStatus`];
 /// - 2xx: [`DecodeError::InvalidUtf8`], [`DecodeError::NotJson`], [`DecodeError::Json`],
 ///   [`DecodeError::InvalidDate`]; then [`DecodeError::Rejected`] for an `ErrorCode` outside the
-///   policy's set, [`DecodeError::Incomplete`] for a missing or empty `KeyId`.
-pub fn decode_create_key_response(
+///   policy's set, [`DecodeError::Incomplete`] when [`Service::REQUIRED`] is missing or empty.
+pub fn decode_response<S: Service>(
     status: u16,
     content_type: Option<&str>,
     body: &[u8],
     policy: &SuccessPolicy,
-) -> Result<CreateKeySession, DecodeError> {
+) -> Result<S::Response, DecodeError> {
     let text = check_response(status, content_type, body, policy)?;
-    let session: CreateKeySession = reader::decode_document(text)?;
-    judge(
-        policy,
-        &session.error_code,
-        &session.error_message,
-        &session.key_id,
-        "KeyId",
-    )?;
-    Ok(session)
-}
-
-/// Decodes the answer to `TokenizeCard`.
-///
-/// # Errors
-/// As [`decode_create_key_response`], with `CardToken` as the required member.
-pub fn decode_tokenize_card_response(
-    status: u16,
-    content_type: Option<&str>,
-    body: &[u8],
-    policy: &SuccessPolicy,
-) -> Result<TokenizeCardResponse, DecodeError> {
-    let text = check_response(status, content_type, body, policy)?;
-    let response: TokenizeCardResponse = reader::decode_document(text)?;
-    judge(
-        policy,
-        &response.error_code,
-        &response.error_message,
-        &response.card_token,
-        "CardToken",
-    )?;
+    let response: S::Response = decode_text(text)?;
+    let error_code = response.error_code();
+    let error_message = || response.error_message().map(str::to_owned);
+    if !policy.is_success(error_code) {
+        return Err(DecodeError::Rejected {
+            error_code: error_code.unwrap_or_default().to_owned(),
+            error_message: error_message(),
+        });
+    }
+    if S::required(&response).is_none_or(str::is_empty) {
+        return Err(DecodeError::Incomplete {
+            field: S::REQUIRED,
+            error_code: error_code.map(str::to_owned),
+            error_message: error_message(),
+        });
+    }
     Ok(response)
 }
 
-/// Decodes a `CreateKeySession` body as it is, without looking at status or success: for
-/// round trips, servers' own tests and tools. Limit: [`DEFAULT_MAX_RESPONSE_BODY`].
+/// Decodes a DTO body as it is, without looking at status or success: for round trips,
+/// servers' own tests and tools. Limit: [`DEFAULT_MAX_RESPONSE_BODY`].
 ///
 /// # Errors
 /// [`DecodeError::TooLarge`], [`DecodeError::InvalidUtf8`], [`DecodeError::Json`],
-/// [`DecodeError::InvalidDate`].
-pub fn decode_create_key_body(body: &[u8]) -> Result<CreateKeySession, DecodeError> {
-    reader::decode_document(utf8(body, DEFAULT_MAX_RESPONSE_BODY)?)
-}
-
-/// Decodes a `TokenizeCardResponse` body as it is (see [`decode_create_key_body`]).
-///
-/// # Errors
-/// As [`decode_create_key_body`].
-pub fn decode_tokenize_card_body(body: &[u8]) -> Result<TokenizeCardResponse, DecodeError> {
-    reader::decode_document(utf8(body, DEFAULT_MAX_RESPONSE_BODY)?)
+/// [`DecodeError::InvalidDate`], and [`DecodeError::Invalid`] when a required member of the
+/// DTO is missing or a value breaks its rules.
+pub fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
+    decode_text(utf8(body, DEFAULT_MAX_RESPONSE_BODY)?)
 }
 
 /// Decodes a ServiceStack error body `{"ResponseStatus": …}`; a body without one gives an empty
 /// [`ResponseStatus`].
 ///
 /// # Errors
-/// [`DecodeError::TooLarge`], [`DecodeError::InvalidUtf8`], [`DecodeError::Json`].
+/// As [`decode_body`].
 pub fn decode_error_response(body: &[u8]) -> Result<ResponseStatus, DecodeError> {
-    let decode::ErrorBody(status) =
-        reader::decode_document(utf8(body, DEFAULT_MAX_RESPONSE_BODY)?)?;
-    Ok(status.unwrap_or_default())
+    let ErrorResponse { response_status } = decode_body(body)?;
+    Ok(response_status.unwrap_or_default())
 }
 
-/// Server side: decodes and validates a `CreateKeySessionRequest` body.
+/// Server side: decodes and validates the request body of service `S`.
 ///
 /// # Errors
 /// [`DecodeError::TooLarge`] above [`MAX_REQUEST_BODY`], [`DecodeError::InvalidUtf8`],
-/// [`DecodeError::Json`], and [`DecodeError::Invalid`] when `Credentials` or one of its four
-/// members is missing or empty.
-pub fn decode_create_key_request(body: &[u8]) -> Result<CreateKeySessionRequest, DecodeError> {
-    let raw: decode::RawCreateKeyRequest = reader::decode_document(utf8(body, MAX_REQUEST_BODY)?)?;
-    raw.validate().map_err(DecodeError::Invalid)
+/// [`DecodeError::Json`], and [`DecodeError::Invalid`] when a required member (`Credentials`
+/// and its four members; `KeyId`, `EncryptedCardNumber`, `Expiration`) is missing, `null` or
+/// empty, or `Expiration` is not `MMYY`.
+pub fn decode_request<S: Service>(body: &[u8]) -> Result<S::Request, DecodeError> {
+    decode_text(utf8(body, MAX_REQUEST_BODY)?)
 }
 
-/// Server side: decodes and validates a `TokenizeCardRequest` body.
-///
-/// # Errors
-/// [`DecodeError::TooLarge`] above [`MAX_REQUEST_BODY`], [`DecodeError::InvalidUtf8`],
-/// [`DecodeError::Json`], and [`DecodeError::Invalid`] when `KeyId`, `EncryptedCardNumber` or
-/// `Expiration` is missing or empty, or `Expiration` is not `MMYY`.
-pub fn decode_tokenize_card_request(body: &[u8]) -> Result<TokenizeCardRequest, DecodeError> {
-    let raw: decode::RawTokenizeRequest = reader::decode_document(utf8(body, MAX_REQUEST_BODY)?)?;
-    raw.validate().map_err(DecodeError::Invalid)
+/// The one place a [`json::Failure`] becomes a [`DecodeError`].
+fn decode_text<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
+    use serde_json::error::Category;
+    let json_error = |at: usize, kind| {
+        let (line, column) = json::line_column(text.as_bytes(), at);
+        DecodeError::Json(JsonError { line, column, kind })
+    };
+    json::from_str(text).map_err(|failure| match failure {
+        json::Failure::Json { category, at } => json_error(
+            at,
+            match category {
+                Category::Eof => JsonErrorKind::Truncated,
+                Category::Data => JsonErrorKind::Type,
+                Category::Io | Category::Syntax => JsonErrorKind::Syntax,
+            },
+        ),
+        json::Failure::Type { at } => json_error(at.unwrap_or(0), JsonErrorKind::Type),
+        json::Failure::Date { value, source } => DecodeError::InvalidDate { value, source },
+        json::Failure::Invalid(e) => DecodeError::Invalid(e),
+        json::Failure::Missing(field) => {
+            DecodeError::Invalid(paysecure_proto::Error::MissingField { field })
+        }
+        json::Failure::Empty => DecodeError::Invalid(paysecure_proto::Error::MissingField {
+            field: "(document)",
+        }),
+    })
 }
 
 fn utf8(body: &[u8], limit: usize) -> Result<&str, DecodeError> {
@@ -276,8 +288,8 @@ fn check_response<'b>(
         let service_error = core::str::from_utf8(body)
             .ok()
             .filter(|text| looks_like_object(text))
-            .and_then(|text| reader::decode_document::<decode::ErrorBody>(text).ok())
-            .and_then(|decode::ErrorBody(response_status)| response_status);
+            .and_then(|text| decode_text::<ErrorResponse>(text).ok())
+            .and_then(|error| error.response_status);
         if let Some(response_status) = service_error {
             return Err(DecodeError::Service {
                 status,
@@ -306,29 +318,6 @@ fn check_response<'b>(
 fn looks_like_object(text: &str) -> bool {
     text.trim_start_matches([' ', '\t', '\r', '\n', '\u{feff}'])
         .starts_with('{')
-}
-
-fn judge(
-    policy: &SuccessPolicy,
-    error_code: &Option<String>,
-    error_message: &Option<String>,
-    required: &Option<String>,
-    field: &'static str,
-) -> Result<(), DecodeError> {
-    if !policy.is_success(error_code.as_deref()) {
-        return Err(DecodeError::Rejected {
-            error_code: error_code.clone().unwrap_or_default(),
-            error_message: error_message.clone(),
-        });
-    }
-    if required.as_deref().is_none_or(str::is_empty) {
-        return Err(DecodeError::Incomplete {
-            field,
-            error_code: error_code.clone(),
-            error_message: error_message.clone(),
-        });
-    }
-    Ok(())
 }
 
 /// The start of a body for an error message: lossy UTF-8, control characters and runs of

@@ -1,7 +1,7 @@
 //! Property tests: date round trips over the whole .NET range, response round trips with
 //! arbitrary text, and decoders that never panic.
 
-use paysecure_codec::{decode_create_key_body, encode_create_key_response, fuzzing};
+use paysecure_codec::{decode_body, encode, fuzzing};
 use paysecure_proto::{CreateKeySession, InOutTimes, Timestamps, WcfDate, WcfOffset};
 use proptest::prelude::*;
 
@@ -34,15 +34,20 @@ fn times() -> impl Strategy<Value = Option<InOutTimes>> {
 }
 
 fn timestamps() -> impl Strategy<Value = Option<Timestamps>> {
+    // A vector, not an 11-tuple: the tuple's strategy overflows a debug test thread's stack.
     proptest::option::of(proptest::collection::vec(times(), 11)).prop_map(|stages| {
-        stages.map(|stages| {
-            let mut t = Timestamps::default();
-            for (i, s) in stages.into_iter().enumerate() {
-                if let Some(slot) = t.stage_mut(i) {
-                    *slot = s;
-                }
-            }
-            t
+        stages.map(|s| Timestamps {
+            app_layer: s[0],
+            parent_lookup: s[1],
+            retry_lookup: s[2],
+            get_card_data: s[3],
+            card_tokenize: s[4],
+            card_encrypt: s[5],
+            db_insert: s[6],
+            backend_process: s[7],
+            db_update: s[8],
+            parent_update: s[9],
+            network: s[10],
         })
     })
 }
@@ -88,9 +93,9 @@ proptest! {
         timestamps in timestamps(),
     ) {
         let session = CreateKeySession { key_id, modulus, exponent, error_message, error_code, timestamps };
-        let body = encode_create_key_response(&session);
+        let body = encode(&session);
         prop_assert!(std::str::from_utf8(&body).is_ok());
-        prop_assert_eq!(decode_create_key_body(&body).unwrap(), session);
+        prop_assert_eq!(decode_body::<CreateKeySession>(&body).unwrap(), session);
         fuzzing::response(&body);
     }
 
@@ -149,7 +154,7 @@ proptest! {
         value in prop_oneof![json_value(), "[\\[\\]{}\":,0-9eE.+\\- tfrueanl\\\\u]{0,40}"],
     ) {
         let body = format!("{{\"Unknown\":{value},\"KeyId\":\"k\"}}");
-        let ours = decode_create_key_body(body.as_bytes());
+        let ours = decode_body::<CreateKeySession>(body.as_bytes());
         let theirs = serde_json::from_str::<serde_json::Value>(&body);
         prop_assert_eq!(ours.is_ok(), theirs.is_ok(), "{} ours={:?} theirs={:?}", body, ours, theirs);
         if let Ok(session) = ours {
@@ -162,8 +167,63 @@ proptest! {
     fn escaped_strings_decode(s in any::<String>()) {
         for json in [all_escaped(&s), serde_json::to_string(&s).unwrap()] {
             let body = format!("{{\"ErrorMessage\":{json}}}");
-            let session = decode_create_key_body(body.as_bytes()).unwrap();
+            let session = decode_body::<CreateKeySession>(body.as_bytes()).unwrap();
             prop_assert_eq!(session.error_message.as_deref(), Some(s.as_str()));
         }
+    }
+}
+
+/// Changes the case of every member name as `upper` says (cycled), recursively.
+fn vary_case(value: &mut serde_json::Value, upper: &[bool], at: &mut usize) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let members: Vec<_> = std::mem::take(map).into_iter().collect();
+            for (name, mut member) in members {
+                vary_case(&mut member, upper, at);
+                let flip = upper
+                    .get(*at % upper.len().max(1))
+                    .copied()
+                    .unwrap_or(false);
+                *at += 1;
+                let name = if flip {
+                    name.to_ascii_uppercase()
+                } else {
+                    name.to_ascii_lowercase()
+                };
+                map.insert(name, member);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                vary_case(item, upper, at);
+            }
+        }
+        _ => {}
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// What a ServiceStack server may send instead of our exact bytes: member names in any
+    /// case, unknown members of any shape, explicit nulls. It decodes to the same value.
+    #[test]
+    fn round_trip_with_varied_case_unknowns_and_nulls(
+        key_id in text(), modulus in text(), error_code in text(),
+        timestamps in timestamps(),
+        upper in proptest::collection::vec(any::<bool>(), 1..16),
+        unknown in json_value(),
+    ) {
+        let session = CreateKeySession {
+            key_id, modulus, exponent: None, error_message: None, error_code, timestamps,
+        };
+        let mut value: serde_json::Value = serde_json::from_slice(&encode(&session)).unwrap();
+        vary_case(&mut value, &upper, &mut 0);
+        let map = value.as_object_mut().unwrap();
+        map.insert("Exponent".into(), serde_json::Value::Null);
+        map.insert("errorMESSAGE".into(), serde_json::Value::Null);
+        map.insert("SomethingNew".into(), serde_json::from_str(&unknown).unwrap());
+        let body = serde_json::to_vec(&value).unwrap();
+        prop_assert_eq!(decode_body::<CreateKeySession>(&body).unwrap(), session);
     }
 }

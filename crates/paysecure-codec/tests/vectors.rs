@@ -1,14 +1,12 @@
 //! The shared PaySecure vectors (`testdata/vectors/paysecure/`) and the wire rules of the spec.
 
 use paysecure_codec::{
-    DecodeError, SuccessPolicy, decode_create_key_body, decode_create_key_request,
-    decode_create_key_response, decode_error_response, decode_tokenize_card_request,
-    decode_tokenize_card_response, encode_create_key_request, encode_create_key_response,
-    encode_error_response, encode_tokenize_card_request, encode_tokenize_card_response,
+    DecodeError, SuccessPolicy, decode_body, decode_error_response, decode_request,
+    decode_response, encode, encode_error_response,
 };
 use paysecure_proto::{
-    CardExpiration, DateKind, Error as ProtoError, ResponseStatus, TokenizeCardRequest,
-    TokenizeCardResponse, WcfDate,
+    CardExpiration, CreateKey, CreateKeySession, DateKind, Error as ProtoError, ResponseStatus,
+    TokenizeCard, TokenizeCardRequest, TokenizeCardResponse, WcfDate,
 };
 use serde_json::Value;
 
@@ -28,12 +26,12 @@ fn without_final_newline(bytes: &[u8]) -> &[u8] {
 #[test]
 fn seed_request_round_trips_byte_for_byte() {
     let file = vector("createkey_request_seed.json");
-    let request = decode_create_key_request(&file).unwrap();
+    let request = decode_request::<CreateKey>(&file).unwrap();
     assert_eq!(request.credentials.merchant_id(), "String");
     assert_eq!(request.credentials.password().expose(), "String");
     assert_eq!(request.ttl_in_minutes, Some(0));
     assert_eq!(
-        String::from_utf8(encode_create_key_request(&request)).unwrap(),
+        String::from_utf8(encode(&request)).unwrap(),
         String::from_utf8(without_final_newline(&file).to_vec()).unwrap()
     );
 }
@@ -41,7 +39,7 @@ fn seed_request_round_trips_byte_for_byte() {
 #[test]
 fn seed_response_round_trips_byte_for_byte() {
     let file = vector("createkey_response_seed.json");
-    let session = decode_create_key_body(&file).unwrap();
+    let session = decode_body::<CreateKeySession>(&file).unwrap();
     assert_eq!(session.key_id.as_deref(), Some("String"));
     assert_eq!(session.error_code.as_deref(), Some("String"));
     let timestamps = session.timestamps.unwrap();
@@ -54,7 +52,7 @@ fn seed_response_round_trips_byte_for_byte() {
         }
     }
     assert_eq!(
-        String::from_utf8(encode_create_key_response(&session)).unwrap(),
+        String::from_utf8(encode(&session)).unwrap(),
         String::from_utf8(without_final_newline(&file).to_vec()).unwrap()
     );
 }
@@ -63,7 +61,7 @@ fn seed_response_round_trips_byte_for_byte() {
 fn seed_response_is_an_in_band_error_under_the_default_policy() {
     // The sample's placeholder ErrorCode is "String": not a success code.
     let file = vector("createkey_response_seed.json");
-    match decode_create_key_response(200, Some("text/csv"), &file, &SuccessPolicy::default()) {
+    match decode_response::<CreateKey>(200, Some("text/csv"), &file, &SuccessPolicy::default()) {
         Err(DecodeError::Rejected {
             error_code,
             error_message,
@@ -74,7 +72,7 @@ fn seed_response_is_an_in_band_error_under_the_default_policy() {
         other => panic!("{other:?}"),
     }
     let lenient = SuccessPolicy::with_success_codes(["", "String"]);
-    assert!(decode_create_key_response(200, Some("text/csv"), &file, &lenient).is_ok());
+    assert!(decode_response::<CreateKey>(200, Some("text/csv"), &file, &lenient).is_ok());
 }
 
 /// Puts a date member's JSON text into a response body.
@@ -90,7 +88,8 @@ fn dates_vectors() {
     for case in valid {
         let json = case["json"].as_str().unwrap();
         let body = body_with_date(json);
-        let session = decode_create_key_body(&body).unwrap_or_else(|e| panic!("{json}: {e}"));
+        let session =
+            decode_body::<CreateKeySession>(&body).unwrap_or_else(|e| panic!("{json}: {e}"));
         let date = session
             .timestamps
             .unwrap()
@@ -109,10 +108,8 @@ fn dates_vectors() {
             "{json}"
         );
         // Re-encoding writes the escaped form, keeping the suffix.
-        let reencoded = String::from_utf8(encode_create_key_response(
-            &decode_create_key_body(&body).unwrap(),
-        ))
-        .unwrap();
+        let reencoded =
+            String::from_utf8(encode(&decode_body::<CreateKeySession>(&body).unwrap())).unwrap();
         let expected = format!(
             r#""\/Date({}{})\/""#,
             date.unix_millis(),
@@ -121,7 +118,7 @@ fn dates_vectors() {
         assert!(reencoded.contains(&expected), "{reencoded}");
     }
     assert_eq!(
-        decode_create_key_body(&body_with_date(valid[0]["json"].as_str().unwrap()))
+        decode_body::<CreateKeySession>(&body_with_date(valid[0]["json"].as_str().unwrap()))
             .unwrap()
             .timestamps
             .unwrap()
@@ -143,7 +140,7 @@ fn dates_vectors() {
             Value::String(s) => s,
             other => other.to_string(),
         };
-        match decode_create_key_body(&body_with_date(json)) {
+        match decode_body::<CreateKeySession>(&body_with_date(json)) {
             Err(DecodeError::InvalidDate { value, source }) => {
                 assert_eq!(value, quoted, "{json}");
                 assert!(matches!(source, ProtoError::InvalidDate { .. }));
@@ -162,7 +159,7 @@ fn dates_vectors() {
 
 #[test]
 fn null_date_means_absent() {
-    let session = decode_create_key_body(&body_with_date("null")).unwrap();
+    let session = decode_body::<CreateKeySession>(&body_with_date("null")).unwrap();
     assert_eq!(session.timestamps.unwrap().network.unwrap().in_time, None);
 }
 
@@ -176,9 +173,9 @@ fn errors_vectors() {
         let name = case["name"].as_str().unwrap();
         let status = u16::try_from(case["http_status"].as_u64().unwrap()).unwrap();
         let body = case["body"].as_str().unwrap().as_bytes();
-        let create = decode_create_key_response(status, Some("application/json"), body, &policy);
+        let create = decode_response::<CreateKey>(status, Some("application/json"), body, &policy);
         let tokenize =
-            decode_tokenize_card_response(status, Some("application/json"), body, &policy);
+            decode_response::<TokenizeCard>(status, Some("application/json"), body, &policy);
         for result in [create.map(|_| ()), tokenize.map(|_| ())] {
             let err = result.expect_err(name);
             match name {
@@ -284,7 +281,7 @@ fn member_names_ignore_case_and_unknowns() {
         r#"{"keyId":"zzz","keyid":"k1","Modulus":"m","Exponent":"e","ErrorCode":null,"Timestamps":null}"#,
         " \r\n\t{\"KEYID\":\"k1\",\"modulus\":\"m\",\"exponent\":\"e\",\"errorcode\":\"00\"} \n",
     ] {
-        let s = decode_create_key_response(200, None, body.as_bytes(), &policy)
+        let s = decode_response::<CreateKey>(200, None, body.as_bytes(), &policy)
             .unwrap_or_else(|e| panic!("{body}: {e}"));
         assert_eq!(
             (
@@ -297,7 +294,7 @@ fn member_names_ignore_case_and_unknowns() {
         );
         assert_eq!(s.timestamps, None);
     }
-    let ts = decode_create_key_body(br#"{"timestamps":{"dbinsert":{"intime":"\/Date(5)\/"},"DBUPDATE":{"OUTTIME":"/Date(6)/"}}}"#)
+    let ts = decode_body::<CreateKeySession>(br#"{"timestamps":{"dbinsert":{"intime":"\/Date(5)\/"},"DBUPDATE":{"OUTTIME":"/Date(6)/"}}}"#)
         .unwrap()
         .timestamps
         .unwrap();
@@ -308,8 +305,9 @@ fn member_names_ignore_case_and_unknowns() {
 #[test]
 fn each_failure_has_its_own_variant() {
     let policy = SuccessPolicy::default();
-    let create =
-        |status, body: &[u8]| decode_create_key_response(status, Some("text/html"), body, &policy);
+    let create = |status, body: &[u8]| {
+        decode_response::<CreateKey>(status, Some("text/html"), body, &policy)
+    };
 
     assert!(matches!(
         create(200, b"{\"KeyId\":"),
@@ -358,7 +356,7 @@ fn each_failure_has_its_own_variant() {
     ));
     let small = SuccessPolicy::default().max_body_len(4);
     assert!(matches!(
-        decode_create_key_response(500, None, b"12345", &small),
+        decode_response::<CreateKey>(500, None, b"12345", &small),
         Err(DecodeError::TooLarge { len: 5, limit: 4 })
     ));
     // A 4xx whose JSON is not a ResponseStatus is still an HTTP error, with the body excerpt.
@@ -381,7 +379,7 @@ fn each_failure_has_its_own_variant() {
 
 #[test]
 fn server_side_request_validation() {
-    let missing = |body: &str| match decode_create_key_request(body.as_bytes()) {
+    let missing = |body: &str| match decode_request::<CreateKey>(body.as_bytes()) {
         Err(DecodeError::Invalid(ProtoError::MissingField { field })) => field,
         other => panic!("{body}: {other:?}"),
     };
@@ -395,21 +393,21 @@ fn server_side_request_validation() {
         missing(r#"{"Credentials":{"MerchantId":"m","UserName":"u","Password":"","Version":"v"}}"#),
         "Password"
     );
-    let ok = decode_create_key_request(
+    let ok = decode_request::<CreateKey>(
         br#"{"credentials":{"merchantid":"m","username":"u","password":"p","version":"v"}}"#,
     )
     .unwrap();
     assert_eq!(ok.ttl_in_minutes, None);
     assert_eq!(
-        encode_create_key_request(&ok),
+        encode(&ok),
         br#"{"Credentials":{"MerchantId":"m","UserName":"u","Password":"p","Version":"v"}}"#
     );
     assert!(matches!(
-        decode_create_key_request(br#"{"TTLInMinutes":"x"}"#),
+        decode_request::<CreateKey>(br#"{"TTLInMinutes":"x"}"#),
         Err(DecodeError::Json(_))
     ));
     assert!(matches!(
-        decode_create_key_request(&vec![b' '; 70_000]),
+        decode_request::<CreateKey>(&vec![b' '; 70_000]),
         Err(DecodeError::TooLarge { .. })
     ));
 }
@@ -417,10 +415,10 @@ fn server_side_request_validation() {
 #[test]
 fn password_never_in_debug_or_errors() {
     let body = br#"{"Credentials":{"MerchantId":"m","UserName":"u","Password":"hunter2-secret","Version":"v"}}"#;
-    let request = decode_create_key_request(body).unwrap();
+    let request = decode_request::<CreateKey>(body).unwrap();
     assert!(!format!("{request:?}").contains("hunter2-secret"));
     let bad = br#"{"Credentials":{"MerchantId":"","UserName":"u","Password":"hunter2-secret","Version":"v"}}"#;
-    let err = decode_create_key_request(bad).unwrap_err();
+    let err = decode_request::<CreateKey>(bad).unwrap_err();
     assert!(!format!("{err:?} {err}").contains("hunter2-secret"));
 }
 
@@ -433,20 +431,20 @@ fn tokenize_round_trips() {
         encrypted_cvn: Some("REVG".into()),
         verify_card: Some(false),
     };
-    let body = encode_tokenize_card_request(&request);
+    let body = encode(&request);
     assert_eq!(
         body,
         br#"{"KeyId":"k-1","EncryptedCardNumber":"QUJD+/==","Expiration":"0927","EncryptedCVN":"REVG","VerifyCard":false}"#
     );
-    assert_eq!(decode_tokenize_card_request(&body).unwrap(), request);
+    assert_eq!(decode_request::<TokenizeCard>(&body).unwrap(), request);
     assert!(matches!(
-        decode_tokenize_card_request(
+        decode_request::<TokenizeCard>(
             br#"{"KeyId":"k","EncryptedCardNumber":"x","Expiration":"1399"}"#
         ),
         Err(DecodeError::Invalid(ProtoError::InvalidExpiration { .. }))
     ));
     assert!(matches!(
-        decode_tokenize_card_request(br#"{"KeyId":"k","Expiration":"0130"}"#),
+        decode_request::<TokenizeCard>(br#"{"KeyId":"k","Expiration":"0130"}"#),
         Err(DecodeError::Invalid(ProtoError::MissingField {
             field: "EncryptedCardNumber"
         }))
@@ -459,18 +457,18 @@ fn tokenize_round_trips() {
         error_code: Some("0".into()),
         ..Default::default()
     };
-    let body = encode_tokenize_card_response(&response);
+    let body = encode(&response);
     assert_eq!(
         body,
         br#"{"CardToken":"tok_1","CardLast4":"1111","ResponseCode":"00","ErrorCode":"0"}"#
     );
     let policy = SuccessPolicy::default();
     assert_eq!(
-        decode_tokenize_card_response(200, None, &body, &policy).unwrap(),
+        decode_response::<TokenizeCard>(200, None, &body, &policy).unwrap(),
         response
     );
     assert!(matches!(
-        decode_tokenize_card_response(200, None, br#"{"ErrorCode":"0"}"#, &policy),
+        decode_response::<TokenizeCard>(200, None, br#"{"ErrorCode":"0"}"#, &policy),
         Err(DecodeError::Incomplete {
             field: "CardToken",
             ..
@@ -499,16 +497,16 @@ fn response_status_defaults() {
 
 #[test]
 fn escaped_member_names_and_nesting_limit() {
-    let s = decode_create_key_body(br#"{"K\u0065yId":"k","Modulus":"a\/b"}"#).unwrap();
+    let s = decode_body::<CreateKeySession>(br#"{"K\u0065yId":"k","Modulus":"a\/b"}"#).unwrap();
     assert_eq!(s.key_id.as_deref(), Some("k"));
     assert_eq!(s.modulus.as_deref(), Some("a/b"));
     let deep = format!("{{\"X\":{}{}}}", "[".repeat(200), "]".repeat(200));
     assert!(matches!(
-        decode_create_key_body(deep.as_bytes()),
+        decode_body::<CreateKeySession>(deep.as_bytes()),
         Err(DecodeError::Json(_))
     ));
     let fine = format!("{{\"X\":{}{}}}", "[".repeat(100), "]".repeat(100));
-    assert!(decode_create_key_body(fine.as_bytes()).is_ok());
+    assert!(decode_body::<CreateKeySession>(fine.as_bytes()).is_ok());
     for bad in [
         r#"{"KeyId":"\ud800"}"#,
         r#"{"KeyId":"\udc00"}"#,
@@ -521,7 +519,7 @@ fn escaped_member_names_and_nesting_limit() {
     ] {
         assert!(
             matches!(
-                decode_create_key_body(bad.as_bytes()),
+                decode_body::<CreateKeySession>(bad.as_bytes()),
                 Err(DecodeError::Json(_))
             ),
             "{bad}"
@@ -531,15 +529,15 @@ fn escaped_member_names_and_nesting_limit() {
 
 #[test]
 fn escaped_invalid_date_is_quoted_unescaped() {
-    match decode_create_key_body(&body_with_date(r#""\/Date(1+0560)\/""#)) {
+    match decode_body::<CreateKeySession>(&body_with_date(r#""\/Date(1+0560)\/""#)) {
         Err(DecodeError::InvalidDate { value, .. }) => assert_eq!(value, "/Date(1+0560)/"),
         other => panic!("{other:?}"),
     }
-    match decode_create_key_body(&body_with_date(r#""\/Date(1)\/ ""#)) {
+    match decode_body::<CreateKeySession>(&body_with_date(r#""\/Date(1)\/ ""#)) {
         Err(DecodeError::InvalidDate { value, .. }) => assert_eq!(value, "/Date(1)/ "),
         other => panic!("{other:?}"),
     }
-    let ok = decode_create_key_body(&body_with_date(r#""\/\u0044ate(7)\/""#)).unwrap();
+    let ok = decode_body::<CreateKeySession>(&body_with_date(r#""\/\u0044ate(7)\/""#)).unwrap();
     assert_eq!(
         ok.timestamps
             .unwrap()
@@ -550,4 +548,33 @@ fn escaped_invalid_date_is_quoted_unescaped() {
             .unix_millis(),
         7
     );
+}
+
+#[test]
+fn json_errors_have_line_column_and_never_quote_the_body() {
+    use paysecure_codec::{JsonError, JsonErrorKind};
+    let json = |body: &[u8]| match decode_body::<CreateKeySession>(body) {
+        Err(DecodeError::Json(e)) => e,
+        other => panic!("{other:?}"),
+    };
+    // A type error inside a nested member is placed where the value starts.
+    let body = b"{\n  \"KeyId\": \"k\",\n  \"Timestamps\": {\"DBInsert\": 7}\n}";
+    assert_eq!(
+        json(body),
+        JsonError {
+            line: 3,
+            column: 30,
+            kind: JsonErrorKind::Type
+        }
+    );
+    assert_eq!(json(b"{\"KeyId\":\"k\"").kind, JsonErrorKind::Truncated);
+    let syntax = json(b"{\"KeyId\" \"k\"}");
+    assert_eq!((syntax.line, syntax.kind), (1, JsonErrorKind::Syntax));
+    // serde_json's own message would quote the value ("invalid type: string \"hunter2…\"").
+    let err = decode_request::<CreateKey>(
+        br#"{"Credentials":{"MerchantId":"m","UserName":"u","Password":"hunter2-secret","Version":"v"},"TTLInMinutes":"hunter2-secret"}"#,
+    )
+    .unwrap_err();
+    let shown = format!("{err} {err:?} {}", std::error::Error::source(&err).unwrap());
+    assert!(!shown.contains("hunter2"), "{shown}");
 }

@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::Error;
@@ -44,6 +45,19 @@ impl From<String> for Password {
     }
 }
 
+impl Serialize for Password {
+    /// The clear text: the wire needs it (only `Debug` and `Display` redact).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Password {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self)
+    }
+}
+
 impl fmt::Debug for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Password(<redacted>)")
@@ -56,12 +70,18 @@ impl fmt::Display for Password {
     }
 }
 
-/// `RequestorCredentials`: who is calling. All four members are required and non-empty.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `RequestorCredentials`: who is calling. All four members are required and non-empty, both
+/// when built with [`RequestorCredentials::new`] and when deserialized.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct RequestorCredentials {
+    #[serde(deserialize_with = "crate::serde_support::non_empty")]
     merchant_id: String,
+    #[serde(deserialize_with = "crate::serde_support::non_empty")]
     user_name: String,
+    #[serde(deserialize_with = "crate::serde_support::non_empty")]
     password: Password,
+    #[serde(deserialize_with = "crate::serde_support::non_empty")]
     version: String,
 }
 

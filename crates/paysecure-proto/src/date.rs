@@ -4,6 +4,8 @@ use core::fmt;
 use core::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use crate::error::{Error, bounded};
 
 /// Milliseconds in fourteen hours, the largest UTC offset .NET knows.
@@ -401,6 +403,32 @@ impl fmt::Display for WcfDate {
             Some(o) => write!(f, "/Date({}{o})/", self.millis),
             None => write!(f, "/Date({})/", self.millis),
         }
+    }
+}
+
+impl WcfDate {
+    /// The name under which a date asks a deserializer for a newtype struct, so that a codec
+    /// can report a bad value as [`Error::InvalidDate`] rather than as a JSON error.
+    #[doc(hidden)]
+    pub const NEWTYPE_NAME: &'static str = "WcfDate";
+}
+
+impl Serialize for WcfDate {
+    /// The text form, `/Date(ms[±HHMM])/` (a JSON codec writes the `\/` escapes).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for WcfDate {
+    /// From a string, as [`WcfDate::parse`].
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::serde_support::parsed_newtype(
+            deserializer,
+            Self::NEWTYPE_NAME,
+            "a WCF date /Date(ms[±HHMM])/",
+            Self::parse,
+        )
     }
 }
 

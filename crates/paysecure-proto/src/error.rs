@@ -7,10 +7,10 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A required field was missing or empty (credentials, key id, modulus, …).
+    /// A required field was missing or empty (a credentials member, …).
     #[error("required field `{field}` is missing or empty")]
     MissingField {
-        /// The wire name of the field (`MerchantId`, `KeyId`, …).
+        /// The wire name of the field (`MerchantId`, …).
         field: &'static str,
     },
 
@@ -51,47 +51,6 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
-
-    /// The key's modulus or exponent could not be decoded from hex / base64.
-    #[error("`{field}` is not valid {encoding}")]
-    KeyEncoding {
-        /// `Modulus` or `Exponent`.
-        field: &'static str,
-        /// The encoding that was tried (`hex` or `base64`).
-        encoding: &'static str,
-    },
-
-    /// The public exponent is even, ≤ 1, or longer than 64 bits.
-    #[error("unacceptable RSA public exponent: {reason}")]
-    InvalidExponent {
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-
-    /// The modulus is even or not between 1024 and 4096 bits.
-    #[error("unacceptable RSA modulus ({bits} bits): {reason}")]
-    InvalidModulus {
-        /// The modulus size in bits.
-        bits: usize,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-
-    /// The modulus is inside PaySecure's accepted 1024–4096-bit range, but the `aws-lc-rs`
-    /// back end encrypts only with keys of 2048 bits or more.
-    #[error("{bits}-bit RSA keys are not supported by the aws-lc-rs back end (2048 bits or more)")]
-    UnsupportedKeySize {
-        /// The modulus size in bits.
-        bits: usize,
-    },
-
-    /// The cryptographic back end refused the public key.
-    #[error("the RSA public key was rejected by the back end")]
-    KeyRejected,
-
-    /// The cryptographic back end failed to encrypt (for example, plaintext too long for OAEP).
-    #[error("RSA encryption failed")]
-    Encryption,
 
     /// Encrypted card number and encrypted CVN were made with different keys.
     #[error("the encrypted card number and CVN were made with different key ids")]

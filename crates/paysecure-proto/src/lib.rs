@@ -1,45 +1,43 @@
 //! PaySecure Pinless Web Services as Rust types: the `CreateKey` and `TokenizeCard` DTOs,
-//! ServiceStack's `ResponseStatus`, WCF dates, secret-safe credentials, and encryption of card
-//! data with the RSA key a `CreateKey` session returns.
+//! ServiceStack's `ResponseStatus`, WCF dates, secret-safe credentials and card data, and the
+//! [`Service`] trait that gives every operation one shape.
 //!
 //! # Design
-//! - Data and validation only: no I/O, no HTTP types, no wire format. The JSON rules live in
-//!   `paysecure-codec`; the transport in `paygate-client`.
-//! - Validation in constructors: [`RequestorCredentials::new`] requires its four members,
-//!   [`card::Pan::new`] checks digits, length and Luhn, [`WcfDate::parse`] follows the
-//!   `/Date(ms[±HHMM])/` pattern exactly and keeps the suffix so dates re-encode byte for byte.
-//! - Secrets ([`Password`], [`card::Pan`], [`card::Cvn`]) are redacted in `Debug`/`Display`,
-//!   absent from every error, and zeroized on drop.
-//! - Time is an input: [`card::CardEncryptionKey`] is told when it was issued and answers
-//!   `is_expired(now)`; nothing here reads the clock.
+//! - **Declared once.** Each DTO is a struct with serde derives; its wire names live in that
+//!   declaration only (PascalCase, with `TTLInMinutes`, `DBInsert`, `DBUpdate`, `CardBIN`,
+//!   `EncryptedCVN` spelled out). Members serialize in declaration order and `None` members are
+//!   left out, as ServiceStack writes them. The JSON rules (case-insensitive names, `\/`
+//!   escapes) live in `paysecure-codec`; the transport in `paygate-client`.
+//! - **No I/O, no crypto.** Encrypting card data with the key of a `CreateKey` session is
+//!   `paysecure_codec::card_crypto`; this crate needs no crypto library.
+//! - **Validation in constructors and decoding:** [`RequestorCredentials::new`] (and
+//!   deserializing one) requires its four members, [`card::Pan::new`] checks digits, length and
+//!   Luhn, [`WcfDate::parse`] follows the `/Date(ms[±HHMM])/` pattern exactly and keeps the
+//!   suffix so dates re-encode byte for byte.
+//! - **Secrets** ([`Password`], [`card::Pan`], [`card::Cvn`]) are redacted in `Debug`/`Display`,
+//!   absent from every error, and zeroized on drop. [`Password`] serializes its clear text:
+//!   that is the wire.
 //!
 //! # Quick start
 //! ```
-//! use std::time::{Duration, SystemTime, UNIX_EPOCH};
-//! use paysecure_proto::{CreateKeySessionRequest, Password, RequestorCredentials};
-//! use paysecure_proto::card::{CardEncryptionKey, KeyEncoding, Output, Padding, Pan};
+//! use paysecure_proto::card::{CardExpiration, EncryptedCardData, Pan};
+//! use paysecure_proto::{
+//!     CreateKey, CreateKeySessionRequest, Password, RequestorCredentials, Service,
+//!     TokenizeCardRequest,
+//! };
 //!
 //! // What to send to POST /CreateKey.
 //! let credentials = RequestorCredentials::new("merchant-1", "api-user", Password::new("pw"), "1.0")?;
 //! let request = CreateKeySessionRequest::new(credentials, Some(15));
 //! assert!(!format!("{request:?}").contains("\"pw\""));
+//! assert_eq!((CreateKey::ROUTE, CreateKey::IDEMPOTENT), ("/CreateKey", true));
 //!
-//! // What came back (normally decoded by paysecure-codec); here a session with a test key.
-//! # let session = paysecure_proto::CreateKeySession {
-//! #     key_id: Some("key-1".into()),
-//! #     modulus: Some(format!("C{}", "F".repeat(510)) + "1"),
-//! #     exponent: Some("010001".into()),
-//! #     ..Default::default()
-//! # };
-//! let issued_at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-//! let key = CardEncryptionKey::from_session(&session, KeyEncoding::Auto, issued_at)?.with_ttl_minutes(15);
-//! assert!(!key.is_expired(issued_at + Duration::from_secs(60)));
-//!
+//! // Card data is checked here and encrypted by paysecure-codec's card_crypto.
 //! let pan = Pan::new("4111 1111 1111 1111")?;
-//! let encrypted = key.encrypt_pan(&pan, Padding::Pkcs1v15, Output::Base64)?;
-//! assert_eq!(encrypted.key_id, "key-1");
-//! assert_eq!(encrypted.ciphertext.len(), 344); // 2048-bit ciphertext in base64
-//! # let _ = SystemTime::now;
+//! assert_eq!(format!("{pan:?}"), "Pan(****1111)");
+//! let encrypted = EncryptedCardData { key_id: "key-1".into(), ciphertext: "QUJD".into() };
+//! let tokenize = TokenizeCardRequest::new(encrypted, CardExpiration::parse("1230")?, None, None)?;
+//! assert_eq!(tokenize.key_id, "key-1");
 //! # Ok::<(), paysecure_proto::Error>(())
 //! ```
 //!
@@ -60,11 +58,15 @@ mod credentials;
 mod date;
 mod error;
 mod messages;
+mod serde_support;
+mod service;
 
+pub use card::CardExpiration;
 pub use credentials::{Password, RequestorCredentials};
 pub use date::{DateKind, WcfDate, WcfOffset};
 pub use error::{CardDataProblem, Error};
 pub use messages::{
-    CardExpiration, CreateKeySession, CreateKeySessionRequest, InOutTimes, ResponseError,
+    CreateKeySession, CreateKeySessionRequest, ErrorResponse, InOutTimes, ResponseError,
     ResponseStatus, Timestamps, TokenizeCardRequest, TokenizeCardResponse,
 };
+pub use service::{Answer, CreateKey, Service, TokenizeCard};

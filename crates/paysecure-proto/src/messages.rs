@@ -1,17 +1,26 @@
 //! The request and response DTOs of `CreateKey` and `TokenizeCard`, and ServiceStack's
 //! `ResponseStatus`.
+//!
+//! Each DTO is declared once, here: its serde derive is the only place its wire names live.
+//! Members are PascalCase (`rename_all`), with the names PascalCase cannot derive spelled out
+//! (`TTLInMinutes`, `DBInsert`, `DBUpdate`, `CardBIN`, `EncryptedCVN`); they are written in
+//! declaration order and `None` members are left out, as ServiceStack does.
 
-use crate::card::EncryptedCardData;
+use serde::{Deserialize, Serialize};
+
+use crate::card::{CardExpiration, EncryptedCardData};
 use crate::credentials::RequestorCredentials;
 use crate::date::WcfDate;
 use crate::error::Error;
 
 /// `CreateKeySessionRequest`, the body of `POST /CreateKey`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct CreateKeySessionRequest {
     /// `Credentials`.
     pub credentials: RequestorCredentials,
     /// `TTLInMinutes`: the requested key lifetime (a .NET `int`; left out when `None`).
+    #[serde(rename = "TTLInMinutes", skip_serializing_if = "Option::is_none")]
     pub ttl_in_minutes: Option<i32>,
 }
 
@@ -29,77 +38,103 @@ impl CreateKeySessionRequest {
 /// `CreateKeySession`, the response of `CreateKey`: an RSA public key for card encryption.
 ///
 /// Every member is optional on the wire; the codec decides what counts as success.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct CreateKeySession {
     /// `KeyId`: sent back with data encrypted under this key.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
-    /// `Modulus`: the RSA modulus, hex or base64 (see [`crate::card::KeyEncoding`]).
+    /// `Modulus`: the RSA modulus, hex or base64.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modulus: Option<String>,
     /// `Exponent`: the RSA public exponent, same encoding as the modulus.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub exponent: Option<String>,
     /// `ErrorMessage`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
     /// `ErrorCode`: PaySecure's own code; no public list exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     /// `Timestamps`: server-side stage timings.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamps: Option<Timestamps>,
 }
 
 /// `InOutTimes`: when a server stage started and ended.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct InOutTimes {
     /// `InTime`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub in_time: Option<WcfDate>,
     /// `OutTime`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub out_time: Option<WcfDate>,
 }
 
-/// `RequestTimestamps`: the eleven optional stage timings PaySecure reports.
+/// `RequestTimestamps`: the eleven optional stage timings PaySecure reports, in wire order.
 ///
 /// A stage that did not run usually carries .NET `DateTime.MinValue` ([`WcfDate::is_unset`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct Timestamps {
     /// `AppLayer`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_layer: Option<InOutTimes>,
     /// `ParentLookup`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_lookup: Option<InOutTimes>,
     /// `RetryLookup`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_lookup: Option<InOutTimes>,
     /// `GetCardData`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub get_card_data: Option<InOutTimes>,
     /// `CardTokenize`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub card_tokenize: Option<InOutTimes>,
     /// `CardEncrypt`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub card_encrypt: Option<InOutTimes>,
     /// `DBInsert`.
+    #[serde(rename = "DBInsert", skip_serializing_if = "Option::is_none")]
     pub db_insert: Option<InOutTimes>,
     /// `BackendProcess`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub backend_process: Option<InOutTimes>,
     /// `DBUpdate`.
+    #[serde(rename = "DBUpdate", skip_serializing_if = "Option::is_none")]
     pub db_update: Option<InOutTimes>,
     /// `ParentUpdate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_update: Option<InOutTimes>,
     /// `Network`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub network: Option<InOutTimes>,
 }
 
 impl Timestamps {
-    /// The wire names of the stages, in wire order.
-    pub const STAGE_NAMES: [&'static str; 11] = [
-        "AppLayer",
-        "ParentLookup",
-        "RetryLookup",
-        "GetCardData",
-        "CardTokenize",
-        "CardEncrypt",
-        "DBInsert",
-        "BackendProcess",
-        "DBUpdate",
-        "ParentUpdate",
-        "Network",
-    ];
+    /// Every stage set to the same times (the sandbox's "not set" answer, the seed's sample).
+    #[must_use]
+    pub fn all(times: InOutTimes) -> Self {
+        let t = Some(times);
+        Self {
+            app_layer: t,
+            parent_lookup: t,
+            retry_lookup: t,
+            get_card_data: t,
+            card_tokenize: t,
+            card_encrypt: t,
+            db_insert: t,
+            backend_process: t,
+            db_update: t,
+            parent_update: t,
+            network: t,
+        }
+    }
 
-    /// The stages in wire order, paired with [`Self::STAGE_NAMES`].
+    /// The stages in wire order.
     #[must_use]
     pub fn stages(&self) -> [Option<InOutTimes>; 11] {
         [
@@ -116,135 +151,73 @@ impl Timestamps {
             self.network,
         ]
     }
-
-    /// Mutable access to the stage at `index` of [`Self::STAGE_NAMES`]; `None` past the end.
-    pub fn stage_mut(&mut self, index: usize) -> Option<&mut Option<InOutTimes>> {
-        Some(match index {
-            0 => &mut self.app_layer,
-            1 => &mut self.parent_lookup,
-            2 => &mut self.retry_lookup,
-            3 => &mut self.get_card_data,
-            4 => &mut self.card_tokenize,
-            5 => &mut self.card_encrypt,
-            6 => &mut self.db_insert,
-            7 => &mut self.backend_process,
-            8 => &mut self.db_update,
-            9 => &mut self.parent_update,
-            10 => &mut self.network,
-            _ => return None,
-        })
-    }
 }
 
 /// ServiceStack's `ResponseStatus`, the body of every 4xx/5xx answer (wrapped in
-/// `{"ResponseStatus": …}`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `{"ResponseStatus": …}`, see [`ErrorResponse`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct ResponseStatus {
     /// `ErrorCode`: usually the .NET exception name (`SerializationException`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     /// `Message`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// `StackTrace` (only when the server runs in debug mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stack_trace: Option<String>,
-    /// `Errors`: per-field validation errors; empty when absent.
+    /// `Errors`: per-field validation errors; empty when absent (and left out when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ResponseError>,
 }
 
 /// One entry of [`ResponseStatus::errors`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct ResponseError {
     /// `ErrorCode` (`NotNull`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     /// `FieldName`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub field_name: Option<String>,
     /// `Message`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
-/// A card expiration date, `MMYY` on the wire.
-///
-/// **Decision:** PaySecure's metadata types `Expiration` as a string without a format; `MMYY`
-/// (four digits, month first) is what card-present and e-commerce APIs of the era used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CardExpiration {
-    month: u8,
-    year: u8,
-}
-
-impl CardExpiration {
-    /// From a month (`1..=12`) and a two-digit year (`0..=99`).
-    ///
-    /// # Errors
-    /// [`Error::InvalidExpiration`] for a month outside `1..=12` or a year above 99.
-    pub const fn new(month: u8, year_two_digits: u8) -> Result<Self, Error> {
-        if month == 0 || month > 12 {
-            return Err(Error::InvalidExpiration {
-                reason: "month must be 01..=12",
-            });
-        }
-        if year_two_digits > 99 {
-            return Err(Error::InvalidExpiration {
-                reason: "year must be two digits",
-            });
-        }
-        Ok(Self {
-            month,
-            year: year_two_digits,
-        })
-    }
-
-    /// Parses `MMYY`.
-    ///
-    /// # Errors
-    /// [`Error::InvalidExpiration`] unless the text is four ASCII digits with a month `01..=12`.
-    pub fn parse(text: &str) -> Result<Self, Error> {
-        match text.as_bytes() {
-            [m1, m2, y1, y2] if [m1, m2, y1, y2].iter().all(|b| b.is_ascii_digit()) => Self::new(
-                (m1 - b'0') * 10 + (m2 - b'0'),
-                (y1 - b'0') * 10 + (y2 - b'0'),
-            ),
-            _ => Err(Error::InvalidExpiration {
-                reason: "expected four digits",
-            }),
-        }
-    }
-
-    /// The month, `1..=12`.
-    #[must_use]
-    pub const fn month(self) -> u8 {
-        self.month
-    }
-
-    /// The two-digit year.
-    #[must_use]
-    pub const fn year_two_digits(self) -> u8 {
-        self.year
-    }
-}
-
-impl core::fmt::Display for CardExpiration {
-    /// `MMYY`.
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{:02}{:02}", self.month, self.year)
-    }
+/// The body of a ServiceStack error, `{"ResponseStatus": …}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ErrorResponse {
+    /// `ResponseStatus`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_status: Option<ResponseStatus>,
 }
 
 /// `TokenizeCardRequest`: exchange encrypted card data for a token.
 ///
 /// Based on PaySecure's published service metadata (`KeyId`, `EncryptedCardNumber`,
-/// `Expiration`, `EncryptedCVN`, `VerifyCard`); the ciphertexts are what
-/// [`crate::card::CardEncryptionKey`] produced, as text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Expiration`, `EncryptedCVN`, `VerifyCard`); the ciphertexts are text, as the encrypting
+/// side wrote them. `KeyId`, `EncryptedCardNumber` and `Expiration` are required: decoding
+/// refuses them missing, `null` or empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct TokenizeCardRequest {
     /// `KeyId` of the key the card data was encrypted with.
+    #[serde(deserialize_with = "crate::serde_support::non_empty")]
     pub key_id: String,
     /// `EncryptedCardNumber`.
+    #[serde(deserialize_with = "crate::serde_support::non_empty")]
     pub encrypted_card_number: String,
     /// `Expiration`, `MMYY`.
     pub expiration: CardExpiration,
     /// `EncryptedCVN`.
+    #[serde(rename = "EncryptedCVN", skip_serializing_if = "Option::is_none")]
     pub encrypted_cvn: Option<String>,
     /// `VerifyCard`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub verify_card: Option<bool>,
 }
 
@@ -275,47 +248,41 @@ impl TokenizeCardRequest {
 /// `TokenizeCardResponse`.
 ///
 /// Every member is optional on the wire; the codec decides what counts as success.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct TokenizeCardResponse {
     /// `CardToken`: the token that replaces the card number in later calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub card_token: Option<String>,
     /// `CardHash`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub card_hash: Option<String>,
     /// `CardLast4`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub card_last4: Option<String>,
     /// `CardBIN`.
+    #[serde(rename = "CardBIN", skip_serializing_if = "Option::is_none")]
     pub card_bin: Option<String>,
     /// `CardExpiration`, as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub card_expiration: Option<String>,
     /// `ResponseCode`, as sent (no public list exists).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub response_code: Option<String>,
-    /// `ErrorCode`.
-    pub error_code: Option<String>,
     /// `ErrorMessage`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
+    /// `ErrorCode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
     /// `Timestamps` (every PaySecure response derives from `PaysecureResponseInternal`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamps: Option<Timestamps>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn expiration() {
-        let e = CardExpiration::parse("0927").unwrap();
-        assert_eq!((e.month(), e.year_two_digits()), (9, 27));
-        assert_eq!(e.to_string(), "0927");
-        for bad in ["1327", "0027", "927", "09/27", "092a", ""] {
-            assert!(
-                matches!(
-                    CardExpiration::parse(bad),
-                    Err(Error::InvalidExpiration { .. })
-                ),
-                "{bad}"
-            );
-        }
-    }
 
     #[test]
     fn tokenize_request_key_ids_must_match() {
@@ -337,18 +304,14 @@ mod tests {
     }
 
     #[test]
-    fn stage_names_line_up() {
-        let mut t = Timestamps::default();
-        for i in 0..11 {
-            *t.stage_mut(i).unwrap() = Some(InOutTimes {
-                in_time: Some(WcfDate::utc(i as i64).unwrap()),
-                out_time: None,
-            });
-        }
-        assert!(t.stage_mut(11).is_none());
-        for (i, s) in t.stages().iter().enumerate() {
-            assert_eq!(s.unwrap().in_time.unwrap().unix_millis(), i as i64);
-        }
-        assert_eq!(t.db_insert.unwrap().in_time.unwrap().unix_millis(), 6);
+    fn stages_in_wire_order() {
+        let times = |ms| InOutTimes {
+            in_time: Some(WcfDate::utc(ms).unwrap()),
+            out_time: None,
+        };
+        let mut t = Timestamps::all(times(0));
+        t.db_insert = Some(times(6));
+        assert_eq!(t.stages()[6], Some(times(6)));
+        assert_eq!(t.stages()[0], Some(times(0)));
     }
 }
