@@ -201,11 +201,6 @@ fn jitter() -> f64 {
 /// when it is given no [`CallBudget`].
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 
-/// The Rust examples of the workspace README, compiled and run as doctests of this crate.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;
-
 /// The Rust examples of `docs/payneteasy.md`, compiled as doctests of this crate.
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/payneteasy.md")]
