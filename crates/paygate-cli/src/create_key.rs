@@ -75,7 +75,9 @@ impl ConnectionArgs {
             &self.api_version,
         )
         .map_err(|e| CliError::new("invalid credentials", &e))?
-        .with_base_url(base_url);
+        .base_url(base_url)
+        .build()
+        .map_err(|e| CliError::new("invalid PaySecure configuration", &e))?;
         let transport = crate::output::transport_config(self.ca_cert.as_deref())?;
         PaySecureClient::with_transport_config(config, transport)
             .map_err(|e| CliError::new("cannot set up the HTTP client", &e))

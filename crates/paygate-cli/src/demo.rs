@@ -221,7 +221,9 @@ async fn paysecure_steps(
         TEST_VERSION,
     )
     .map_err(|e| CliError::new("invalid PaySecure test credentials", &e))?
-    .with_base_url(sandbox.paysecure_base_url());
+    .base_url(sandbox.paysecure_base_url())
+    .build()
+    .map_err(|e| CliError::new("invalid PaySecure configuration", &e))?;
     let client = PaySecureClient::new(config, transport.clone());
 
     const CREATE_KEY: &str = "PaySecure CreateKey";
@@ -321,7 +323,9 @@ async fn payneteasy_steps(
     let key = RsaPrivateKey::from_pem(TEST_MERCHANT_PRIVATE_KEY_PEM)
         .map_err(|e| CliError::new("test merchant key", &e))?;
     let client = PayneteasyClient::new(
-        PayneteasyConfig::new(environment.clone(), TEST_MERCHANT_LOGIN, Arc::new(key)),
+        PayneteasyConfig::builder(environment.clone(), TEST_MERCHANT_LOGIN, Arc::new(key))
+            .build()
+            .map_err(|e| CliError::new("invalid Payneteasy configuration", &e))?,
         transport.clone(),
     );
     let endpoint = Endpoint::Id(TEST_ENDPOINT_ID);
@@ -401,7 +405,13 @@ async fn payneteasy_steps(
     let outcome = match wrong {
         Ok(wrong) => {
             let impostor = PayneteasyClient::new(
-                PayneteasyConfig::new(environment.clone(), TEST_MERCHANT_LOGIN, Arc::new(wrong)),
+                PayneteasyConfig::builder(
+                    environment.clone(),
+                    TEST_MERCHANT_LOGIN,
+                    Arc::new(wrong),
+                )
+                .build()
+                .map_err(|e| CliError::new("invalid Payneteasy configuration", &e))?,
                 transport.clone(),
             );
             match impostor.create_card_ref(&endpoint, &request).await {

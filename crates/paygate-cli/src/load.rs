@@ -265,9 +265,11 @@ async fn drive(args: &Args, key: RsaPrivateKey) -> Result<Outcome, CliError> {
     )?;
     let environment = Environment::custom(&sandbox.payneteasy_base_url())
         .map_err(|e| CliError::new("sandbox URL", &e))?;
-    let mut config = PayneteasyConfig::new(environment, login, Arc::new(key));
-    // Every failure must show: no retry hides one.
-    config.retry = RetryPolicy::never(Duration::from_secs(30));
+    let config = PayneteasyConfig::builder(environment, login, Arc::new(key))
+        // Every failure must show: no retry hides one.
+        .retry(RetryPolicy::never(Duration::from_secs(30)))
+        .build()
+        .map_err(|e| CliError::new("invalid Payneteasy configuration", &e))?;
     let client = PayneteasyClient::with_transport_config(config, transport)
         .map_err(|e| CliError::new("cannot set up the client", &e))?;
 

@@ -112,8 +112,10 @@ impl ConnectionArgs {
             .kind(ErrorKind::Key)
         })?;
         let transport = crate::output::transport_config(self.ca_cert.as_deref())?;
-        let mut config = PayneteasyConfig::new(environment, self.login.as_str(), Arc::new(key));
-        config.send_login = send_login;
+        let config = PayneteasyConfig::builder(environment, self.login.as_str(), Arc::new(key))
+            .send_login(send_login)
+            .build()
+            .map_err(|e| CliError::new("invalid Payneteasy configuration", &e))?;
         let transport = Transport::new(transport)
             .map_err(|e| CliError::new("cannot set up the HTTP client", &e))?;
         Ok(PayneteasyClient::new(config, transport))

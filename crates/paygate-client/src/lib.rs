@@ -11,7 +11,11 @@
 //!
 //! # Configuration
 //! [`TransportConfig::builder`] and [`RetryPolicy::builder`] validate what they are given and
-//! return a [`ConfigError`] for a zero or absurd value; both types have a `Default`. Both
+//! return a [`ConfigError`] for a zero or absurd value; both types have a `Default`. The
+//! gateway configurations are built the same way and validated by their `build`:
+//! `PayneteasyConfig::builder(environment, login, key)` (the login is checked) and
+//! `PaySecureConfig::builder(credentials)` (the base URL and the key cache bounds are
+//! checked); all four types are `#[non_exhaustive]` with private fields and getters. Both
 //! gateway clients are made the same way: `Client::new(config, transport)` over a shared
 //! [`Transport`], or `Client::with_transport_config(config, transport_config)`.
 //!
@@ -55,12 +59,18 @@
 //! tells how many attempts a call made, for logs and error reports.
 //!
 //! # Crate features
+//! - `payneteasy` (default): the Payneteasy client ([`payneteasy`]), with the Payneteasy
+//!   protocol types, its form codec and the OAuth 1.0a signer.
+//! - `paysecure` (default): the PaySecure client ([`paysecure`]), with the PaySecure DTOs and
+//!   its JSON codec.
 //! - `webpki-roots` (default): trust the Mozilla root set compiled into the binary.
 //! - `native-roots`: trust the operating system's store instead ([`Roots::Native`]).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(any(feature = "payneteasy", feature = "paysecure"))]
 /// The constructor both gateway clients share, written once: inside a client's `impl`,
 /// `crate::with_transport_config!(Config);` defines `with_transport_config(config,
 /// transport_config)`, the client's `new` over a [`Transport`] of its own.
@@ -81,10 +91,15 @@ macro_rules! with_transport_config {
         }
     };
 }
+#[cfg(any(feature = "payneteasy", feature = "paysecure"))]
 pub(crate) use with_transport_config;
 
 pub mod error;
+#[cfg(feature = "payneteasy")]
+#[cfg_attr(docsrs, doc(cfg(feature = "payneteasy")))]
 pub mod payneteasy;
+#[cfg(feature = "paysecure")]
+#[cfg_attr(docsrs, doc(cfg(feature = "paysecure")))]
 pub mod paysecure;
 pub mod redact;
 pub mod retry;
@@ -94,8 +109,10 @@ pub use error::{
     Dispatch, Error, Gateway, MaybeSentReason, NotSentReason, Outcome, Rejection, RejectionKind,
     UnreadableReason,
 };
-pub use payneteasy::{PayneteasyClient, PayneteasyConfig};
-pub use paysecure::{IssuedKey, PaySecureClient, PaySecureConfig};
+#[cfg(feature = "payneteasy")]
+pub use payneteasy::{PayneteasyClient, PayneteasyConfig, PayneteasyConfigBuilder};
+#[cfg(feature = "paysecure")]
+pub use paysecure::{IssuedKey, PaySecureClient, PaySecureConfig, PaySecureConfigBuilder};
 pub use retry::{Decision, Idempotency, RetryPolicy, RetryPolicyBuilder, StopReason};
 pub use transport::{
     CallBudget, ConfigError, Roots, Transport, TransportConfig, TransportConfigBuilder,
@@ -138,6 +155,7 @@ pub async fn count_attempts<F: Future>(calls: F) -> (F::Output, u32) {
 /// [`CallBudget`]: the call's deadline ([`RetryPolicy::deadline`]) and, for an idempotent
 /// operation that may still be retried, its share of the time left for the response headers
 /// (see [`RetryPolicy`]). A new attempt must build (and sign) a fresh request.
+#[cfg(any(feature = "payneteasy", feature = "paysecure"))]
 pub(crate) async fn with_retries<T, F, Fut>(
     policy: &RetryPolicy,
     idempotency: Idempotency,
@@ -189,6 +207,7 @@ where
     }
 }
 
+#[cfg(any(feature = "payneteasy", feature = "paysecure"))]
 /// A number in `[0, 1)` for backoff jitter. Not cryptographic; it only spreads retries.
 fn jitter() -> f64 {
     use std::hash::{BuildHasher, Hasher};
@@ -202,6 +221,6 @@ fn jitter() -> f64 {
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
 
 /// The Rust examples of `docs/payneteasy.md`, compiled as doctests of this crate.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "payneteasy"))]
 #[doc = include_str!("../../../docs/payneteasy.md")]
 pub struct PayneteasyGuideDoctests;

@@ -55,7 +55,7 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let key = RsaPrivateKey::from_pem(&std::fs::read_to_string("merchant-private.pem")?)?;
-//! let config = PayneteasyConfig::new(Environment::Sandbox, "MyLogin", Arc::new(key));
+//! let config = PayneteasyConfig::builder(Environment::Sandbox, "MyLogin", Arc::new(key)).build()?;
 //! let client = PayneteasyClient::new(config, Transport::new(TransportConfig::default())?);
 //! let request = CreateCardRefRequest::new("34T43R77N", "6868305")?;
 //! let response = client.create_card_ref(&Endpoint::Id(39915), &request).await?;
@@ -82,42 +82,58 @@ use tracing::Instrument as _;
 use crate::error::{Error, Gateway, NotSentReason, Rejection, RejectionKind, UnreadableReason};
 use crate::redact::{Redactor, echoed_secret_error, redacted_response};
 use crate::retry::{Idempotency, RetryPolicy};
-use crate::transport::{CallBudget, Transport};
+use crate::transport::{CallBudget, ConfigError, Transport};
 use crate::with_retries;
 
-/// Settings of a [`PayneteasyClient`].
+/// The longest merchant login a [`PayneteasyConfigBuilder`] accepts, in characters: the bound
+/// the protocol types apply to every identifier ([`payneteasy_proto::MAX_ID_CHARS`], which also
+/// checks the `login` body field of v2 requests).
+pub const MAX_LOGIN_CHARS: usize = payneteasy_proto::MAX_ID_CHARS;
+
+/// Settings of a [`PayneteasyClient`], made by [`PayneteasyConfig::builder`] (validated).
+///
+/// ```
+/// use std::sync::Arc;
+/// use paygate_client::{ConfigError, PayneteasyConfig, RetryPolicy};
+/// use payneteasy_proto::Environment;
+///
+/// let key = Arc::new(oauth1_signer::HmacKey::new("secret", ""));
+/// let config = PayneteasyConfig::builder(Environment::Sandbox, "MyLogin", key.clone())
+///     .send_login(true)
+///     .retry(RetryPolicy::builder().max_attempts(2).build()?)
+///     .build()?;
+/// assert_eq!(config.login(), "MyLogin");
+/// assert!(PayneteasyConfig::builder(Environment::Sandbox, "", key).build().is_err());
+/// # Ok::<(), ConfigError>(())
+/// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct PayneteasyConfig {
-    /// Which installation: [`Environment::Sandbox`], [`Environment::Production`], or a custom
-    /// base URL up to the API version (white-label hosts, the paygate sandbox).
-    pub environment: Environment,
-    /// The merchant login: sent as `oauth_consumer_key`.
-    pub login: String,
-    /// The merchant's private key (normally an [`oauth1_signer::RsaPrivateKey`]; any
-    /// [`SigningKey`], such as an HSM adapter, fits). Never printed.
-    pub key: Arc<dyn SigningKey>,
-    /// Also send `login` in the body of `create-card-ref` (signed like every body field).
-    /// Default `false`: the v4 pages put the login only in `oauth_consumer_key`.
-    pub send_login: bool,
-    /// The merchant control key, for v2 operations (a `control` checksum instead of OAuth).
-    /// Default `None`: v2 operations are then refused before sending. Never printed.
-    pub control_key: Option<ControlKey>,
-    /// When to retry.
-    pub retry: RetryPolicy,
-    /// Bounds applied when decoding answers.
-    pub limits: DecodeLimits,
+    environment: Environment,
+    login: String,
+    key: Arc<dyn SigningKey>,
+    send_login: bool,
+    control_key: Option<ControlKey>,
+    retry: RetryPolicy,
+    limits: DecodeLimits,
 }
 
 impl PayneteasyConfig {
-    /// The defaults for this environment, login and key: no `login` in the body, the default
-    /// [`RetryPolicy`] and [`DecodeLimits`].
-    #[must_use]
-    pub fn new(
+    /// A builder for this environment, login and key; the other settings start at their
+    /// defaults: no `login` in the body, no control key, the default [`RetryPolicy`] and
+    /// [`DecodeLimits`]. [`build`](PayneteasyConfigBuilder::build) validates.
+    ///
+    /// - `environment`: [`Environment::Sandbox`], [`Environment::Production`], or a custom
+    ///   base URL up to the API version (white-label hosts, the paygate sandbox);
+    /// - `login`: the merchant login, sent as `oauth_consumer_key`;
+    /// - `key`: the merchant's private key (normally an [`oauth1_signer::RsaPrivateKey`]; any
+    ///   [`SigningKey`], such as an HSM adapter, fits). Never printed.
+    pub fn builder(
         environment: Environment,
         login: impl Into<String>,
         key: Arc<dyn SigningKey>,
-    ) -> Self {
-        PayneteasyConfig {
+    ) -> PayneteasyConfigBuilder {
+        PayneteasyConfigBuilder(PayneteasyConfig {
             environment,
             login: login.into(),
             key,
@@ -125,7 +141,54 @@ impl PayneteasyConfig {
             control_key: None,
             retry: RetryPolicy::default(),
             limits: DecodeLimits::default(),
-        }
+        })
+    }
+
+    /// A builder starting from these settings (to change one of them).
+    pub fn to_builder(&self) -> PayneteasyConfigBuilder {
+        PayneteasyConfigBuilder(self.clone())
+    }
+
+    /// Which installation the client talks to.
+    #[must_use]
+    pub fn environment(&self) -> &Environment {
+        &self.environment
+    }
+
+    /// The merchant login: sent as `oauth_consumer_key`.
+    #[must_use]
+    pub fn login(&self) -> &str {
+        &self.login
+    }
+
+    /// The merchant's signing key.
+    #[must_use]
+    pub fn key(&self) -> &Arc<dyn SigningKey> {
+        &self.key
+    }
+
+    /// Whether `login` is also sent in the body of `create-card-ref`.
+    #[must_use]
+    pub fn send_login(&self) -> bool {
+        self.send_login
+    }
+
+    /// The merchant control key of v2 operations, if any.
+    #[must_use]
+    pub fn control_key(&self) -> Option<&ControlKey> {
+        self.control_key.as_ref()
+    }
+
+    /// When to retry.
+    #[must_use]
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// Bounds applied when decoding answers.
+    #[must_use]
+    pub fn limits(&self) -> &DecodeLimits {
+        &self.limits
     }
 }
 
@@ -141,6 +204,72 @@ impl fmt::Debug for PayneteasyConfig {
             .field("limits", &self.limits)
             .finish()
     }
+}
+
+/// Builds a [`PayneteasyConfig`]: [`PayneteasyConfig::builder`] takes the required settings,
+/// the methods here the optional ones. [`build`](Self::build) validates.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct PayneteasyConfigBuilder(PayneteasyConfig);
+
+impl PayneteasyConfigBuilder {
+    /// Also send `login` in the body of `create-card-ref` (signed like every body field).
+    /// Default `false`: the v4 pages put the login only in `oauth_consumer_key`.
+    pub fn send_login(mut self, send: bool) -> Self {
+        self.0.send_login = send;
+        self
+    }
+
+    /// The merchant control key, for v2 operations (a `control` checksum instead of OAuth).
+    /// Without it (the default) v2 operations are refused before sending. Never printed.
+    pub fn control_key(mut self, key: ControlKey) -> Self {
+        self.0.control_key = Some(key);
+        self
+    }
+
+    /// When to retry (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.0.retry = retry;
+        self
+    }
+
+    /// Bounds applied when decoding answers (default [`DecodeLimits::default`]).
+    pub fn limits(mut self, limits: DecodeLimits) -> Self {
+        self.0.limits = limits;
+        self
+    }
+
+    /// The configuration.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidText`] for a login that is empty, longer than
+    /// [`MAX_LOGIN_CHARS`] characters or holds a control character (it would break the
+    /// `Authorization` header or the body form).
+    pub fn build(self) -> Result<PayneteasyConfig, ConfigError> {
+        check_login(&self.0.login)?;
+        Ok(self.0)
+    }
+}
+
+// The refusal's text names the bound.
+const _: () = assert!(MAX_LOGIN_CHARS == 128);
+
+/// The login rules: non-empty, at most [`MAX_LOGIN_CHARS`] characters, no control character.
+fn check_login(login: &str) -> Result<(), ConfigError> {
+    let invalid = |reason| ConfigError::InvalidText {
+        setting: "login",
+        reason,
+    };
+    if login.is_empty() {
+        return Err(invalid("is empty"));
+    }
+    if login.chars().count() > MAX_LOGIN_CHARS {
+        return Err(invalid("is longer than 128 characters (MAX_LOGIN_CHARS)"));
+    }
+    if login.chars().any(char::is_control) {
+        return Err(invalid("contains a control character"));
+    }
+    Ok(())
 }
 
 /// The Payneteasy v4 client. Cheap to clone; clones share the transport.
@@ -536,11 +665,83 @@ mod tests {
     #[test]
     fn debug_hides_the_key() {
         let key = oauth1_signer::HmacKey::new("very-secret", "");
-        let config = PayneteasyConfig::new(Environment::Sandbox, "login", Arc::new(key));
+        let config = PayneteasyConfig::builder(Environment::Sandbox, "login", Arc::new(key))
+            .control_key(ControlKey::new("control-secret-99").unwrap())
+            .build()
+            .unwrap();
         let text = format!("{config:?}");
         assert!(
-            !text.contains("very-secret") && text.contains("HMAC-SHA1"),
+            !text.contains("very-secret")
+                && !text.contains("control-secret-99")
+                && text.contains("HMAC-SHA1"),
             "{text}"
         );
+        let builder = format!("{:?}", config.to_builder());
+        assert!(
+            !builder.contains("very-secret") && !builder.contains("control-secret-99"),
+            "{builder}"
+        );
+    }
+
+    fn build_with_login(login: &str) -> Result<PayneteasyConfig, ConfigError> {
+        let key = Arc::new(oauth1_signer::HmacKey::new("k", ""));
+        PayneteasyConfig::builder(Environment::Sandbox, login, key).build()
+    }
+
+    fn refused_because(login: &str) -> &'static str {
+        match build_with_login(login) {
+            Err(ConfigError::InvalidText {
+                setting: "login",
+                reason,
+            }) => reason,
+            other => panic!("{login:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn builder_refuses_an_empty_login() {
+        assert_eq!(refused_because(""), "is empty");
+    }
+
+    #[test]
+    fn builder_refuses_a_login_over_the_limit() {
+        assert!(build_with_login(&"é".repeat(MAX_LOGIN_CHARS)).is_ok());
+        let reason = refused_because(&"é".repeat(MAX_LOGIN_CHARS + 1));
+        assert!(reason.contains("128"), "{reason}");
+    }
+
+    #[test]
+    fn builder_refuses_control_characters_in_the_login() {
+        for login in ["a\nb", "a\rb", "\0", "login\u{7f}", "tab\there"] {
+            assert_eq!(refused_because(login), "contains a control character");
+        }
+        // The error does not quote the value.
+        let err = build_with_login("secret\nlogin").unwrap_err();
+        assert!(!err.to_string().contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn builder_keeps_every_setting() {
+        let key = Arc::new(oauth1_signer::HmacKey::new("k", ""));
+        let retry = RetryPolicy::never(std::time::Duration::from_secs(3));
+        let limits = DecodeLimits::default().with_max_body_bytes(99);
+        let config = PayneteasyConfig::builder(Environment::Production, "Заказчик-1", key)
+            .send_login(true)
+            .control_key(ControlKey::new("ck").unwrap())
+            .retry(retry.clone())
+            .limits(limits)
+            .build()
+            .unwrap();
+        assert_eq!(config.login(), "Заказчик-1");
+        assert_eq!(config.environment(), &Environment::Production);
+        assert!(config.send_login() && config.control_key().is_some());
+        assert_eq!(config.retry(), &retry);
+        assert_eq!(config.limits(), &limits);
+        assert_eq!(
+            config.key().method(),
+            oauth1_signer::SignatureMethod::HmacSha1
+        );
+        let again = config.to_builder().send_login(false).build().unwrap();
+        assert!(!again.send_login() && again.control_key().is_some());
     }
 }

@@ -63,7 +63,8 @@
 //!     Password::new("sandbox-password"),
 //!     "1.0",
 //! )?
-//! .with_base_url(sandbox.paysecure_base_url());
+//! .base_url(sandbox.paysecure_base_url())
+//! .build()?;
 //! let client = PaySecureClient::with_transport_config(config, TransportConfig::default())?;
 //!
 //! let issued = client.create_key(Some(15)).await?;
@@ -95,7 +96,7 @@ use tracing::Instrument as _;
 use crate::error::{Error, Gateway, NotSentReason, Rejection, RejectionKind, UnreadableReason};
 use crate::redact::{Redactor, echoed_secret_error, redacted_response};
 use crate::retry::{Idempotency, RetryPolicy};
-use crate::transport::{CallBudget, Transport};
+use crate::transport::{CallBudget, ConfigError, Transport, check_at_most};
 use crate::with_retries;
 
 /// The production host of PaySecure Pinless Web Services.
@@ -104,36 +105,51 @@ pub const PRODUCTION_BASE_URL: &str = "https://api.paysecure.acculynk.net";
 /// The clock the client reads to date keys; injectable for tests.
 pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
-/// Settings of a [`PaySecureClient`].
+/// The longest key lifetime a [`PaySecureConfigBuilder`] accepts for cached keys, in minutes
+/// (one day). PaySecure documents no range for `TTLInMinutes`; this bound is the paygate
+/// sandbox's default maximum.
+pub const MAX_CACHE_TTL_MINUTES: u32 = 1440;
+
+/// Settings of a [`PaySecureClient`], made by [`PaySecureConfig::builder`] (validated).
+///
+/// ```
+/// use std::time::Duration;
+/// use paygate_client::PaySecureConfig;
+/// use paysecure_proto::{Password, RequestorCredentials};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let credentials = RequestorCredentials::new("M1", "user", Password::new("pw"), "1.0")?;
+/// let config = PaySecureConfig::builder(credentials.clone())
+///     .base_url("https://api.paysecure.example/pinless")
+///     .cache_ttl_minutes(30)
+///     .cache_refresh_margin(Duration::from_secs(120))
+///     .build()?;
+/// assert_eq!(config.cache_ttl_minutes(), 30);
+/// assert!(PaySecureConfig::builder(credentials).base_url("ftp://host").build().is_err());
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct PaySecureConfig {
-    /// Scheme, host and optional path prefix, without the route. Default
-    /// [`PRODUCTION_BASE_URL`]; the sandbox's is `http://127.0.0.1:PORT/paysecure`. Each
-    /// service appends its [`Service::ROUTE`] (`/CreateKey`, `/TokenizeCard`).
-    pub base_url: String,
-    /// Who is calling. The password is redacted in `Debug`.
-    pub credentials: RequestorCredentials,
-    /// Which in-band `ErrorCode`s mean success, and the body size limit.
-    pub success_policy: SuccessPolicy,
-    /// When to retry.
-    pub retry: RetryPolicy,
-    /// How `Modulus` and `Exponent` are written (default: detect).
-    pub key_encoding: KeyEncoding,
-    /// RSA padding for card data (default PKCS#1 v1.5).
-    pub padding: Padding,
-    /// Ciphertext encoding (default base64).
-    pub ciphertext_output: Output,
-    /// The lifetime asked for keys fetched by [`PaySecureClient::cached_key`]. Default 15.
-    pub cache_ttl_minutes: u32,
-    /// A cached key is replaced once it has this little time left. Default 60 s.
-    pub cache_refresh_margin: Duration,
+    base_url: String,
+    credentials: RequestorCredentials,
+    success_policy: SuccessPolicy,
+    retry: RetryPolicy,
+    key_encoding: KeyEncoding,
+    padding: Padding,
+    ciphertext_output: Output,
+    cache_ttl_minutes: u32,
+    cache_refresh_margin: Duration,
 }
 
 impl PaySecureConfig {
-    /// The defaults for production with these credentials.
-    #[must_use]
-    pub fn new(credentials: RequestorCredentials) -> Self {
-        PaySecureConfig {
+    /// A builder for these credentials (checked when made, by
+    /// [`RequestorCredentials::new`]); the other settings start at their defaults: production
+    /// ([`PRODUCTION_BASE_URL`]), the default [`SuccessPolicy`] and [`RetryPolicy`], key
+    /// encoding detected, PKCS#1 v1.5, base64, cached keys of 15 minutes replaced 60 s before
+    /// they expire. [`build`](PaySecureConfigBuilder::build) validates.
+    pub fn builder(credentials: RequestorCredentials) -> PaySecureConfigBuilder {
+        PaySecureConfigBuilder(PaySecureConfig {
             base_url: PRODUCTION_BASE_URL.to_owned(),
             credentials,
             success_policy: SuccessPolicy::default(),
@@ -143,10 +159,10 @@ impl PaySecureConfig {
             ciphertext_output: Output::Base64,
             cache_ttl_minutes: 15,
             cache_refresh_margin: Duration::from_secs(60),
-        }
+        })
     }
 
-    /// Checks the four credential members, then as [`Self::new`].
+    /// Checks the four credential members, then as [`Self::builder`].
     ///
     /// # Errors
     /// [`Error::NotSent`] with [`NotSentReason::InvalidRequest`] naming the first empty member
@@ -156,23 +172,200 @@ impl PaySecureConfig {
         user_name: impl Into<String>,
         password: Password,
         version: impl Into<String>,
-    ) -> Result<Self, Error> {
+    ) -> Result<PaySecureConfigBuilder, Error> {
         let credentials = RequestorCredentials::new(merchant_id, user_name, password, version)
             .map_err(|e| Error::not_sent(NotSentReason::InvalidRequest, e))?;
-        Ok(Self::new(credentials))
+        Ok(Self::builder(credentials))
     }
 
-    /// The same settings against another base URL (the sandbox, a test host).
+    /// A builder starting from these settings (to change one of them).
+    pub fn to_builder(&self) -> PaySecureConfigBuilder {
+        PaySecureConfigBuilder(self.clone())
+    }
+
+    /// Scheme, host and optional path prefix, without the route. Each service appends its
+    /// [`Service::ROUTE`] (`/CreateKey`, `/TokenizeCard`).
     #[must_use]
-    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = base_url.into();
-        self
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Who is calling. The password is redacted in `Debug`.
+    #[must_use]
+    pub fn credentials(&self) -> &RequestorCredentials {
+        &self.credentials
+    }
+
+    /// Which in-band `ErrorCode`s mean success, and the body size limit.
+    #[must_use]
+    pub fn success_policy(&self) -> &SuccessPolicy {
+        &self.success_policy
+    }
+
+    /// When to retry.
+    #[must_use]
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// How `Modulus` and `Exponent` are read.
+    #[must_use]
+    pub fn key_encoding(&self) -> KeyEncoding {
+        self.key_encoding
+    }
+
+    /// RSA padding for card data.
+    #[must_use]
+    pub fn padding(&self) -> Padding {
+        self.padding
+    }
+
+    /// Ciphertext encoding.
+    #[must_use]
+    pub fn ciphertext_output(&self) -> Output {
+        self.ciphertext_output
+    }
+
+    /// The lifetime asked for keys fetched by [`PaySecureClient::cached_key`], in minutes.
+    #[must_use]
+    pub fn cache_ttl_minutes(&self) -> u32 {
+        self.cache_ttl_minutes
+    }
+
+    /// A cached key is replaced once it has this little time left.
+    #[must_use]
+    pub fn cache_refresh_margin(&self) -> Duration {
+        self.cache_refresh_margin
     }
 
     /// The URL of service `S`: the base URL and [`Service::ROUTE`].
     fn url<S: Service>(&self) -> String {
         format!("{}{}", self.base_url.trim_end_matches('/'), S::ROUTE)
     }
+}
+
+/// Builds a [`PaySecureConfig`]: [`PaySecureConfig::builder`] takes the credentials, the
+/// methods here the other settings. [`build`](Self::build) validates.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct PaySecureConfigBuilder(PaySecureConfig);
+
+impl PaySecureConfigBuilder {
+    /// Scheme, host and optional path prefix, without the route (default
+    /// [`PRODUCTION_BASE_URL`]; the sandbox's is `http://127.0.0.1:PORT/paysecure`). An
+    /// absolute `http` or `https` URL without query or fragment; whether plain `http` may be
+    /// used is the [`Transport`]'s rule (only to loopback unless allowed).
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.0.base_url = base_url.into();
+        self
+    }
+
+    /// Which in-band `ErrorCode`s mean success, and the body size limit (default
+    /// [`SuccessPolicy::default`]).
+    pub fn success_policy(mut self, policy: SuccessPolicy) -> Self {
+        self.0.success_policy = policy;
+        self
+    }
+
+    /// When to retry (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.0.retry = retry;
+        self
+    }
+
+    /// How `Modulus` and `Exponent` are written (default [`KeyEncoding::Auto`]: detect).
+    pub fn key_encoding(mut self, encoding: KeyEncoding) -> Self {
+        self.0.key_encoding = encoding;
+        self
+    }
+
+    /// RSA padding for card data (default [`Padding::Pkcs1v15`]).
+    pub fn padding(mut self, padding: Padding) -> Self {
+        self.0.padding = padding;
+        self
+    }
+
+    /// Ciphertext encoding (default [`Output::Base64`]).
+    pub fn ciphertext_output(mut self, output: Output) -> Self {
+        self.0.ciphertext_output = output;
+        self
+    }
+
+    /// The lifetime asked for keys fetched by [`PaySecureClient::cached_key`], in minutes
+    /// (default 15, at least 1, at most [`MAX_CACHE_TTL_MINUTES`]).
+    pub fn cache_ttl_minutes(mut self, minutes: u32) -> Self {
+        self.0.cache_ttl_minutes = minutes;
+        self
+    }
+
+    /// A cached key is replaced once it has this little time left (default 60 s; more than
+    /// zero and less than [`cache_ttl_minutes`](Self::cache_ttl_minutes), or every call would
+    /// fetch a new key).
+    pub fn cache_refresh_margin(mut self, margin: Duration) -> Self {
+        self.0.cache_refresh_margin = margin;
+        self
+    }
+
+    /// The configuration.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidUrl`] for a base URL that is not an absolute `http(s)` URL or
+    /// has a query or fragment; [`ConfigError::Zero`] or [`ConfigError::TooLarge`] for a key
+    /// lifetime outside `1..=`[`MAX_CACHE_TTL_MINUTES`] or a zero refresh margin;
+    /// [`ConfigError::Inconsistent`] for a refresh margin not shorter than the lifetime.
+    pub fn build(self) -> Result<PaySecureConfig, ConfigError> {
+        let config = self.0;
+        check_base_url(&config.base_url)?;
+        if config.cache_ttl_minutes == 0 {
+            return Err(ConfigError::Zero {
+                setting: "cache_ttl_minutes",
+            });
+        }
+        check_at_most(
+            "cache_ttl_minutes",
+            config.cache_ttl_minutes,
+            MAX_CACHE_TTL_MINUTES,
+        )?;
+        if config.cache_refresh_margin.is_zero() {
+            return Err(ConfigError::Zero {
+                setting: "cache_refresh_margin",
+            });
+        }
+        let ttl = Duration::from_secs(u64::from(config.cache_ttl_minutes) * 60);
+        if config.cache_refresh_margin >= ttl {
+            return Err(ConfigError::Inconsistent(
+                "cache_refresh_margin must be shorter than cache_ttl_minutes",
+            ));
+        }
+        Ok(config)
+    }
+}
+
+/// An absolute `http` or `https` URL with a host, without query or fragment (the client
+/// appends the service's route to it).
+fn check_base_url(url: &str) -> Result<(), ConfigError> {
+    let invalid = |reason| ConfigError::InvalidUrl {
+        setting: "base_url",
+        reason,
+    };
+    if url.contains(['?', '#']) {
+        return Err(invalid("it has a query or a fragment"));
+    }
+    let uri: http::Uri = url.parse().map_err(|_| invalid("it does not parse"))?;
+    match uri.scheme_str() {
+        Some(scheme) if scheme.eq_ignore_ascii_case("https") => {}
+        Some(scheme) if scheme.eq_ignore_ascii_case("http") => {}
+        Some(_) => return Err(invalid("the scheme is neither http nor https")),
+        None => return Err(invalid("it is not absolute")),
+    }
+    match uri.authority() {
+        Some(authority) if !authority.host().is_empty() => {}
+        _ => return Err(invalid("it has no host")),
+    }
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(invalid("it carries user information"));
+    }
+    Ok(())
 }
 
 /// Plain card data for `TokenizeCard`, which the client encrypts under a `CreateKey` key:
@@ -731,7 +924,9 @@ mod tests {
     fn config_hides_the_password_and_validates() {
         let config = PaySecureConfig::from_parts("m", "u", Password::new("pa55-w0rd"), "1.0")
             .unwrap()
-            .with_base_url("http://127.0.0.1:1/paysecure/");
+            .base_url("http://127.0.0.1:1/paysecure/")
+            .build()
+            .unwrap();
         assert!(!format!("{config:?}").contains("pa55-w0rd"));
         assert_eq!(
             config.url::<CreateKey>(),
@@ -752,5 +947,181 @@ mod tests {
         ));
         assert!(err.to_string().contains("UserName"));
         assert!(!err.to_string().contains("pa55-w0rd"));
+    }
+
+    fn builder() -> PaySecureConfigBuilder {
+        PaySecureConfig::from_parts("m", "u", Password::new("pa55-w0rd"), "1.0").unwrap()
+    }
+
+    fn url_refusal(url: &str) -> &'static str {
+        match builder().base_url(url).build() {
+            Err(ConfigError::InvalidUrl {
+                setting: "base_url",
+                reason,
+            }) => reason,
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn builder_defaults_and_accepts_http_and_https() {
+        let config = builder().build().unwrap();
+        assert_eq!(config.base_url(), PRODUCTION_BASE_URL);
+        assert_eq!(config.cache_ttl_minutes(), 15);
+        assert_eq!(config.cache_refresh_margin(), Duration::from_secs(60));
+        assert_eq!(config.padding(), Padding::Pkcs1v15);
+        assert_eq!(config.ciphertext_output(), Output::Base64);
+        assert_eq!(config.key_encoding(), KeyEncoding::Auto);
+        assert_eq!(config.credentials().user_name(), "u");
+        for url in [
+            "https://api.paysecure.acculynk.net",
+            "HTTPS://host.example:8443/prefix/",
+            "http://127.0.0.1:8080/paysecure",
+            "http://[::1]:1/",
+        ] {
+            assert!(builder().base_url(url).build().is_ok(), "{url}");
+        }
+        let changed = builder()
+            .padding(Padding::OaepSha256)
+            .ciphertext_output(Output::Hex)
+            .key_encoding(KeyEncoding::Hex)
+            .retry(RetryPolicy::never(Duration::from_secs(2)))
+            .success_policy(SuccessPolicy::default().max_body_len(10))
+            .build()
+            .unwrap();
+        assert_eq!(changed.padding(), Padding::OaepSha256);
+        assert_eq!(changed.ciphertext_output(), Output::Hex);
+        assert_eq!(changed.key_encoding(), KeyEncoding::Hex);
+        assert_eq!(changed.retry().max_attempts(), 1);
+        let again = changed.to_builder().cache_ttl_minutes(5).build().unwrap();
+        assert_eq!(
+            (again.cache_ttl_minutes(), again.padding()),
+            (5, Padding::OaepSha256)
+        );
+    }
+
+    #[test]
+    fn builder_refuses_a_base_url_with_another_scheme() {
+        for url in ["ftp://host/x", "file://host/etc/passwd", "ws://host"] {
+            assert_eq!(
+                url_refusal(url),
+                "the scheme is neither http nor https",
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn builder_refuses_a_relative_base_url() {
+        assert_eq!(url_refusal("/paysecure"), "it is not absolute");
+        assert_eq!(
+            url_refusal("api.paysecure.acculynk.net"),
+            "it is not absolute"
+        );
+    }
+
+    #[test]
+    fn builder_refuses_a_base_url_that_does_not_parse() {
+        for url in ["", "https://exa mple.com", "https://host/\n", "http://"] {
+            assert!(
+                matches!(
+                    builder().base_url(url).build(),
+                    Err(ConfigError::InvalidUrl { .. })
+                ),
+                "{url:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn builder_refuses_a_base_url_with_query_or_fragment() {
+        assert_eq!(
+            url_refusal("https://host/p?x=1"),
+            "it has a query or a fragment"
+        );
+        assert_eq!(
+            url_refusal("https://host/p#f"),
+            "it has a query or a fragment"
+        );
+    }
+
+    #[test]
+    fn builder_refuses_user_information_in_the_base_url() {
+        assert_eq!(
+            url_refusal("https://user:secret@host/p"),
+            "it carries user information"
+        );
+        let err = builder()
+            .base_url("https://user:secret@host/p")
+            .build()
+            .unwrap_err();
+        assert!(!err.to_string().contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn builder_refuses_a_zero_ttl() {
+        assert_eq!(
+            builder().cache_ttl_minutes(0).build().unwrap_err(),
+            ConfigError::Zero {
+                setting: "cache_ttl_minutes"
+            }
+        );
+    }
+
+    #[test]
+    fn builder_refuses_a_ttl_over_a_day() {
+        assert!(
+            builder()
+                .cache_ttl_minutes(MAX_CACHE_TTL_MINUTES)
+                .build()
+                .is_ok()
+        );
+        assert!(matches!(
+            builder()
+                .cache_ttl_minutes(MAX_CACHE_TTL_MINUTES + 1)
+                .build(),
+            Err(ConfigError::TooLarge {
+                setting: "cache_ttl_minutes",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn builder_refuses_a_zero_refresh_margin() {
+        assert_eq!(
+            builder()
+                .cache_refresh_margin(Duration::ZERO)
+                .build()
+                .unwrap_err(),
+            ConfigError::Zero {
+                setting: "cache_refresh_margin"
+            }
+        );
+    }
+
+    #[test]
+    fn builder_refuses_a_refresh_margin_not_shorter_than_the_ttl() {
+        let at = |minutes, margin| {
+            builder()
+                .cache_ttl_minutes(minutes)
+                .cache_refresh_margin(margin)
+                .build()
+        };
+        assert!(at(2, Duration::from_secs(119)).is_ok());
+        for (minutes, margin) in [
+            (2, Duration::from_secs(120)),
+            (1, Duration::from_secs(3600)),
+        ] {
+            assert!(
+                matches!(at(minutes, margin), Err(ConfigError::Inconsistent(_))),
+                "{minutes} {margin:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn builder_debug_hides_the_password() {
+        assert!(!format!("{:?}", builder()).contains("pa55-w0rd"));
     }
 }

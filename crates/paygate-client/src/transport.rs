@@ -72,6 +72,23 @@ pub enum ConfigError {
     /// An extra root certificate is not PEM, or holds no certificate.
     #[error("extra_root_pem: {0}")]
     ExtraRoot(String),
+    /// A text setting (a login) is empty, too long or holds a control character. The value
+    /// is not quoted.
+    #[error("{setting} {reason}")]
+    InvalidText {
+        /// The setting.
+        setting: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A URL setting is not an absolute `http` or `https` URL without query or fragment.
+    #[error("{setting} is not a usable http(s) URL: {reason}")]
+    InvalidUrl {
+        /// The builder method.
+        setting: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 }
 
 impl From<ConfigError> for Error {

@@ -136,21 +136,25 @@ fn transport() -> Transport {
 fn payneteasy(sandbox: &Sandbox, retry: RetryPolicy, transport: Transport) -> PayneteasyClient {
     let env = Environment::custom(&sandbox.payneteasy_base_url()).unwrap();
     let key = RsaPrivateKey::from_pem(TEST_MERCHANT_PRIVATE_KEY_PEM).unwrap();
-    let mut config = PayneteasyConfig::new(env, TEST_MERCHANT_LOGIN, Arc::new(key));
-    config.retry = retry;
+    let config = PayneteasyConfig::builder(env, TEST_MERCHANT_LOGIN, Arc::new(key))
+        .retry(retry)
+        .build()
+        .unwrap();
     PayneteasyClient::new(config, transport)
 }
 
 fn paysecure_with(sandbox: &Sandbox, retry: RetryPolicy, transport: Transport) -> PaySecureClient {
-    let mut config = PaySecureConfig::from_parts(
+    let config = PaySecureConfig::from_parts(
         TEST_MERCHANT_ID,
         TEST_USER_NAME,
         Password::new(TEST_PASSWORD),
         TEST_VERSION,
     )
     .unwrap()
-    .with_base_url(sandbox.paysecure_base_url());
-    config.retry = retry;
+    .base_url(sandbox.paysecure_base_url())
+    .retry(retry)
+    .build()
+    .unwrap();
     PaySecureClient::new(config, transport)
 }
 

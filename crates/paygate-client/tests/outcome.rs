@@ -24,7 +24,9 @@ fn client(base_url: &str) -> PayneteasyClient {
     let env = Environment::custom(base_url).unwrap();
     let key = RsaPrivateKey::from_pem(TEST_MERCHANT_PRIVATE_KEY_PEM).unwrap();
     PayneteasyClient::new(
-        PayneteasyConfig::new(env, TEST_MERCHANT_LOGIN, Arc::new(key)),
+        PayneteasyConfig::builder(env, TEST_MERCHANT_LOGIN, Arc::new(key))
+            .build()
+            .unwrap(),
         Transport::new(TransportConfig::default()).unwrap(),
     )
 }

@@ -47,8 +47,10 @@ fn client_with(
     retry: RetryPolicy,
 ) -> PayneteasyClient {
     let env = Environment::custom(&sandbox.payneteasy_base_url()).unwrap();
-    let mut config = PayneteasyConfig::new(env, TEST_MERCHANT_LOGIN, key);
-    config.retry = retry;
+    let config = PayneteasyConfig::builder(env, TEST_MERCHANT_LOGIN, key)
+        .retry(retry)
+        .build()
+        .unwrap();
     PayneteasyClient::new(config, Transport::new(transport).unwrap())
 }
 
@@ -92,8 +94,10 @@ async fn approved_and_repeat_give_the_same_card_ref_made_once() {
 async fn send_login_is_signed_and_accepted() {
     let sandbox = sandbox(PayneteasySandboxConfig::default()).await;
     let env = Environment::custom(&sandbox.payneteasy_base_url()).unwrap();
-    let mut config = PayneteasyConfig::new(env, TEST_MERCHANT_LOGIN, test_key());
-    config.send_login = true;
+    let config = PayneteasyConfig::builder(env, TEST_MERCHANT_LOGIN, test_key())
+        .send_login(true)
+        .build()
+        .unwrap();
     let client = PayneteasyClient::new(config, Transport::new(TransportConfig::default()).unwrap());
     let response = client
         .create_card_ref(&ENDPOINT, &approved_request())

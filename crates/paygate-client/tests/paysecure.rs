@@ -40,19 +40,22 @@ async fn sandbox() -> Sandbox {
 }
 
 fn config(sandbox: &Sandbox, password: &str) -> PaySecureConfig {
-    let mut config = PaySecureConfig::from_parts(
+    PaySecureConfig::from_parts(
         TEST_MERCHANT_ID,
         TEST_USER_NAME,
         Password::new(password),
         TEST_VERSION,
     )
     .unwrap()
-    .with_base_url(sandbox.paysecure_base_url());
-    config.retry = RetryPolicy::builder()
-        .base_delay(Duration::from_millis(20))
-        .build()
-        .unwrap();
-    config
+    .base_url(sandbox.paysecure_base_url())
+    .retry(
+        RetryPolicy::builder()
+            .base_delay(Duration::from_millis(20))
+            .build()
+            .unwrap(),
+    )
+    .build()
+    .unwrap()
 }
 
 fn client(sandbox: &Sandbox) -> PaySecureClient {
@@ -256,9 +259,12 @@ async fn card_round_trip_gives_last4_bin_and_a_stable_token() {
 async fn key_cache_refreshes_before_expiry() {
     let sandbox = sandbox().await;
     let (clock, advance) = manual_clock();
-    let mut config = config(&sandbox, TEST_PASSWORD);
-    config.cache_ttl_minutes = 2;
-    config.cache_refresh_margin = Duration::from_secs(60);
+    let config = config(&sandbox, TEST_PASSWORD)
+        .to_builder()
+        .cache_ttl_minutes(2)
+        .cache_refresh_margin(Duration::from_secs(60))
+        .build()
+        .unwrap();
     let client = PaySecureClient::with_transport_config(config, TransportConfig::default())
         .unwrap()
         .with_clock(clock);

@@ -296,12 +296,17 @@ fn debug_and_display_of_every_secret_holder_are_redacted() {
         ),
     ];
     for (name, key) in keys {
-        let config = PayneteasyConfig::new(env.clone(), TEST_MERCHANT_LOGIN, key);
+        let config = PayneteasyConfig::builder(env.clone(), TEST_MERCHANT_LOGIN, key)
+            .build()
+            .unwrap();
         secrets.check(&format!("PayneteasyConfig ({name})"), &config);
         let client = PayneteasyClient::new(config, transport.clone());
         secrets.check(&format!("PayneteasyClient ({name})"), &client);
     }
-    let config = PaySecureConfig::new(credentials).with_base_url("http://127.0.0.1:9/paysecure");
+    let config = PaySecureConfig::builder(credentials)
+        .base_url("http://127.0.0.1:9/paysecure")
+        .build()
+        .unwrap();
     secrets.check("PaySecureConfig", &config);
     secrets.check("PaySecureClient", &PaySecureClient::new(config, transport));
 
@@ -345,13 +350,17 @@ async fn real_calls_leak_nothing_into_traces_debug_or_errors() {
     let endpoint = Endpoint::Id(TEST_ENDPOINT_ID);
     let request = CreateCardRefRequest::new(APPROVED_CLIENT_ORDERID, APPROVED_ORDERID).unwrap();
     let merchant = PayneteasyClient::new(
-        PayneteasyConfig::new(env.clone(), TEST_MERCHANT_LOGIN, recording.clone()),
+        PayneteasyConfig::builder(env.clone(), TEST_MERCHANT_LOGIN, recording.clone())
+            .build()
+            .unwrap(),
         transport.clone(),
     );
     let response = merchant.create_card_ref(&endpoint, &request).await.unwrap();
     answers.push(format!("{response:?}"));
     let intruder = PayneteasyClient::new(
-        PayneteasyConfig::new(env, TEST_MERCHANT_LOGIN, intruder_key.clone()),
+        PayneteasyConfig::builder(env, TEST_MERCHANT_LOGIN, intruder_key.clone())
+            .build()
+            .unwrap(),
         transport.clone(),
     );
     let err = intruder
@@ -373,7 +382,9 @@ async fn real_calls_leak_nothing_into_traces_debug_or_errors() {
             TEST_VERSION,
         )
         .unwrap()
-        .with_base_url(sandbox.paysecure_base_url());
+        .base_url(sandbox.paysecure_base_url())
+        .build()
+        .unwrap();
         PaySecureClient::new(config, transport.clone())
     };
     let client = paysecure(TEST_PASSWORD);
@@ -511,7 +522,9 @@ fn signed_requests_hide_the_authorization_header() {
     let mut requests = Vec::new();
     for (name, key) in keys {
         let client = PayneteasyClient::new(
-            PayneteasyConfig::new(env.clone(), TEST_MERCHANT_LOGIN, key.clone()),
+            PayneteasyConfig::builder(env.clone(), TEST_MERCHANT_LOGIN, key.clone())
+                .build()
+                .unwrap(),
             transport.clone(),
         );
         let signed = client
@@ -683,12 +696,14 @@ async fn echoed_requests_never_reach_error_values() {
     for (what, answer) in payneteasy {
         let addr = echo_server(answer).await;
         let env = Environment::custom(&format!("http://{addr}/paynet/api/v4")).unwrap();
-        let mut config = PayneteasyConfig::new(
+        let config = PayneteasyConfig::builder(
             env,
             TEST_MERCHANT_LOGIN,
             Arc::new(PlaintextKey::new(HMAC_CONSUMER_SECRET, HMAC_TOKEN_SECRET)),
-        );
-        config.retry = no_retry.clone();
+        )
+        .retry(no_retry.clone())
+        .build()
+        .unwrap();
         let client = PayneteasyClient::new(config, transport.clone());
         let request = payneteasy_proto::StatusRequest::new(APPROVED_CLIENT_ORDERID).unwrap();
         let err = client
@@ -736,15 +751,17 @@ async fn echoed_requests_never_reach_error_values() {
     ];
     for (what, answer) in paysecure {
         let addr = echo_server(answer).await;
-        let mut config = PaySecureConfig::from_parts(
+        let config = PaySecureConfig::from_parts(
             TEST_MERCHANT_ID,
             TEST_USER_NAME,
             Password::new(TRICKY_PASSWORD),
             TEST_VERSION,
         )
         .unwrap()
-        .with_base_url(format!("http://{addr}/paysecure"));
-        config.retry = no_retry.clone();
+        .base_url(format!("http://{addr}/paysecure"))
+        .retry(no_retry.clone())
+        .build()
+        .unwrap();
         let client = PaySecureClient::new(config, transport.clone());
         let err = client.create_key(None).await.unwrap_err();
         errors.push((format!("PaySecure CreateKey {what}"), err));
@@ -763,7 +780,9 @@ async fn echoed_requests_never_reach_error_values() {
         TEST_VERSION,
     )
     .unwrap()
-    .with_base_url(sandbox.paysecure_base_url());
+    .base_url(sandbox.paysecure_base_url())
+    .build()
+    .unwrap();
     let issued = PaySecureClient::new(config, transport.clone())
         .create_key(Some(15))
         .await
@@ -781,15 +800,17 @@ async fn echoed_requests_never_reach_error_values() {
     ];
     for (what, answer) in tokenize {
         let addr = echo_server(answer).await;
-        let mut config = PaySecureConfig::from_parts(
+        let config = PaySecureConfig::from_parts(
             TEST_MERCHANT_ID,
             TEST_USER_NAME,
             Password::new(TEST_PASSWORD),
             TEST_VERSION,
         )
         .unwrap()
-        .with_base_url(format!("http://{addr}/paysecure"));
-        config.retry = no_retry.clone();
+        .base_url(format!("http://{addr}/paysecure"))
+        .retry(no_retry.clone())
+        .build()
+        .unwrap();
         let client = PaySecureClient::new(config, transport.clone());
         let err = client
             .tokenize_card_with_key(

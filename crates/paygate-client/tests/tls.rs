@@ -55,7 +55,9 @@ fn payneteasy(
 ) -> PayneteasyClient {
     let env = Environment::custom(&sandbox.payneteasy_base_url()).unwrap();
     PayneteasyClient::new(
-        PayneteasyConfig::new(env, TEST_MERCHANT_LOGIN, key),
+        PayneteasyConfig::builder(env, TEST_MERCHANT_LOGIN, key)
+            .build()
+            .unwrap(),
         transport,
     )
 }
@@ -68,7 +70,9 @@ fn paysecure(sandbox: &Sandbox, password: &str, transport: Transport) -> PaySecu
         TEST_VERSION,
     )
     .unwrap()
-    .with_base_url(sandbox.paysecure_base_url());
+    .base_url(sandbox.paysecure_base_url())
+    .build()
+    .unwrap();
     PaySecureClient::new(config, transport)
 }
 

@@ -28,7 +28,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // In production: Environment::Production and the merchant's own PEM key.
     let key = RsaPrivateKey::from_pem(TEST_MERCHANT_PRIVATE_KEY_PEM)?;
     let environment = Environment::custom(&sandbox.payneteasy_base_url())?;
-    let config = payneteasy::Config::new(environment, TEST_MERCHANT_LOGIN, Arc::new(key));
+    let config =
+        payneteasy::Config::builder(environment, TEST_MERCHANT_LOGIN, Arc::new(key)).build()?;
     let client = payneteasy::Client::with_transport_config(config, Default::default())?;
     let endpoint = Endpoint::Id(TEST_ENDPOINT_ID);
 

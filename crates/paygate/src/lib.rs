@@ -36,7 +36,8 @@
 //!
 //! let key = RsaPrivateKey::from_pem(TEST_MERCHANT_PRIVATE_KEY_PEM)?;
 //! let environment = Environment::custom(&sandbox.payneteasy_base_url())?;
-//! let config = payneteasy::Config::new(environment, TEST_MERCHANT_LOGIN, Arc::new(key));
+//! let config = payneteasy::Config::builder(environment, TEST_MERCHANT_LOGIN, Arc::new(key))
+//!     .build()?;
 //! let client = payneteasy::Client::with_transport_config(config, Default::default())?;
 //!
 //! let request = StatusRequest::new(APPROVED_CLIENT_ORDERID)?;
@@ -76,7 +77,10 @@ pub use oauth1_signer as oauth1;
 #[cfg(feature = "payneteasy")]
 #[cfg_attr(docsrs, doc(cfg(feature = "payneteasy")))]
 pub mod payneteasy {
-    pub use paygate_client::payneteasy::{PayneteasyClient as Client, PayneteasyConfig as Config};
+    pub use paygate_client::payneteasy::{
+        MAX_LOGIN_CHARS, PayneteasyClient as Client, PayneteasyConfig as Config,
+        PayneteasyConfigBuilder as ConfigBuilder,
+    };
     pub use payneteasy_proto::*;
 
     /// The sans-IO wire format (`payneteasy-codec`): signed requests, decoded answers.
@@ -88,7 +92,8 @@ pub mod payneteasy {
 #[cfg_attr(docsrs, doc(cfg(feature = "paysecure")))]
 pub mod paysecure {
     pub use paygate_client::paysecure::{
-        IssuedKey, PaySecureClient as Client, PaySecureConfig as Config, PlainCard,
+        IssuedKey, MAX_CACHE_TTL_MINUTES, PaySecureClient as Client, PaySecureConfig as Config,
+        PaySecureConfigBuilder as ConfigBuilder, PlainCard,
     };
     pub use paysecure_codec::card_crypto::CardEncryptionKey;
     pub use paysecure_proto::*;
