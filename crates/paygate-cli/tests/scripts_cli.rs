@@ -528,15 +528,17 @@ fn trace_of_successful_calls_holds_no_secret() {
     );
 }
 
-/// A mistyped API version: the sandbox answers 404. The request reached the host, but the
+/// A mistyped path (`/paynet/apl/v4`): the sandbox answers 404. The request reached the host, but the
 /// answer proves the gateway did not process it (`outcome` `not_processed`), and the text no
 /// longer says it "may have reached the gateway". A refused connection is `not_processed`
 /// and `retryable`; a 503 without `Retry-After` is `unknown`.
 #[test]
 fn json_errors_carry_the_outcome_and_whether_retryable() {
     let sandbox = SandboxProcess::start(&["--fault", "status:status=503"]);
-    let mistyped = sandbox.url("payneteasy_base_url").replace("/v4", "/v9");
-    assert!(mistyped.ends_with("/v9"), "{mistyped}");
+    let mistyped = sandbox
+        .url("payneteasy_base_url")
+        .replace("/paynet/api/", "/paynet/apl/");
+    assert!(mistyped.ends_with("/paynet/apl/v4"), "{mistyped}");
     let port = closed_port();
     let closed = format!("http://127.0.0.1:{port}/paynet/api/v4");
     let status = |url: &str, json: bool| {

@@ -37,7 +37,9 @@ async fn card_ref(client: &PayneteasyClient, client_orderid: &str, orderid: &str
     (result.expect_err("the call fails"), attempts)
 }
 
-/// A mistyped API version (`/v9`): the sandbox has no such route and answers 404.
+/// A mistyped path (`/paynet/apl/v4`): the sandbox has no such route and answers 404. (A
+/// mistyped version such as `/v9` is not one: the version segment of a base URL is replaced by
+/// the operation's own, see `Environment::operation_url`.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_404_for_a_missing_route_is_not_processed() {
     let sandbox = Sandbox::builder()
@@ -45,7 +47,9 @@ async fn a_404_for_a_missing_route_is_not_processed() {
         .start()
         .await
         .unwrap();
-    let mistyped = sandbox.payneteasy_base_url().replace("/v4", "/v9");
+    let mistyped = sandbox
+        .payneteasy_base_url()
+        .replace("/paynet/api/", "/paynet/apl/");
     assert_ne!(mistyped, sandbox.payneteasy_base_url());
     let (err, attempts) = card_ref(
         &client(&mistyped),
