@@ -301,11 +301,13 @@ impl RedisNonceStore {
             self.prefix.len() + claim.consumer_key.len() + claim.nonce.len() + 24,
         );
         key.push_str(&self.prefix);
-        escape_into(&mut key, claim.consumer_key);
+        // The signer's RFC 5849 §3.6 encoder: every byte outside `A–Z a–z 0–9 - . _ ~` as
+        // `%XX`, so that `:` never occurs inside a part and the key stays injective.
+        oauth1_signer::percent_encode_into(&mut key, claim.consumer_key.as_bytes());
         key.push(':');
         key.push_str(&claim.timestamp.to_string());
         key.push(':');
-        escape_into(&mut key, claim.nonce);
+        oauth1_signer::percent_encode_into(&mut key, claim.nonce.as_bytes());
         key
     }
 
@@ -386,20 +388,6 @@ impl AsyncNonceStore for RedisNonceStore {
                 }
             }
         })
-    }
-}
-
-/// Appends `text` percent-encoded: every byte outside `A–Z a–z 0–9 - . _ ~` as `%XX`.
-fn escape_into(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
-        }
     }
 }
 

@@ -111,13 +111,7 @@ impl Walk {
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            CliError::new("cannot start the async runtime", &e)
-                .kind(crate::output::ErrorKind::System)
-        })?;
+    let runtime = crate::report::multi_thread_runtime(None)?;
     runtime.block_on(demo(args))
 }
 

@@ -99,14 +99,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let key = merchant_key(args.key_bits)?;
     let baseline = sign_only_throughput(&key, cores, Duration::from_millis(args.baseline_ms));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cores)
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            CliError::new("cannot start the async runtime", &e)
-                .kind(crate::output::ErrorKind::System)
-        })?;
+    let runtime = crate::report::multi_thread_runtime(Some(cores))?;
     let outcome = runtime.block_on(drive(&args, key))?;
 
     let rps = outcome.completed as f64 / outcome.elapsed.as_secs_f64();

@@ -45,13 +45,28 @@ pub(crate) const EXIT_TRANSPORT: u8 = 5;
 
 /// A single-threaded runtime for one call.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            CliError::new("cannot start the async runtime", &e)
-                .kind(crate::output::ErrorKind::System)
-        })
+    build_runtime(tokio::runtime::Builder::new_current_thread())
+}
+
+/// A multi-threaded runtime (the demo, the sandbox server, the load generator): `workers`
+/// threads, or Tokio's default (one per core) with `None`.
+pub(crate) fn multi_thread_runtime(
+    workers: Option<usize>,
+) -> Result<tokio::runtime::Runtime, CliError> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = workers {
+        builder.worker_threads(workers);
+    }
+    build_runtime(builder)
+}
+
+/// Every runtime of the CLI is built here: all drivers on, one error for a failure.
+fn build_runtime(
+    mut builder: tokio::runtime::Builder,
+) -> Result<tokio::runtime::Runtime, CliError> {
+    builder.enable_all().build().map_err(|e| {
+        CliError::new("cannot start the async runtime", &e).kind(crate::output::ErrorKind::System)
+    })
 }
 
 /// Prints one pretty JSON object (see [`print_json_value`]).

@@ -240,13 +240,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
         orders: SeededOrder::defaults(),
         ..PayneteasySandboxConfig::default()
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            CliError::new("cannot start the async runtime", &e)
-                .kind(crate::output::ErrorKind::System)
-        })?;
+    let runtime = crate::report::multi_thread_runtime(None)?;
     // Refusals (with their reason), card references and faults are logged on stderr (at info
     // unless -v or RUST_LOG says otherwise, see `crate::logging`); stdout stays for the
     // description.

@@ -551,59 +551,15 @@ impl StdError for Error {
     }
 }
 
-/// A short, printable excerpt of a body for error messages: HTML tags and control characters
-/// removed, whitespace collapsed, at most `max` characters.
+/// A short, printable excerpt of a body for error messages: HTML comments, tags and the
+/// content of `<style>`/`<script>` removed, control characters dropped, whitespace
+/// collapsed, at most `max` characters (an ellipsis marks a cut).
+///
+/// The same excerpt as the Payneteasy codec's ([`payneteasy_codec::text_excerpt`]): one
+/// implementation for both gateways' error pages.
+#[must_use]
 pub fn excerpt(body: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(16 * 1024)]);
-    let mut out = String::new();
-    let mut in_tag = false;
-    let mut in_style = false;
-    let mut last_space = true;
-    let lower = text.to_ascii_lowercase();
-    let mut i = 0;
-    let bytes = text.as_bytes();
-    while i < bytes.len() {
-        if !in_tag && bytes[i] == b'<' {
-            in_tag = true;
-            if lower[i..].starts_with("<style") || lower[i..].starts_with("<script") {
-                in_style = true;
-            } else if lower[i..].starts_with("</style") || lower[i..].starts_with("</script") {
-                in_style = false;
-            }
-            i += 1;
-            continue;
-        }
-        if in_tag {
-            if bytes[i] == b'>' {
-                in_tag = false;
-            }
-            i += 1;
-            continue;
-        }
-        let ch_len = text[i..].chars().next().map_or(1, char::len_utf8);
-        if !in_style {
-            let ch = text[i..].chars().next().unwrap_or(' ');
-            if ch.is_whitespace() || ch.is_control() {
-                if !last_space {
-                    out.push(' ');
-                    last_space = true;
-                }
-            } else {
-                out.push(ch);
-                last_space = false;
-            }
-        }
-        i += ch_len;
-        if out.chars().count() >= max {
-            break;
-        }
-    }
-    let trimmed = out.trim();
-    let mut result: String = trimmed.chars().take(max).collect();
-    if trimmed.chars().count() > max {
-        result.push('…');
-    }
-    result
+    payneteasy_codec::text_excerpt(body, max)
 }
 
 #[cfg(test)]

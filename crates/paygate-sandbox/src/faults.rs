@@ -313,7 +313,7 @@ impl fmt::Debug for FaultController {
 impl FaultController {
     /// Queues `fault` for the next request to `route` (`*` for any route).
     pub fn push(&self, route: &str, fault: Fault) {
-        let mut plan = self.plan.lock().unwrap_or_else(|p| p.into_inner());
+        let mut plan = crate::lock(&self.plan);
         plan.queued
             .entry(route.to_owned())
             .or_default()
@@ -322,7 +322,7 @@ impl FaultController {
 
     /// Sets (or with `None` clears) the fault applied to every request to `route`.
     pub fn set_always(&self, route: &str, fault: Option<Fault>) {
-        let mut plan = self.plan.lock().unwrap_or_else(|p| p.into_inner());
+        let mut plan = crate::lock(&self.plan);
         match fault {
             Some(f) => {
                 plan.always.insert(route.to_owned(), f);
@@ -335,14 +335,14 @@ impl FaultController {
 
     /// Removes every queued and standing fault.
     pub fn clear(&self) {
-        let mut plan = self.plan.lock().unwrap_or_else(|p| p.into_inner());
+        let mut plan = crate::lock(&self.plan);
         plan.queued.clear();
         plan.always.clear();
     }
 
     /// The fault for a request to `route`, consuming a queued one.
     pub(crate) fn take(&self, route: &str) -> Option<Fault> {
-        let mut plan = self.plan.lock().unwrap_or_else(|p| p.into_inner());
+        let mut plan = crate::lock(&self.plan);
         for key in [route, "*"] {
             if let Some(f) = plan.queued.get_mut(key).and_then(VecDeque::pop_front) {
                 return Some(f);

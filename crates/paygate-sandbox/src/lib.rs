@@ -63,6 +63,21 @@ pub use tls::{CaCertificateFile, CaFileError, TlsSetupError};
 
 use server::{Counters, GatewayHalf, Shared};
 
+/// The sandbox's clock, shared by both gateway halves
+/// ([`PayneteasySandboxConfig::clock`], [`PaySecureSandboxConfig::clock`]); injectable so
+/// tests can age timestamps and expire keys. Also re-exported as `payneteasy::Clock` and
+/// `paysecure::Clock`.
+pub type Clock = Arc<dyn Fn() -> std::time::SystemTime + Send + Sync>;
+
+/// Locks `mutex`, taking over the state a panicking holder left behind: a panic in one
+/// request must not take the whole sandbox down with it. Every module of the crate locks
+/// through this one helper.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Why the sandbox could not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

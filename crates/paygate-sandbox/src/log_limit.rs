@@ -31,10 +31,7 @@ impl WarnLimiter {
     /// For an event at `now`: `Some(n)` when it gets a WARN line, `n` being how many events
     /// since the previous WARN line did not get one; `None` when it does not.
     pub(crate) fn admit(&self, now: Instant) -> Option<u64> {
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = crate::lock(&self.state);
         let due = state
             .last
             .is_none_or(|last| now.saturating_duration_since(last) >= self.interval);

@@ -157,8 +157,7 @@ const FIRST_RECURRING_PAYMENT_ID: u64 = 1_491_863;
 /// The first serial number (the seed's `…-000002de3113`), then counting up.
 const FIRST_SERIAL: u64 = 0x2de_3113;
 
-/// The sandbox's clock; injectable so tests can age timestamps.
-pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+pub use crate::Clock;
 
 /// A merchant the Payneteasy half accepts.
 #[derive(Clone, Debug)]
@@ -859,10 +858,7 @@ impl PayneteasyHalf {
             );
         }
         let card_ref = {
-            let mut state = match self.state.lock() {
-                Ok(guard) => guard,
-                Err(poisoned) => poisoned.into_inner(),
-            };
+            let mut state = crate::lock(&self.state);
             let key = (order.client_orderid.clone(), order.orderid.clone());
             match state.card_refs.get(&key) {
                 Some(existing) => existing.clone(),
@@ -902,10 +898,7 @@ impl PayneteasyHalf {
             return self.not_found(decoded.client_orderid());
         };
         let card_ref_id = {
-            let state = match self.state.lock() {
-                Ok(guard) => guard,
-                Err(poisoned) => poisoned.into_inner(),
-            };
+            let state = crate::lock(&self.state);
             state
                 .card_refs
                 .get(&(order.client_orderid.clone(), order.orderid.clone()))

@@ -65,6 +65,7 @@ use paysecure_proto::{
 use zeroize::Zeroizing;
 
 use crate::admission::BlockingAdmission;
+use crate::lock;
 use crate::server::GatewayHalf;
 
 /// `MerchantId` of the default test merchant.
@@ -94,8 +95,7 @@ pub const DEFAULT_MAX_TTL_MINUTES: u32 = 1440;
 /// Default [`PaySecureSandboxConfig::max_keys`].
 pub const DEFAULT_MAX_KEYS: usize = 10_000;
 
-/// The sandbox's clock; injectable so tests can expire keys.
-pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+pub use crate::Clock;
 
 /// A merchant the sandbox accepts in `Credentials`.
 #[derive(Clone, Debug)]
@@ -235,6 +235,9 @@ enum TakeError {
     Failed,
 }
 
+// Alike in shape to `crate::admission::BlockingAdmission`, but not the same mechanism: that
+// one admits async requests with a Tokio semaphore, this one bounds RSA key generation on
+// plain threads (the background refill has no runtime), so it waits on a `Condvar`.
 /// At most `max_running` RSA generations at once, at most `max_waiting` requests waiting
 /// for a turn, each at most `wait`.
 struct GenerationLimit {
@@ -367,13 +370,6 @@ impl KeyPool {
             self.refilling.store(false, Ordering::Release);
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic elsewhere must not take the sandbox down with it.
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 struct StoredKey {

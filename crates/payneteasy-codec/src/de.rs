@@ -5,6 +5,9 @@
 //! responses keep them in `extra`). Duplicate names are refused before deserialization, by the
 //! decoder that collects the pairs.
 
+// The deserializers below share trait methods of one shape (`deserialize_newtype_struct`,
+// `deserialize_option`, …): serde's `Deserializer` trait asks each of them for its own.
+
 use std::borrow::Cow;
 
 use serde::de::value::CowStrDeserializer;

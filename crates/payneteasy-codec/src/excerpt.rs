@@ -1,4 +1,8 @@
 //! Short, sanitized text excerpts of bodies that are not form data (error pages).
+//!
+//! The one HTML-stripping excerpt of the workspace: `paygate-client`'s `error::excerpt`
+//! builds on it. `paysecure-codec` keeps its own plain excerpt (markup kept, no dependency
+//! on this crate) for its JSON error bodies.
 
 /// At most this many bytes of a body are looked at to build an excerpt.
 const SCAN_LIMIT: usize = 64 * 1024;
@@ -9,7 +13,14 @@ const SCAN_LIMIT: usize = 64 * 1024;
 /// dropped; runs of whitespace become one space; control characters are removed; invalid UTF-8
 /// becomes U+FFFD. The result has at most `max_chars` characters (an ellipsis marks a cut).
 /// Only the first 64 KiB of the body are examined.
-pub(crate) fn text_excerpt(body: &[u8], max_chars: usize) -> String {
+///
+/// ```
+/// let page = b"<html><head><style>p {}</style></head><body><p>Access is denied</p></body></html>";
+/// assert_eq!(payneteasy_codec::text_excerpt(page, 200), "Access is denied");
+/// assert_eq!(payneteasy_codec::text_excerpt(b"abcdef", 3), "abc\u{2026}");
+/// ```
+#[must_use]
+pub fn text_excerpt(body: &[u8], max_chars: usize) -> String {
     let body = &body[..body.len().min(SCAN_LIMIT)];
     let text = String::from_utf8_lossy(body);
     let mut out = String::new();

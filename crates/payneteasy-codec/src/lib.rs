@@ -112,5 +112,6 @@ pub use encode::{
     encode_request, encode_request_body, encode_response, to_request_body, to_response_body,
 };
 pub use error::{DecodeError, EncodeError, GatewayError, GatewayErrorKind};
+pub use excerpt::text_excerpt;
 pub use form::{FORM_CONTENT_TYPE, FormFields, encode_form, encode_response_body};
 pub use ser::to_fields;

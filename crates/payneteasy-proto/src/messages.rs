@@ -7,6 +7,10 @@
 //! A request has private fields and is built by a validating constructor; it deserializes
 //! through its `…Fields` twin (`#[serde(try_from)]`), so that no serde format can build an
 //! unchecked request. Responses have public fields: what the gateway says is kept as said.
+//!
+//! The field declarations repeat a few serde attribute shapes (`default`,
+//! `skip_serializing_if`, `deserialize_with = "text_or_number"`): that is the declaration
+//! itself, one per wire field, not repeated logic (a duplicate-code scan lists it).
 
 use serde::{Deserialize, Serialize};
 

@@ -104,6 +104,9 @@ pub trait Operation {
     }
 }
 
+// The operations below repeat one shape on purpose: each is a declaration (path, version,
+// authentication, idempotency, types), data rather than logic, written once per operation.
+
 /// v4 `create-card-ref`: turn a finished payment into a card reference for recurring payments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct CreateCardRef;

@@ -1,9 +1,13 @@
 //! serde helpers shared by the message declarations: unknown fields kept in wire order, values
-//! that arrive as a number or a string, and the validation of request text fields.
+//! that arrive as a number or a string, the validation of request text fields, and the one
+//! walk over a message's fields ([`serialize_fields`]) that both the validation and the form
+//! codec's serializer are built on.
 //!
 //! They are public so that a message declared outside this crate uses the same rules.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::{self, MapAccess, Visitor};
 use serde::ser::{self, Impossible, Serialize, Serializer};
@@ -96,13 +100,22 @@ pub mod extra {
 /// Checks every text field of a request (see [`MAX_ID_CHARS`](crate::MAX_ID_CHARS)), naming
 /// the field by its wire name, which the walk takes from the message's serde declaration.
 pub(crate) fn check_fields<T: Serialize>(message: &T) -> Result<(), ProtoError> {
-    message.serialize(Fields).map_err(|e| e.0)
+    serialize_fields(message, &mut Check).map_err(|e| e.0)
 }
 
-/// Walks the top level of a struct.
-struct Fields;
-/// Checks one field's value.
-struct Field(&'static str);
+/// The [`FieldSink`] of [`check_fields`]: every value is checked as text under its field's
+/// name; a map entry (no `&'static` name to report) is refused.
+struct Check;
+
+impl FieldSink for Check {
+    type Error = CheckError;
+    fn field(&mut self, name: Cow<'static, str>, value: String) -> Result<(), CheckError> {
+        match name {
+            Cow::Borrowed(name) => check_text(name, &value).map_err(CheckError),
+            Cow::Owned(_) => Err(ser::Error::custom("a map entry")),
+        }
+    }
+}
 
 /// A [`ProtoError`] carried through serde's error trait.
 #[derive(Debug)]
@@ -124,129 +137,281 @@ impl ser::Error for CheckError {
     }
 }
 
-macro_rules! unsupported {
-    ($($method:ident($($ty:ty),*) -> $ret:ty;)*) => {$(
-        fn $method(self, $(_: $ty),*) -> Result<$ret, CheckError> {
-            Err(ser::Error::custom(""))
+// ---------------------------------------------------------------------------------------------
+// The walk over a message's fields: one serde serializer for the request checks above and
+// the form codec's `to_fields` (`payneteasy-codec`), so that both see the same fields, by the
+// same names, in the same order.
+
+/// Receives the fields of a message from [`serialize_fields`], in declaration order.
+pub trait FieldSink {
+    /// The error of the walk. [`serde::ser::Error::custom`] receives the description of a
+    /// shape the form format has no place for (`"… has no form representation"`).
+    type Error: ser::Error;
+
+    /// One present field: its wire name (borrowed for a struct field, owned for a map entry,
+    /// which serde uses for a struct with a `flatten` field) and its value as text.
+    ///
+    /// # Errors
+    /// Whatever the sink refuses; the walk stops at the first error.
+    fn field(&mut self, name: Cow<'static, str>, value: String) -> Result<(), Self::Error>;
+}
+
+/// Walks the top level of `message` (a struct, or a map) and hands each present field to
+/// `sink`, in declaration order. Values are text, numbers, booleans (`Display`), unit enum
+/// variants (the variant's serde name), newtypes or options of those; `None` is left out.
+///
+/// # Errors
+/// The sink's error; `S::Error::custom` for a message that is not a struct or map of such
+/// values (a nested struct, a sequence, bytes, …).
+pub fn serialize_fields<T: Serialize + ?Sized, S: FieldSink>(
+    message: &T,
+    sink: &mut S,
+) -> Result<(), S::Error> {
+    message.serialize(Pairs { sink })
+}
+
+fn unsupported<T, E: ser::Error>(what: &str) -> Result<T, E> {
+    Err(E::custom(format_args!("{what} has no form representation")))
+}
+
+/// The top level: a struct or a map.
+struct Pairs<'a, S> {
+    sink: &'a mut S,
+}
+
+/// The pending key of a map entry.
+struct MapPairs<'a, S> {
+    sink: &'a mut S,
+    key: Option<String>,
+}
+
+/// One value: `Some(text)`, or `None` to leave the field out.
+struct Value<E>(PhantomData<fn() -> E>);
+
+impl<E> Value<E> {
+    fn new() -> Self {
+        Self(PhantomData)
+    }
+}
+
+macro_rules! refuse {
+    ($what:literal: $($method:ident($($ty:ty),*) -> $ret:ty;)*) => {$(
+        fn $method(self, $(_: $ty),*) -> Result<$ret, Self::Error> {
+            unsupported($what)
         }
     )*};
 }
 
-impl Serializer for Fields {
-    type Ok = ();
-    type Error = CheckError;
-    type SerializeSeq = Impossible<(), CheckError>;
-    type SerializeTuple = Impossible<(), CheckError>;
-    type SerializeTupleStruct = Impossible<(), CheckError>;
-    type SerializeTupleVariant = Impossible<(), CheckError>;
-    type SerializeMap = Impossible<(), CheckError>;
-    type SerializeStruct = Self;
-    type SerializeStructVariant = Impossible<(), CheckError>;
+macro_rules! refuse_compounds {
+    ($what:literal) => {
+        refuse! { $what:
+            serialize_seq(Option<usize>) -> Self::SerializeSeq;
+            serialize_tuple(usize) -> Self::SerializeTuple;
+            serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+            serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+            serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+        }
+        fn serialize_newtype_variant<T: ?Sized + Serialize>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<Self::Ok, Self::Error> {
+            unsupported($what)
+        }
+    };
+}
 
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, CheckError> {
+impl<'a, S: FieldSink> Serializer for Pairs<'a, S> {
+    type Ok = ();
+    type Error = S::Error;
+    type SerializeSeq = Impossible<(), S::Error>;
+    type SerializeTuple = Impossible<(), S::Error>;
+    type SerializeTupleStruct = Impossible<(), S::Error>;
+    type SerializeTupleVariant = Impossible<(), S::Error>;
+    type SerializeMap = MapPairs<'a, S>;
+    type SerializeStruct = Self;
+    type SerializeStructVariant = Impossible<(), S::Error>;
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, S::Error> {
         Ok(self)
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<MapPairs<'a, S>, S::Error> {
+        Ok(MapPairs {
+            sink: self.sink,
+            key: None,
+        })
     }
     fn serialize_newtype_struct<T: ?Sized + Serialize>(
         self,
         _: &'static str,
         value: &T,
-    ) -> Result<(), CheckError> {
+    ) -> Result<(), S::Error> {
         value.serialize(self)
     }
-    unsupported! {
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<(), S::Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), S::Error> {
+        Ok(())
+    }
+    refuse! { "a message that is not a struct":
         serialize_bool(bool) -> (); serialize_i8(i8) -> (); serialize_i16(i16) -> ();
         serialize_i32(i32) -> (); serialize_i64(i64) -> (); serialize_u8(u8) -> ();
         serialize_u16(u16) -> (); serialize_u32(u32) -> (); serialize_u64(u64) -> ();
         serialize_f32(f32) -> (); serialize_f64(f64) -> (); serialize_char(char) -> ();
         serialize_str(&str) -> (); serialize_bytes(&[u8]) -> (); serialize_none() -> ();
-        serialize_unit() -> (); serialize_unit_struct(&'static str) -> ();
+        serialize_unit() -> ();
         serialize_unit_variant(&'static str, u32, &'static str) -> ();
-        serialize_seq(Option<usize>) -> Self::SerializeSeq;
-        serialize_tuple(usize) -> Self::SerializeTuple;
-        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
-        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
-        serialize_map(Option<usize>) -> Self::SerializeMap;
-        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
     }
-    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<(), CheckError> {
-        Err(ser::Error::custom(""))
-    }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), CheckError> {
-        Err(ser::Error::custom(""))
-    }
+    refuse_compounds!("a message that is not a struct");
 }
 
-impl ser::SerializeStruct for Fields {
+impl<S: FieldSink> ser::SerializeStruct for Pairs<'_, S> {
     type Ok = ();
-    type Error = CheckError;
+    type Error = S::Error;
     fn serialize_field<T: ?Sized + Serialize>(
         &mut self,
         key: &'static str,
         value: &T,
-    ) -> Result<(), CheckError> {
-        value.serialize(Field(key))
+    ) -> Result<(), S::Error> {
+        match value.serialize(Value::new())? {
+            Some(text) => self.sink.field(Cow::Borrowed(key), text),
+            None => Ok(()),
+        }
     }
-    fn end(self) -> Result<(), CheckError> {
+    fn end(self) -> Result<(), S::Error> {
         Ok(())
     }
 }
 
-impl Serializer for Field {
+impl<S: FieldSink> ser::SerializeMap for MapPairs<'_, S> {
     type Ok = ();
-    type Error = CheckError;
-    type SerializeSeq = Impossible<(), CheckError>;
-    type SerializeTuple = Impossible<(), CheckError>;
-    type SerializeTupleStruct = Impossible<(), CheckError>;
-    type SerializeTupleVariant = Impossible<(), CheckError>;
-    type SerializeMap = Impossible<(), CheckError>;
-    type SerializeStruct = Impossible<(), CheckError>;
-    type SerializeStructVariant = Impossible<(), CheckError>;
-
-    fn serialize_str(self, v: &str) -> Result<(), CheckError> {
-        check_text(self.0, v).map_err(CheckError)
+    type Error = S::Error;
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), S::Error> {
+        match key.serialize(Value::new())? {
+            Some(key) => {
+                self.key = Some(key);
+                Ok(())
+            }
+            None => unsupported("an absent field name"),
+        }
     }
-    fn serialize_none(self) -> Result<(), CheckError> {
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), S::Error> {
+        let Some(key) = self.key.take() else {
+            return unsupported("a map value without a key");
+        };
+        match value.serialize(Value::new())? {
+            Some(text) => self.sink.field(Cow::Owned(key), text),
+            None => Ok(()),
+        }
+    }
+    fn end(self) -> Result<(), S::Error> {
         Ok(())
     }
-    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<(), CheckError> {
-        value.serialize(self)
+}
+
+macro_rules! display {
+    ($($method:ident($ty:ty);)*) => {$(
+        fn $method(self, v: $ty) -> Result<Option<String>, E> {
+            Ok(Some(v.to_string()))
+        }
+    )*};
+}
+
+impl<E: ser::Error> Serializer for Value<E> {
+    type Ok = Option<String>;
+    type Error = E;
+    type SerializeSeq = Impossible<Option<String>, E>;
+    type SerializeTuple = Impossible<Option<String>, E>;
+    type SerializeTupleStruct = Impossible<Option<String>, E>;
+    type SerializeTupleVariant = Impossible<Option<String>, E>;
+    type SerializeMap = Impossible<Option<String>, E>;
+    type SerializeStruct = Impossible<Option<String>, E>;
+    type SerializeStructVariant = Impossible<Option<String>, E>;
+
+    display! {
+        serialize_bool(bool); serialize_i8(i8); serialize_i16(i16); serialize_i32(i32);
+        serialize_i64(i64); serialize_u8(u8); serialize_u16(u16); serialize_u32(u32);
+        serialize_u64(u64); serialize_f32(f32); serialize_f64(f64); serialize_char(char);
+        serialize_str(&str);
+    }
+    fn serialize_none(self) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, v: &T) -> Result<Option<String>, E> {
+        v.serialize(self)
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<Option<String>, E> {
+        Ok(Some(variant.to_owned()))
     }
     fn serialize_newtype_struct<T: ?Sized + Serialize>(
         self,
         _: &'static str,
-        value: &T,
-    ) -> Result<(), CheckError> {
-        value.serialize(self)
+        v: &T,
+    ) -> Result<Option<String>, E> {
+        v.serialize(self)
     }
-    unsupported! {
-        serialize_bool(bool) -> (); serialize_i8(i8) -> (); serialize_i16(i16) -> ();
-        serialize_i32(i32) -> (); serialize_i64(i64) -> (); serialize_u8(u8) -> ();
-        serialize_u16(u16) -> (); serialize_u32(u32) -> (); serialize_u64(u64) -> ();
-        serialize_f32(f32) -> (); serialize_f64(f64) -> (); serialize_char(char) -> ();
-        serialize_bytes(&[u8]) -> ();
-        serialize_unit() -> (); serialize_unit_struct(&'static str) -> ();
-        serialize_unit_variant(&'static str, u32, &'static str) -> ();
-        serialize_seq(Option<usize>) -> Self::SerializeSeq;
-        serialize_tuple(usize) -> Self::SerializeTuple;
-        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
-        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+    refuse! { "a field value that is not text":
+        serialize_bytes(&[u8]) -> Option<String>;
+        serialize_unit() -> Option<String>;
+        serialize_unit_struct(&'static str) -> Option<String>;
         serialize_map(Option<usize>) -> Self::SerializeMap;
         serialize_struct(&'static str, usize) -> Self::SerializeStruct;
-        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
     }
-    fn serialize_newtype_variant<T: ?Sized + Serialize>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), CheckError> {
-        Err(ser::Error::custom(""))
+    refuse_compounds!("a field value that is not text");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Serialize)]
+    struct Sample {
+        text: &'static str,
+        number: u32,
+        absent: Option<String>,
+        present: Option<&'static str>,
+    }
+
+    struct Names(Vec<(String, String)>);
+
+    impl FieldSink for Names {
+        type Error = CheckError;
+        fn field(&mut self, name: Cow<'static, str>, value: String) -> Result<(), CheckError> {
+            self.0.push((name.into_owned(), value));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn one_walk_for_checks_and_pairs() {
+        let sample = Sample {
+            text: "a b",
+            number: 7,
+            absent: None,
+            present: Some(""),
+        };
+        let mut names = Names(Vec::new());
+        serialize_fields(&sample, &mut names).unwrap();
+        let pairs: Vec<(&str, &str)> = names.0.iter().map(|(n, v)| (&**n, &**v)).collect();
+        assert_eq!(pairs, [("text", "a b"), ("number", "7"), ("present", "")]);
+        // The check walks the same fields and names the first bad one.
+        assert_eq!(
+            check_fields(&sample),
+            Err(ProtoError::Empty { field: "present" })
+        );
+        assert_eq!(
+            check_fields(&("not", "a struct")),
+            Err(ProtoError::Unsupported(
+                "a request field of another shape than text"
+            ))
+        );
     }
 }

@@ -322,6 +322,10 @@ fn looks_like_object(text: &str) -> bool {
 
 /// The start of a body for an error message: lossy UTF-8, control characters and runs of
 /// whitespace turned into one space, at most [`EXCERPT_CHARS`] characters.
+///
+/// Not `payneteasy_codec::text_excerpt` (which `paygate-client` uses): that one strips HTML,
+/// this one keeps a JSON error body's text as it is, and this crate does not depend on the
+/// Payneteasy codec (the two codecs share no dependency that could hold one excerpt).
 fn excerpt(body: &[u8]) -> String {
     // Never look at more than needed: 4 bytes per character is the UTF-8 maximum.
     let head = &body[..body.len().min(EXCERPT_CHARS * 4)];

@@ -5,6 +5,10 @@
 //! Members are PascalCase (`rename_all`), with the names PascalCase cannot derive spelled out
 //! (`TTLInMinutes`, `DBInsert`, `DBUpdate`, `CardBIN`, `EncryptedCVN`); they are written in
 //! declaration order and `None` members are left out, as ServiceStack does.
+//!
+//! The members repeat one attribute shape (`skip_serializing_if = "Option::is_none"`): that is
+//! the declaration itself, one per wire member, not repeated logic (a duplicate-code scan
+//! lists it).
 
 use serde::{Deserialize, Serialize};
 

@@ -256,6 +256,10 @@ pub(crate) struct PublicKeyInfo<'a> {
     pub(crate) e: &'a [u8],
 }
 
+// Alike in shape to `classify_private`: both walk an RSA key container with the shared
+// `outer_sequence`/`read`/`expect`/`rsa_algorithm` steps, but the structures differ (an OCTET
+// STRING inside PKCS#8, a BIT STRING with an unused-bits byte inside SPKI), so each keeps its
+// own few lines of structure.
 /// Classifies DER public key bytes (SPKI or PKCS#1).
 pub(crate) fn classify_public(der: &[u8]) -> Result<PublicKeyInfo<'_>, KeyError> {
     let body = outer_sequence(der, "public key")?;
