@@ -596,7 +596,9 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Adapter<'_, D> {
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         // serde_json's own skipping ignores its nesting limit: walk the value instead.
-        self.de.deserialize_any(CheckedVisitor).map_err(Fail::Inner)?;
+        self.de
+            .deserialize_any(CheckedVisitor)
+            .map_err(Fail::Inner)?;
         visitor.visit_unit()
     }
 }
@@ -627,12 +629,16 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<'_, V> {
 
     fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
         let slot = self.slot;
-        self.visitor.visit_none().map_err(|f: Fail<E>| tunnel(slot, f))
+        self.visitor
+            .visit_none()
+            .map_err(|f: Fail<E>| tunnel(slot, f))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
         let slot = self.slot;
-        self.visitor.visit_unit().map_err(|f: Fail<E>| tunnel(slot, f))
+        self.visitor
+            .visit_unit()
+            .map_err(|f: Fail<E>| tunnel(slot, f))
     }
 
     fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<V::Value, D::Error> {
