@@ -255,6 +255,8 @@ fn decode_text<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
         json::Failure::Empty => DecodeError::Invalid(paysecure_proto::Error::MissingField {
             field: "(document)",
         }),
+        // `json::from_str` decodes such a body again instead of returning this.
+        json::Failure::Repeated => json_error(0, JsonErrorKind::Type),
     })
 }
 
