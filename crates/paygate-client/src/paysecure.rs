@@ -250,6 +250,9 @@ impl PaySecureConfig {
 #[must_use]
 pub struct PaySecureConfigBuilder(PaySecureConfig);
 
+// The setters share their shape with `PayneteasyConfigBuilder`'s (one field each, one `build`
+// that validates): they set different settings with their own documentation, which a macro
+// would hide, so they stay written out.
 impl PaySecureConfigBuilder {
     /// Scheme, host and optional path prefix, without the route (default
     /// [`PRODUCTION_BASE_URL`]; the sandbox's is `http://127.0.0.1:PORT/paysecure`). An
