@@ -60,6 +60,16 @@
 //!   certificate generation; keep it in `dev-dependencies`).
 //! - `webpki-roots` (default): trust the Mozilla root set compiled into the binary.
 //! - `native-roots`: trust the operating system's root certificates instead.
+// Without a feature its module has no page: point the links at the feature list.
+#![cfg_attr(not(feature = "sandbox"), doc = "\n\n[`sandbox`]: #crate-features")]
+#![cfg_attr(
+    not(feature = "payneteasy"),
+    doc = "\n\n[`payneteasy`]: #crate-features\n[`payneteasy::codec`]: #crate-features\n[`payneteasy::Environment::Production`]: #crate-features"
+)]
+#![cfg_attr(
+    not(feature = "paysecure"),
+    doc = "\n\n[`paysecure`]: #crate-features\n[`paysecure::codec`]: #crate-features"
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
