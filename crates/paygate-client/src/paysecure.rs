@@ -103,6 +103,9 @@ use crate::with_retries;
 pub const PRODUCTION_BASE_URL: &str = "https://api.paysecure.acculynk.net";
 
 /// The clock the client reads to date keys; injectable for tests.
+// The client's only clock. `paygate_sandbox::Clock` has the same shape, but the two crates share
+// no dependency where a clock belongs (the sans-IO layers take time as an argument), so each
+// declares its own once.
 pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 /// The longest key lifetime a [`PaySecureConfigBuilder`] accepts for cached keys, in minutes
