@@ -1,7 +1,7 @@
 //! `paygate create-card-ref` and `paygate status`: one signed Payneteasy v4 call each.
 //!
 //! Exit codes: 0 the call succeeded (and a decoded `status` is not a decline); 3 the gateway
-//! said no (`validation-error`, `error`, or `status` = declined / filtered / error); 4
+//! said no (`validation-error`, `error`); 6 a final `status` of declined, filtered or error; 4
 //! authentication refused; 5 transport failure (the message says whether the request may
 //! have been sent); 2 bad arguments or an unreadable key. The error mapping is shared with the
 //! PaySecure commands ([`crate::report::report_error`]).
@@ -17,8 +17,7 @@ use payneteasy_proto::{CreateCardRefRequest, Endpoint, Environment, Status, Stat
 use crate::output::{CliError, ErrorKind, KeyFile, Shown, eprint_line, print, read_key_file};
 use crate::report::{print_json, report_error, runtime};
 
-/// Exit code: the gateway declined (a decoded `status` of declined, filtered or error).
-const EXIT_DECLINED: u8 = crate::report::EXIT_REJECTED;
+use crate::report::EXIT_DECLINED;
 
 /// `--gateway` for Payneteasy's hosted sandbox ([`Environment::Sandbox`],
 /// sandbox.payneteasy.com); `sandbox` is accepted as an alias.
@@ -37,9 +36,8 @@ URL it prints.",
             )],
             crate::output::EXIT_CODES_GATEWAY,
             &[(
-                3,
-                "the gateway said no: validation-error, error, or a final status of declined, \
-filtered or error",
+                crate::report::EXIT_DECLINED,
+                "the payment was declined: a final status of declined, filtered or error",
             )],
         ],
     )

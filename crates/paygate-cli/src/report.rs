@@ -42,6 +42,13 @@ pub(crate) const EXIT_REJECTED: u8 = 3;
 pub(crate) const EXIT_AUTHENTICATION: u8 = 4;
 /// Exit code: transport failure (not sent, maybe sent, unreadable answer).
 pub(crate) const EXIT_TRANSPORT: u8 = 5;
+/// Exit code: the gateway processed the payment and declined it (a final status of declined,
+/// filtered or error; PaySecure: a transaction answered but not approved).
+pub(crate) const EXIT_DECLINED: u8 = 6;
+#[allow(dead_code, reason = "--wait (issue 12) uses it")]
+/// Exit code: the request was accepted but its outcome is not final yet (still `processing`
+/// when `--wait` gave up, or a next action for the payer is pending).
+pub(crate) const EXIT_NOT_FINAL: u8 = 7;
 
 /// A single-threaded runtime for one call.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {

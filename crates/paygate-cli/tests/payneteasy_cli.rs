@@ -123,7 +123,7 @@ fn create_card_ref_against_the_sandbox_process() {
     assert_eq!(unknown.status.code(), Some(3));
     assert_eq!(json(&unknown)["error"]["class"], "rejected");
 
-    // A decoded decline is the gateway saying no, too.
+    // A decoded decline has its own exit code (6), apart from a refused request (3).
     let declined = paygate(&[
         "status",
         "--gateway",
@@ -137,7 +137,7 @@ fn create_card_ref_against_the_sandbox_process() {
         "--client-orderid",
         "PG-DECLINED-1",
     ]);
-    assert_eq!(declined.status.code(), Some(3));
+    assert_eq!(declined.status.code(), Some(6));
     assert!(String::from_utf8_lossy(&declined.stdout).contains("declined"));
 }
 
