@@ -56,17 +56,33 @@
 pub mod card;
 mod credentials;
 mod date;
+mod enums;
 mod error;
+mod lifecycle;
 mod messages;
-mod serde_support;
+mod raw;
+#[doc(hidden)]
+pub mod serde_support;
 mod service;
 
 pub use card::CardExpiration;
 pub use credentials::{Password, RequestorCredentials};
 pub use date::{DateKind, WcfDate, WcfOffset};
+pub use enums::{CardInfoType, OriginalDataType, TelephoneType, TransType};
 pub use error::{CardDataProblem, Error};
+pub use lifecycle::{
+    Avs, Card, CardAccountUpdaterDescriptor, ExtendedResponse, InitiateRequest, InitiateResponse,
+    MerchantDataElements, MerchantDescriptor, OriginalTransaction, PreAuthCaptureRequest,
+    PreAuthCaptureResponse, PreAuthVoidRequest, PreAuthVoidResponse, PsBinCheckRequest,
+    PsBinCheckResponse, ReverseRequest, ReverseResponse, Transaction, TransactionStatusRequest,
+    TransactionStatusResponse,
+};
 pub use messages::{
     CreateKeySession, CreateKeySessionRequest, ErrorResponse, InOutTimes, ResponseError,
     ResponseStatus, Timestamps, TokenizeCardRequest, TokenizeCardResponse,
 };
-pub use service::{Answer, CreateKey, Service, TokenizeCard};
+pub use raw::{JsonValue, RawMembers, UnpublishedResponse};
+pub use service::{
+    Answer, CreateKey, Initiate, PreAuthCapture, PreAuthVoid, PsBinCheck, Reverse, Service,
+    TokenizeCard, TransactionStatus,
+};
