@@ -137,12 +137,12 @@ pub enum FaultSpecProblem {
     OversizedTooLarge,
     /// A route fault ([`parse_route_fault`]) without the `ROUTE:` in front.
     #[error(
-        "expected ROUTE:SPEC, where ROUTE is one of create-card-ref, status, CreateKey, TokenizeCard or * for every route (e.g. status:delay=2s, *:status=503)"
+        "expected ROUTE:SPEC, where ROUTE is one of create-card-ref, status, CreateKey, TokenizeCard, PSBINCheck, TransactionStatus, Initiate, PreAuthCapture, PreAuthVoid, Reverse or * for every route (e.g. status:delay=2s, *:status=503)"
     )]
     MissingRoute,
     /// A route fault ([`parse_route_fault`]) for a route that is not in [`ROUTES`] nor `*`.
     #[error(
-        "unknown route; the routes are create-card-ref, status, CreateKey, TokenizeCard, or * for every route"
+        "unknown route; the routes are create-card-ref, status, CreateKey, TokenizeCard, PSBINCheck, TransactionStatus, Initiate, PreAuthCapture, PreAuthVoid, Reverse, or * for every route"
     )]
     UnknownRoute,
 }

@@ -20,7 +20,7 @@
 //! | `POST /paysecure/PreAuthCapture` | once, for up to the authorised amount: *Captured*; else in-band [`INVALID_TRANSACTION_STATE`], [`AMOUNT_EXCEEDS_AUTHORIZED`], [`CURRENCY_MISMATCH`] |
 //! | `POST /paysecure/PreAuthVoid` | an *Authorized* transaction becomes *Voided* (`Amount`, when given, must be the whole amount: else [`PARTIAL_VOID_NOT_SUPPORTED`]) |
 //! | `POST /paysecure/Reverse` | an *Authorized* or *Captured* transaction becomes *Reversed* (in full) |
-//! | `POST /paysecure/TransactionStatus` | `History` found by `TransactionId` (`TranId`), `ReferenceKey`, `ExternalId` (`AccuId`, listed in `ExternalIds`) or `InternalTransactionId` (the sandbox's sequence number); else in-band [`TRANSACTION_NOT_FOUND`] |
+//! | `POST /paysecure/TransactionStatus` | `History` found by `TransactionId` (`TranId`), `ReferenceKey`, `ExternalId` (`NET…`, listed in `ExternalIds`) or `InternalTransactionId` (the `AccuId` that `Initiate` answered); else in-band [`TRANSACTION_NOT_FOUND`] |
 //! | any of these with unknown credentials, or a missing member | HTTP 401 / HTTP 400 with `Errors[].FieldName`, as `CreateKey` |
 //! | any other path | HTTP 404, `ResponseStatus` `NotFound` |
 //! | any method but `POST` | HTTP 405, `ResponseStatus` `MethodNotAllowed`, `Allow: POST` |
@@ -1283,6 +1283,75 @@ mod tests {
         };
         assert!(PaySecureHalf::new(twice, Arc::default()).is_err());
         assert!(!format!("{:?}", PaySecureSandboxConfig::default()).contains(TEST_PASSWORD));
+    }
+
+    /// The lifecycle answers are ServiceStack's JSON: PascalCase, no nulls, escaped dates.
+    #[test]
+    fn lifecycle_answers_like_servicestack() {
+        let h = half(0);
+        let creds = &CREDENTIALS[1..CREDENTIALS.len() - 1];
+        let r = post(
+            &h,
+            "/paysecure/PSBINCheck",
+            &format!(r#"{{{creds},"BIN":"411111"}}"#),
+        );
+        assert_eq!(r.status(), 200);
+        let text = std::str::from_utf8(r.body()).unwrap();
+        assert!(
+            text.starts_with(r#"{"BIN":"411111","InternetPinDebit":true,"EcomEBTSNAP":false,"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""PinlessA2ACredit":false"#)
+                && text.contains(r#""POSPinlessDualMessageFlag":false"#)
+        );
+        assert!(
+            text.contains(r#""Timestamps":{"AppLayer":{"InTime":"\/Date("#),
+            "{text}"
+        );
+        assert!(
+            !text.contains("null") && !text.contains("ErrorCode"),
+            "{text}"
+        );
+        for table in TEST_BINS {
+            assert!(Pan::new(table.pan).is_ok() && table.pan.starts_with(table.bin));
+        }
+
+        // A token from TokenizeCard is not needed to see the shape of a refusal.
+        let body = format!(
+            r#"{{{creds},"CardNumberInfo":{{"CardDataType":"Token","CardNumberData":"nope"}},"Amount":5,"CurrencyCode":"840"}}"#
+        );
+        let r = post(&h, "/paysecure/Initiate", &body);
+        let text = std::str::from_utf8(r.body()).unwrap();
+        assert!(text.starts_with(r#"{"ErrorMessage":"the card token is unknown","ErrorCode":"TOKEN_NOT_FOUND","Timestamps":"#), "{text}");
+        let r = post(
+            &h,
+            "/paysecure/Initiate",
+            &format!(r#"{{{creds},"Amount":5}}"#),
+        );
+        assert_eq!(r.status(), 400);
+        let status = paysecure_codec::decode_error_response(r.body()).unwrap();
+        assert_eq!(
+            status.errors[0].field_name.as_deref(),
+            Some("CardNumberInfo")
+        );
+        let r = post(
+            &h,
+            "/paysecure/Reverse",
+            &format!(
+                r#"{{{creds},"OriginalData":{{"OriginalIdentifierType":"Serial","OriginalDataIdentifier":"1"}}}}"#
+            ),
+        );
+        assert_eq!(r.status(), 400);
+        let r = post(
+            &h,
+            "/paysecure/json/reply/TransactionStatusRequest",
+            &format!(r#"{{{creds}}}"#),
+        );
+        assert_eq!(r.status(), 400);
+        let wrong = CREDENTIALS.replace("sandbox-password", "nope");
+        let r = post(&h, "/paysecure/PreAuthVoid", &wrong);
+        assert_eq!(r.status(), 401);
     }
 
     #[test]

@@ -179,8 +179,10 @@ impl State {
 
 pub(crate) struct Txn {
     tran_id: String,
+    /// `InternalTransactionId`, also answered as `AccuId`.
     internal_id: String,
-    accu_id: String,
+    /// `ExternalId`, listed in `ExternalIds`.
+    external_id: String,
     reference_key: Option<String>,
     amount: u64,
     currency: String,
@@ -196,7 +198,7 @@ pub(crate) struct Txn {
 pub(crate) struct TxnStore {
     by_tran_id: HashMap<String, Txn>,
     by_reference_key: HashMap<String, String>,
-    by_accu_id: HashMap<String, String>,
+    by_external_id: HashMap<String, String>,
     by_internal_id: HashMap<String, String>,
     order: VecDeque<String>,
     next: u64,
@@ -210,7 +212,7 @@ impl TxnStore {
         let tran_id = match original.original_identifier_type.as_ref()? {
             OriginalDataType::TransactionId => id,
             OriginalDataType::ReferenceKey => self.by_reference_key.get(id)?,
-            OriginalDataType::ExternalId => self.by_accu_id.get(id)?,
+            OriginalDataType::ExternalId => self.by_external_id.get(id)?,
             OriginalDataType::InternalTransactionId => self.by_internal_id.get(id)?,
             _ => return None,
         };
@@ -231,15 +233,15 @@ impl TxnStore {
                 if let Some(r) = &t.reference_key {
                     self.by_reference_key.remove(r);
                 }
-                self.by_accu_id.remove(&t.accu_id);
+                self.by_external_id.remove(&t.external_id);
                 self.by_internal_id.remove(&t.internal_id);
             }
         }
         if let Some(r) = &txn.reference_key {
             self.by_reference_key.insert(r.clone(), txn.tran_id.clone());
         }
-        self.by_accu_id
-            .insert(txn.accu_id.clone(), txn.tran_id.clone());
+        self.by_external_id
+            .insert(txn.external_id.clone(), txn.tran_id.clone());
         self.by_internal_id
             .insert(txn.internal_id.clone(), txn.tran_id.clone());
         self.order.push_back(txn.tran_id.clone());
@@ -287,7 +289,7 @@ impl Txn {
             approved_amount: Some(to_i64(approved)),
             open_amount: Some(to_i64(self.open_amount())),
             parent_tran_id: None,
-            external_ids: vec![self.accu_id.clone()],
+            external_ids: vec![self.external_id.clone()],
             local_date_time: Some(at),
             currency_code: Some(self.currency.clone()),
             avs: None,
@@ -543,8 +545,8 @@ impl PaySecureHalf {
                 let insert_in = self.now();
                 let txn = Txn {
                     tran_id: format!("PS{}", super::random_key_id()),
-                    internal_id: n.to_string(),
-                    accu_id: format!("ACCU{n:010}"),
+                    internal_id: (1_000_000_000 + n).to_string(),
+                    external_id: format!("NET{n:010}"),
                     reference_key: request.reference_key.clone(),
                     amount,
                     currency,
@@ -555,7 +557,7 @@ impl PaySecureHalf {
                 };
                 let response = InitiateResponse {
                     tran_id: Some(txn.tran_id.clone()),
-                    accu_id: Some(txn.accu_id.clone()),
+                    accu_id: Some(txn.internal_id.clone()),
                     ..InitiateResponse::default()
                 };
                 store.insert(txn, self.config.max_transactions);
