@@ -1,6 +1,15 @@
-//! PaySecure Pinless Web Services as Rust types: the `CreateKey` and `TokenizeCard` DTOs,
-//! ServiceStack's `ResponseStatus`, WCF dates, secret-safe credentials and card data, and the
-//! [`Service`] trait that gives every operation one shape.
+//! PaySecure Pinless Web Services as Rust types: the DTOs of `CreateKey`, `TokenizeCard`,
+//! `PSBINCheck`, `TransactionStatus`, `Initiate`, `PreAuthCapture`, `PreAuthVoid` and
+//! `Reverse`, ServiceStack's `ResponseStatus`, WCF dates, secret-safe credentials and card
+//! data, and the [`Service`] trait that gives every operation one shape.
+//!
+//! The services, their idempotency and the services **left out** (each with the gap in
+//! PaySecure's published metadata that keeps it out) are listed on [`Service`]'s module:
+//! see [`PsBinCheck`] and its neighbours. Amounts are integers in **minor units**, an
+//! inference from the published `int` type. Every enum is open: an unknown value keeps its
+//! raw text ([`CardInfoType::Other`]). Answers whose DTO is not published
+//! ([`PreAuthCaptureResponse`], [`ReverseResponse`]) decode only `ResponseStatus` and
+//! `Timestamps` and keep every other member raw ([`UnpublishedResponse`]).
 //!
 //! # Design
 //! - **Declared once.** Each DTO is a struct with serde derives; its wire names live in that
