@@ -25,6 +25,19 @@
 //! | any other path | HTTP 404, `ResponseStatus` `NotFound` |
 //! | any method but `POST` | HTTP 405, `ResponseStatus` `MethodNotAllowed`, `Allow: POST` |
 //!
+//! # Test BINs
+//! `PSBINCheck` answers these profiles ([`TEST_BINS`]; every other flag `false`); `Initiate`
+//! accepts a card only when its BIN's profile is pinless e-commerce.
+//!
+//! | const | BIN | test card | `PinlessEcommerce` | `PinlessBillPay` | `Recurring` | `DualMessage` | `InternetPinDebit` | `IncrementalAuth` | `CardVerify` |
+//! |---|---|---|---|---|---|---|---|---|---|
+//! | [`BIN_FULL_PINLESS`] | `411111` | 4111111111111111 | yes | yes | yes | yes | yes | yes | yes |
+//! | [`BIN_ECOMMERCE_ONLY`] | `555555` | 5555555555554444 | yes | no | no | no | no | no | yes |
+//! | [`BIN_BILL_PAY_ONLY`] | `601111` | 6011111111111117 | no | yes | yes | no | no | no | no |
+//! | [`BIN_PIN_ONLY`] | `400005` | 4000056655665556 | no | no | no | no | yes | no | no |
+//! | [`BIN_NOT_ELIGIBLE`] | `378282` | 378282246310005 | no | no | no | no | no | no | no |
+//! | any other | | | in-band [`BIN_NOT_FOUND`] | | | | | | |
+//!
 //! Sandbox behaviour where PaySecure documents nothing:
 //! - `TTLInMinutes` missing or `0` (a .NET `int` cannot tell them apart) means
 //!   [`PaySecureSandboxConfig::default_ttl_minutes`]; a key is refused from its expiry on.

@@ -113,7 +113,8 @@ pub const BIN_NOT_ELIGIBLE: TestBin = TestBin {
     card_verify: false,
 };
 
-/// Every test BIN; any other BIN answers the in-band [`BIN_NOT_FOUND`].
+/// Every test BIN (the table is in the [`paysecure`](super) module docs); any other BIN
+/// answers the in-band [`BIN_NOT_FOUND`].
 pub const TEST_BINS: &[TestBin] = &[
     BIN_FULL_PINLESS,
     BIN_ECOMMERCE_ONLY,
