@@ -22,10 +22,6 @@
 
 mod create_key;
 mod demo;
-#[allow(
-    dead_code,
-    reason = "the gateway commands' --dry-run (issues 12 and 13) use it"
-)]
 mod dry_run;
 mod load;
 mod logging;
