@@ -46,9 +46,9 @@ pub(crate) struct ConnectionArgs {
 }
 
 impl ConnectionArgs {
-    /// Builds the client: password from the environment or the terminal, base URL, CA.
-    pub(crate) fn client(&self) -> Result<PaySecureClient, CliError> {
-        let base_url = if self.gateway == "production" {
+    /// The base URL `--gateway` names.
+    pub(crate) fn base_url(&self) -> Result<String, CliError> {
+        Ok(if self.gateway == "production" {
             PRODUCTION_BASE_URL.to_owned()
         } else {
             let uri: http::Uri = self.gateway.parse().map_err(|e| {
@@ -61,7 +61,22 @@ impl ConnectionArgs {
                 )));
             }
             self.gateway.clone()
-        };
+        })
+    }
+
+    /// `Credentials` as a dry run shows them: the password masked (and never read).
+    pub(crate) fn masked_credentials(&self) -> serde_json::Value {
+        serde_json::json!({
+            "MerchantId": self.merchant_id,
+            "UserName": self.user,
+            "Password": "***",
+            "Version": self.api_version,
+        })
+    }
+
+    /// Builds the client: password from the environment or the terminal, base URL, CA.
+    pub(crate) fn client(&self) -> Result<PaySecureClient, CliError> {
+        let base_url = self.base_url()?;
         let password = read_secret(
             PASSWORD_ENV,
             "PaySecure password",

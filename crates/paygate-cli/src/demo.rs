@@ -21,13 +21,15 @@ use paygate_sandbox::payneteasy::{
     APPROVED_CLIENT_ORDERID, APPROVED_ORDERID, TEST_ENDPOINT_ID, TEST_MERCHANT_LOGIN,
     TEST_MERCHANT_PRIVATE_KEY_PEM,
 };
-use paygate_sandbox::paysecure::{TEST_MERCHANT_ID, TEST_PASSWORD, TEST_USER_NAME, TEST_VERSION};
+use paygate_sandbox::paysecure::{
+    BIN_FULL_PINLESS, TEST_MERCHANT_ID, TEST_PASSWORD, TEST_USER_NAME, TEST_VERSION,
+};
 use paygate_sandbox::{PaySecureSandboxConfig, PayneteasySandboxConfig, Sandbox};
 use payneteasy_proto::{CreateCardRef, CreateCardRefRequest, Endpoint, Environment, Status};
 use paysecure_codec::card_crypto::{Output, Padding};
 use paysecure_proto::CardExpiration;
-use paysecure_proto::Password;
 use paysecure_proto::card::{Cvn, Pan};
+use paysecure_proto::{OriginalTransaction, Password};
 
 use crate::output::{CliError, Shown, print};
 
@@ -203,6 +205,8 @@ async fn demo(args: Args) -> Result<ExitCode, CliError> {
     })
 }
 
+/// The PaySecure walk: BIN check → key → encrypt → tokenize → initiate → capture → status →
+/// reverse. A step that fails skips the steps that need its result.
 async fn paysecure_steps(
     walk: &mut Walk,
     sandbox: &Sandbox,
@@ -220,16 +224,59 @@ async fn paysecure_steps(
     .map_err(|e| CliError::new("invalid PaySecure configuration", &e))?;
     let client = PaySecureClient::new(config, transport.clone());
 
-    const CREATE_KEY: &str = "PaySecure CreateKey";
-    const ENCRYPT: &str = "encrypt the test card with the key";
-    const TOKENIZE: &str = "PaySecure TokenizeCard";
+    const BIN_CHECK: (&str, &str) = (
+        "PaySecure PSBINCheck (test BIN)",
+        "pinless e-commerce, recurring, dual message",
+    );
+    const CREATE_KEY: (&str, &str) = (
+        "PaySecure CreateKey",
+        "a fresh RSA public key with its KeyId",
+    );
+    const ENCRYPT: (&str, &str) = (
+        "PaySecure: encrypt the test card",
+        "ciphertext under the KeyId",
+    );
+    const TOKENIZE: (&str, &str) = (
+        "PaySecure TokenizeCard",
+        "a token; the gateway saw the same last 4 and BIN",
+    );
+    const INITIATE: (&str, &str) = (
+        "PaySecure Initiate (with the token)",
+        "a TranId; the transaction is authorised",
+    );
+    const CAPTURE: (&str, &str) = ("PaySecure PreAuthCapture", "captured, ResponseCode 00");
+    const STATUS: (&str, &str) = (
+        "PaySecure TransactionStatus",
+        "the transaction, captured for the amount",
+    );
+    const REVERSE: (&str, &str) = ("PaySecure Reverse", "reversed in full");
+    let skip_from = |walk: &mut Walk, steps: &[(&'static str, &'static str)], why: &str| {
+        for (name, expected) in steps {
+            walk.skip(name, expected, why);
+        }
+    };
+
     let t = Instant::now();
-    let issued = client.create_key(Some(15)).await;
-    let issued = match issued {
+    let outcome = match client.bin_check(BIN_FULL_PINLESS.bin).await {
+        Ok(r) if r.can_pinless_ecommerce() && r.can_recurring() && r.is_dual_message() => {
+            Ok(format!(
+                "BIN {}: pinless e-commerce, bill pay {}, recurring, dual message (capture needed), incremental auth {}",
+                BIN_FULL_PINLESS.bin,
+                r.can_pinless_bill_pay(),
+                r.supports_incremental_auth()
+            ))
+        }
+        Ok(r) => Err(format!("unexpected capabilities: {r:?}")),
+        Err(e) => Err(e.to_string()),
+    };
+    walk.record(BIN_CHECK.0, BIN_CHECK.1, t, outcome);
+
+    let t = Instant::now();
+    let issued = match client.create_key(Some(15)).await {
         Ok(issued) => {
             walk.record(
-                CREATE_KEY,
-                "a fresh RSA public key with its KeyId",
+                CREATE_KEY.0,
+                CREATE_KEY.1,
                 t,
                 Ok(format!(
                     "KeyId {}, RSA-{} public key, valid 15 min",
@@ -240,14 +287,12 @@ async fn paysecure_steps(
             issued
         }
         Err(e) => {
-            walk.record(
-                CREATE_KEY,
-                "a fresh RSA public key with its KeyId",
-                t,
-                Err(e.to_string()),
+            walk.record(CREATE_KEY.0, CREATE_KEY.1, t, Err(e.to_string()));
+            skip_from(
+                walk,
+                &[ENCRYPT, TOKENIZE, INITIATE, CAPTURE, STATUS, REVERSE],
+                "no key",
             );
-            walk.skip(ENCRYPT, "ciphertext under the KeyId", "no key");
-            walk.skip(TOKENIZE, "a token for the card", "no key");
             return Ok(());
         }
     };
@@ -259,8 +304,8 @@ async fn paysecure_steps(
         .key
         .encrypt_pan(&pan, Padding::default(), Output::default());
     walk.record(
-        ENCRYPT,
-        "ciphertext under the KeyId",
+        ENCRYPT.0,
+        ENCRYPT.1,
         t,
         match &encrypted {
             Ok(c) => Ok(format!(
@@ -281,16 +326,17 @@ async fn paysecure_steps(
             &PlainCard::new(pan.clone(), expiration).cvn(cvn),
         )
         .await;
-    walk.record(
-        TOKENIZE,
-        "a token; the gateway saw the same last 4 and BIN",
-        t,
-        match outcome {
-            Ok(r) => {
-                let last4 = r.card_last4.as_deref().unwrap_or("");
-                let bin = r.card_bin.as_deref().unwrap_or("");
-                let token = r.card_token.as_deref().unwrap_or("");
-                if last4 == pan.last4() && bin == pan.bin() && !token.is_empty() {
+    let token = match outcome {
+        Ok(r) => {
+            let last4 = r.card_last4.as_deref().unwrap_or("");
+            let bin = r.card_bin.as_deref().unwrap_or("");
+            let token = r.card_token.clone().unwrap_or_default();
+            let intact = last4 == pan.last4() && bin == pan.bin() && !token.is_empty();
+            walk.record(
+                TOKENIZE.0,
+                TOKENIZE.1,
+                t,
+                if intact {
                     Ok(format!(
                         "token {}…, last4 {last4}, BIN {bin}: the card arrived intact",
                         &token[..token.len().min(12)]
@@ -299,11 +345,98 @@ async fn paysecure_steps(
                     Err(format!(
                         "card arrived altered: last4 {last4:?}, BIN {bin:?}"
                     ))
-                }
-            }
-            Err(e) => Err(e.to_string()),
+                },
+            );
+            intact.then_some(token)
+        }
+        Err(e) => {
+            walk.record(TOKENIZE.0, TOKENIZE.1, t, Err(e.to_string()));
+            None
+        }
+    };
+    let Some(token) = token else {
+        skip_from(walk, &[INITIATE, CAPTURE, STATUS, REVERSE], "no token");
+        return Ok(());
+    };
+
+    const AMOUNT: u64 = 1999;
+    const CAPTURED: u64 = 1500;
+    const REFERENCE: &str = "demo-order-1";
+    let t = Instant::now();
+    let tran_id = match client
+        .initiate_token(&token, Some(expiration), AMOUNT, "840", Some(REFERENCE))
+        .await
+    {
+        Ok(r) => {
+            let tran_id = r.tran_id.unwrap_or_default();
+            walk.record(
+                INITIATE.0,
+                INITIATE.1,
+                t,
+                Ok(format!(
+                    "TranId {tran_id}, AccuId {}, {AMOUNT} minor units of 840, ReferenceKey {REFERENCE}",
+                    r.accu_id.as_deref().unwrap_or("-")
+                )),
+            );
+            tran_id
+        }
+        Err(e) => {
+            walk.record(INITIATE.0, INITIATE.1, t, Err(e.to_string()));
+            skip_from(walk, &[CAPTURE, STATUS, REVERSE], "no transaction");
+            return Ok(());
+        }
+    };
+
+    let t = Instant::now();
+    let outcome = match client.pre_auth_capture(&tran_id, CAPTURED, "840").await {
+        Ok(r) if r.members.get_str("ResponseCode") == Some("00") => Ok(format!(
+            "{CAPTURED} of {AMOUNT} captured, ApprovalCode {} (answer DTO unpublished: kept raw)",
+            r.members.get_str("ApprovalCode").unwrap_or("-")
+        )),
+        Ok(r) => Err(format!(
+            "ResponseCode {:?}",
+            r.members.get_str("ResponseCode")
+        )),
+        Err(e) => Err(e.to_string()),
+    };
+    walk.record(CAPTURE.0, CAPTURE.1, t, outcome);
+
+    let t = Instant::now();
+    let by_reference = OriginalTransaction::by_reference_key(REFERENCE)
+        .map_err(|e| CliError::new("reference key", &e))?;
+    let outcome = match client.transaction_status(by_reference.clone()).await {
+        Ok(r) => match r.history {
+            Some(h) if h.approved_amount == Some(CAPTURED as i64) => Ok(format!(
+                "TranId {}, Status {}, approved {}, open {}",
+                h.tran_id.as_deref().unwrap_or("-"),
+                h.status.as_deref().unwrap_or("-"),
+                h.approved_amount.unwrap_or_default(),
+                h.open_amount.unwrap_or_default()
+            )),
+            other => Err(format!("unexpected History {other:?}")),
         },
-    );
+        Err(e) => Err(e.to_string()),
+    };
+    walk.record(STATUS.0, STATUS.1, t, outcome);
+
+    let t = Instant::now();
+    let outcome = match client.reverse(by_reference.clone()).await {
+        Ok(_) => {
+            match client.transaction_status(by_reference).await {
+                Ok(r) => {
+                    let status = r.history.and_then(|h| h.status).unwrap_or_default();
+                    if status == "Reversed" {
+                        Ok("reversed in full (Reverse has no Amount); TransactionStatus says Reversed".to_owned())
+                    } else {
+                        Err(format!("status {status:?} after Reverse"))
+                    }
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    walk.record(REVERSE.0, REVERSE.1, t, outcome);
     Ok(())
 }
 

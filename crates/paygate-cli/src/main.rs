@@ -22,15 +22,12 @@
 
 mod create_key;
 mod demo;
-#[allow(
-    dead_code,
-    reason = "the gateway commands' --dry-run (issues 12 and 13) use it"
-)]
 mod dry_run;
 mod load;
 mod logging;
 mod output;
 mod payneteasy_cmd;
+mod paysecure_cmd;
 mod report;
 mod sandbox;
 mod secret;
@@ -79,6 +76,9 @@ enum Command {
     TokenizeCard(tokenize::Args),
     /// Run the embedded sandbox (a local Payneteasy v4 and PaySecure emulator) until Ctrl-C.
     Sandbox(sandbox::Args),
+    /// PaySecure services: `paygate paysecure <service>` (ps-bin-check, transaction-status,
+    /// initiate, pre-auth-capture, pre-auth-void, reverse, create-key, tokenize-card).
+    Paysecure(paysecure_cmd::Args),
     /// Payneteasy `create-card-ref`: a card reference from an approved first payment.
     CreateCardRef(payneteasy_cmd::CreateCardRefArgs),
     /// Payneteasy `status`: the current state of an order.
@@ -93,6 +93,7 @@ impl Command {
             Command::Sign(_)
             | Command::CreateKey(_)
             | Command::TokenizeCard(_)
+            | Command::Paysecure(_)
             | Command::CreateCardRef(_)
             | Command::Status(_) => true,
             // Public keys, or the sandbox's published test material only.
@@ -123,6 +124,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::CreateKey(args) => create_key::run(args),
         Command::TokenizeCard(args) => tokenize::run(args),
+        Command::Paysecure(args) => paysecure_cmd::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::CreateCardRef(args) => payneteasy_cmd::run_create_card_ref(args),
         Command::Status(args) => payneteasy_cmd::run_status(args),

@@ -37,7 +37,8 @@ private key ships in crates/paygate-sandbox/keys/test-merchant-private.pem. Each
 the next endpoint and group ids (39916 / 1145, ...). Seeded orders: 34T43R77N/6868305 (approved),\n\
 PG-DECLINED-1/6868306, PG-PROCESSING-1/6868307, PG-PENDING-1/6868308.\n\
 --fault ROUTE:SPEC sets a standing fault for a route: ROUTE is create-card-ref, status,\n\
-CreateKey, TokenizeCard, or * for every route (quote it for the shell); the route is always\n\
+CreateKey, TokenizeCard, PSBINCheck, TransactionStatus, Initiate, PreAuthCapture, PreAuthVoid,\n\
+Reverse, or * for every route (quote it for the shell); the route is always\n\
 written, e.g. --fault status:delay=2s, --fault create-card-ref:status=503, --fault '*:close'.\n\
 SPEC: delay=D, close, close-mid-body, status=N[-empty][,retry-after=S], garbage,\n\
 wrong-content-type, oversized=N, drip=D (D as 250ms or 2s).\n\

@@ -205,3 +205,162 @@ fn tokenize_card_prints_token_last4_and_bin() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!text(&out.stderr).contains("4111111111111112"));
 }
+
+/// `paygate paysecure <service> --gateway … --merchant-id … --user … --version … ARGS --json`.
+fn service(
+    base: &str,
+    name: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Output, serde_json::Value) {
+    let mut all = vec![
+        "paysecure",
+        name,
+        "--gateway",
+        base,
+        "--merchant-id",
+        TEST_MERCHANT_ID,
+        "--user",
+        TEST_USER_NAME,
+        "--version",
+        TEST_VERSION,
+        "--json",
+    ];
+    all.extend_from_slice(args);
+    let mut env = env.to_vec();
+    env.push(("PAYSECURE_PASSWORD", TEST_PASSWORD));
+    let out = paygate(&all, &env);
+    let value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
+    (out, value)
+}
+
+#[test]
+fn every_paysecure_service_from_the_command_line() {
+    let running = start();
+    let base = running.sandbox.paysecure_base_url();
+    let (out, v) = service(&base, "ps-bin-check", &["--bin", "411111"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["response"]["PinlessEcommerce"], true);
+
+    let (out, v) = service(
+        &base,
+        "initiate",
+        &[
+            "--amount",
+            "1500",
+            "--currency-code",
+            "840",
+            "--reference-key",
+            "cli-1",
+        ],
+        &[("PAYGATE_PAN", "4111111111111111")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let tran_id = v["response"]["TranId"].as_str().unwrap().to_owned();
+    assert!(!text(&out.stdout).contains("4111111111111111"));
+
+    let (out, v) = service(
+        &base,
+        "pre-auth-capture",
+        &[
+            "--tran-id",
+            &tran_id,
+            "--amount",
+            "1000",
+            "--currency-code",
+            "840",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["response"]["ResponseCode"], "00");
+    // A second capture: the gateway says no (in-band), exit 3.
+    let (out, v) = service(
+        &base,
+        "pre-auth-capture",
+        &[
+            "--tran-id",
+            &tran_id,
+            "--amount",
+            "1",
+            "--currency-code",
+            "840",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(3), "{v}");
+    assert_eq!(v["error"]["rejection"]["code"], "INVALID_TRANSACTION_STATE");
+
+    let by_ref = [
+        "--original-identifier-type",
+        "ReferenceKey",
+        "--original-data-identifier",
+        "cli-1",
+    ];
+    let (out, v) = service(&base, "transaction-status", &by_ref, &[]);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["response"]["History"]["Status"], "Captured");
+    let (out, v) = service(&base, "reverse", &by_ref, &[]);
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    let (out, v) = service(&base, "pre-auth-void", &by_ref, &[]);
+    assert_eq!(out.status.code(), Some(3), "{v}");
+
+    // Usage errors exit 2: a missing member, a bad number.
+    let (out, _) = service(&base, "pre-auth-capture", &["--amount", "1"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let (out, _) = service(
+        &base,
+        "pre-auth-capture",
+        &["--tran-id", "T", "--amount", "-1"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    // The aliases.
+    let out = paygate(&["paysecure", "create-key", "--help"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn dry_run_masks_the_password_and_card_data() {
+    let running = start();
+    let base = running.sandbox.paysecure_base_url();
+    let served = running.sandbox.requests_served();
+    let (out, v) = service(
+        &base,
+        "initiate",
+        &["--amount", "5", "--currency-code", "840", "--dry-run"],
+        &[("PAYGATE_PAN", "4111111111111111")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{v}");
+    assert_eq!(v["method"], "POST");
+    assert_eq!(v["url"], format!("{base}/Initiate"));
+    assert_eq!(v["headers"][0][0], "Content-Type");
+    let body = v["body"].as_str().unwrap();
+    assert!(body.starts_with(r#"{"Credentials":{"MerchantId":"PGTEST01","UserName":"paygate-test","Password":"***","Version":"1.0"},"CardNumberInfo":{"CardDataType":"Encrypted","CardNumberData":"***","#), "{body}");
+    let all = text(&out.stdout);
+    assert!(
+        !all.contains(TEST_PASSWORD) && !all.contains("4111111111111111"),
+        "{all}"
+    );
+    let (_, v) = service(
+        &base,
+        "initiate",
+        &[
+            "--card-data-type",
+            "Token",
+            "--amount",
+            "5",
+            "--currency-code",
+            "840",
+            "--dry-run",
+        ],
+        &[("PAYGATE_CARD_TOKEN", "secret-token")],
+    );
+    assert!(!v["body"].as_str().unwrap().contains("secret-token"));
+    assert_eq!(
+        running.sandbox.requests_served(),
+        served,
+        "nothing was sent"
+    );
+}

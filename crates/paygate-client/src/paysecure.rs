@@ -1,5 +1,7 @@
 //! The PaySecure Pinless client: one generic [`PaySecureClient::execute`] for every
-//! [`Service`], an optional key cache, and `CreateKey` / `TokenizeCard` as thin wrappers.
+//! [`Service`], a key cache that rotates, and thin wrappers for `CreateKey`, `TokenizeCard`,
+//! `PSBINCheck`, `TransactionStatus`, `Initiate`, `PreAuthCapture`, `PreAuthVoid` and
+//! `Reverse`.
 //!
 //! Built from the sans-IO layers: [`paysecure_proto`] declares the DTOs and the services,
 //! [`paysecure_codec`] writes and judges the JSON and ([`paysecure_codec::card_crypto`]) checks
@@ -14,7 +16,8 @@
 //! | other 4xx/5xx with `ResponseStatus` | [`Error::Rejected`], [`RejectionKind::Processing`] |
 //! | 4xx/5xx with HTML or an empty body | [`Error::ResponseUnreadable`], [`UnreadableReason::UnexpectedStatus`] (excerpt and `Retry-After` kept) |
 //! | HTTP 200 with an `ErrorCode` outside the [`SuccessPolicy`] | [`Error::Rejected`], [`RejectionKind::InBand`] |
-//! | HTTP 200, not JSON / malformed / bad date / not UTF-8 / no `KeyId` / unusable key | [`Error::ResponseUnreadable`], [`UnreadableReason::Malformed`] |
+//! | … that is one of [`PaySecureConfig::key_refusal_codes`] | [`Error::Rejected`], [`RejectionKind::Validation`] (not processed) |
+//! | HTTP 200, not JSON / malformed / bad date / not UTF-8 / no `KeyId` (`CardToken`, `TranId`) / unusable key | [`Error::ResponseUnreadable`], [`UnreadableReason::Malformed`] |
 //! | body over the limit | [`Error::ResponseUnreadable`], [`UnreadableReason::TooLarge`] |
 //!
 //! # Wire format
@@ -32,10 +35,23 @@
 //! and `Expiration` is **`MMYY`**.
 //!
 //! # Retries
-//! A service declares whether a repeat is harmless ([`Service::IDEMPOTENT`]). `CreateKey` is:
-//! a repeat makes a second, independent key and the first expires unused, so it is retried as
-//! [`Idempotency::Idempotent`]. `TokenizeCard` is not: it is [`Idempotency::NotIdempotent`] (see
-//! [`crate::retry`]).
+//! A service declares whether a repeat is harmless ([`Service::IDEMPOTENT`], read as the
+//! client's one [`Idempotency`] by [`idempotency`]). `CreateKey`, `PSBINCheck` and
+//! `TransactionStatus` are: they are retried as [`Idempotency::Idempotent`]. `TokenizeCard`,
+//! `Initiate`, `PreAuthCapture`, `PreAuthVoid` and `Reverse` are not
+//! ([`Idempotency::NotIdempotent`], see [`crate::retry`]): once they may have been sent they
+//! are never repeated; [`PaySecureClient::resolve`] asks `TransactionStatus` after an unknown
+//! outcome instead.
+//!
+//! # Keys that rotate
+//! [`PaySecureClient::cached_key`] replaces the cached key
+//! [`PaySecureConfig::cache_refresh_margin`] before it expires. When the gateway still refuses
+//! a key as expired or unknown ([`PaySecureConfig::key_refusal_codes`], an in-band answer that
+//! proves nothing was done with the card: [`RejectionKind::Validation`], outcome not
+//! processed), [`PaySecureClient::tokenize_card`] and [`PaySecureClient::initiate_card`]
+//! fetch a fresh key, encrypt the card again and send once more. Any other failure, above all
+//! an unknown outcome, is returned as it is: a card is never sent twice when the first
+//! outcome is unknown.
 //!
 //! # Secrets
 //! The password, PAN and CVN are never in `Debug`, `Display`, errors or tracing fields. The
@@ -87,13 +103,19 @@ use paysecure_codec::card_crypto::{CardEncryptionKey, KeyEncoding, Output, Paddi
 use paysecure_codec::{DecodeError, SuccessPolicy};
 use paysecure_proto::card::{Cvn, Pan};
 use paysecure_proto::{
-    CardExpiration, CreateKey, CreateKeySession, CreateKeySessionRequest, Password,
-    RequestorCredentials, ResponseStatus, Service, TokenizeCard, TokenizeCardRequest,
-    TokenizeCardResponse,
+    Card, CardExpiration, CreateKey, CreateKeySession, CreateKeySessionRequest, Initiate,
+    InitiateRequest, InitiateResponse, OriginalTransaction, Password, PreAuthCapture,
+    PreAuthCaptureRequest, PreAuthCaptureResponse, PreAuthVoid, PreAuthVoidRequest,
+    PreAuthVoidResponse, PsBinCheck, PsBinCheckRequest, PsBinCheckResponse, RequestorCredentials,
+    ResponseStatus, Reverse, ReverseRequest, ReverseResponse, Service, TokenizeCard,
+    TokenizeCardRequest, TokenizeCardResponse, TransType, Transaction, TransactionStatus,
+    TransactionStatusRequest, TransactionStatusResponse,
 };
 use tracing::Instrument as _;
 
-use crate::error::{Error, Gateway, NotSentReason, Rejection, RejectionKind, UnreadableReason};
+use crate::error::{
+    Error, Gateway, NotSentReason, Outcome, Rejection, RejectionKind, UnreadableReason,
+};
 use crate::redact::{Redactor, echoed_secret_error, redacted_response};
 use crate::retry::{Idempotency, RetryPolicy};
 use crate::transport::{CallBudget, ConfigError, Transport, check_at_most};
@@ -143,7 +165,13 @@ pub struct PaySecureConfig {
     ciphertext_output: Output,
     cache_ttl_minutes: u32,
     cache_refresh_margin: Duration,
+    key_refusal_codes: Vec<String>,
 }
+
+/// The default [`PaySecureConfig::key_refusal_codes`]: the paygate sandbox's `KEY_EXPIRED`
+/// and `KEY_NOT_FOUND`. PaySecure publishes no `ErrorCode` list, so the production codes
+/// for a refused key are unknown: set them once PaySecure confirms them.
+pub const DEFAULT_KEY_REFUSAL_CODES: &[&str] = &["KEY_EXPIRED", "KEY_NOT_FOUND"];
 
 impl PaySecureConfig {
     /// A builder for these credentials (checked when made, by
@@ -162,6 +190,10 @@ impl PaySecureConfig {
             ciphertext_output: Output::Base64,
             cache_ttl_minutes: 15,
             cache_refresh_margin: Duration::from_secs(60),
+            key_refusal_codes: DEFAULT_KEY_REFUSAL_CODES
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect(),
         })
     }
 
@@ -241,6 +273,16 @@ impl PaySecureConfig {
         self.cache_refresh_margin
     }
 
+    /// The in-band `ErrorCode`s that mean "this `KeyId` was refused (expired or unknown)"
+    /// (default [`DEFAULT_KEY_REFUSAL_CODES`]). Such an answer proves the card was not
+    /// processed: it becomes [`Error::Rejected`] with [`RejectionKind::Validation`] (outcome
+    /// not processed), and the calls that encrypt with the cached key re-encrypt under a
+    /// fresh key and send once more.
+    #[must_use]
+    pub fn key_refusal_codes(&self) -> &[String] {
+        &self.key_refusal_codes
+    }
+
     /// The URL of service `S`: the base URL and [`Service::ROUTE`].
     fn url<S: Service>(&self) -> String {
         format!("{}{}", self.base_url.trim_end_matches('/'), S::ROUTE)
@@ -312,6 +354,17 @@ impl PaySecureConfigBuilder {
         self
     }
 
+    /// The in-band `ErrorCode`s that mean a refused key (default
+    /// [`DEFAULT_KEY_REFUSAL_CODES`]; see [`PaySecureConfig::key_refusal_codes`]).
+    pub fn key_refusal_codes<I, S>(mut self, codes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.0.key_refusal_codes = codes.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// The configuration.
     ///
     /// # Errors
@@ -344,6 +397,45 @@ impl PaySecureConfigBuilder {
             ));
         }
         Ok(config)
+    }
+}
+
+/// The client's one notion of idempotency for a PaySecure service: [`Service::IDEMPOTENT`]
+/// as [`Idempotency`].
+#[must_use]
+pub fn idempotency<S: Service>() -> Idempotency {
+    if S::IDEMPOTENT {
+        Idempotency::Idempotent
+    } else {
+        Idempotency::NotIdempotent
+    }
+}
+
+impl PaySecureConfig {
+    /// An in-band refusal of the key becomes a validation rejection: the answer proves the
+    /// request was refused before anything was done with the card.
+    fn key_refusal(&self, error: Error) -> Error {
+        match error {
+            Error::Rejected(mut r)
+                if r.kind == RejectionKind::InBand
+                    && r.code
+                        .as_ref()
+                        .is_some_and(|c| self.key_refusal_codes.iter().any(|k| k == c)) =>
+            {
+                r.kind = RejectionKind::Validation;
+                Error::Rejected(r)
+            }
+            other => other,
+        }
+    }
+
+    /// Whether `error` is a refused key ([`Self::key_refusal_codes`]) proved not processed:
+    /// the one case a card is encrypted again and resent.
+    fn is_key_refusal(&self, error: &Error) -> bool {
+        matches!(error, Error::Rejected(r)
+            if r.kind == RejectionKind::Validation
+                && r.code.as_ref().is_some_and(|c| self.key_refusal_codes.iter().any(|k| k == c)))
+            && error.outcome() == Outcome::NotProcessed
     }
 }
 
@@ -445,6 +537,27 @@ impl PlainCard {
     }
 }
 
+/// What [`PaySecureClient::resolve`] found out.
+#[derive(Debug)]
+#[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value per call; the answers `R` are about as large as a `Transaction`"
+)]
+pub enum Settled<R> {
+    /// The call was answered.
+    Answered(R),
+    /// The call's outcome was unknown; `TransactionStatus` was asked instead of sending
+    /// again.
+    Resolved {
+        /// The call's error (its outcome [`Outcome::Unknown`]).
+        error: Error,
+        /// The transaction as the gateway holds it (`None`: it has none; for an `Initiate`,
+        /// nothing was made and it may be sent again with a new `ReferenceKey`).
+        history: Option<Transaction>,
+    },
+}
+
 /// A key from `CreateKey`: the session as received and the checked encryption key.
 #[derive(Clone, Debug)]
 pub struct IssuedKey {
@@ -521,11 +634,7 @@ impl PaySecureClient {
         let config = &self.config;
         let url = config.url::<S>();
         let body = Bytes::from(paysecure_codec::encode(request));
-        let idempotency = if S::IDEMPOTENT {
-            Idempotency::Idempotent
-        } else {
-            Idempotency::NotIdempotent
-        };
+        let idempotency = idempotency::<S>();
         with_retries(&config.retry, idempotency, |budget, attempt| {
             let span = tracing::info_span!(
                 "paysecure",
@@ -544,6 +653,7 @@ impl PaySecureClient {
                         &config.success_policy,
                     )
                 })
+                .map_err(|e| config.key_refusal(e))
             }
             .instrument(span)
         })
@@ -613,8 +723,32 @@ impl PaySecureClient {
     /// # Errors
     /// As [`Self::cached_key`], then as [`Self::tokenize_card_with_key`].
     pub async fn tokenize_card(&self, card: &PlainCard) -> Result<TokenizeCardResponse, Error> {
+        self.with_rotating_key(|key| async move { self.tokenize_card_with_key(&key, card).await })
+            .await
+    }
+
+    /// Runs `call` with the cached key; when the gateway refuses that key as expired or
+    /// unknown **and** its answer proves nothing was processed
+    /// ([`PaySecureConfig::key_refusal_codes`]), forgets it, fetches a fresh one and runs
+    /// `call` once more (so the card is encrypted again). Any other failure, an unknown
+    /// outcome above all, is returned as it is: a card is never sent twice when the first
+    /// outcome is unknown.
+    async fn with_rotating_key<T, F, Fut>(&self, call: F) -> Result<T, Error>
+    where
+        F: Fn(CardEncryptionKey) -> Fut,
+        Fut: std::future::Future<Output = Result<T, Error>>,
+    {
         let issued = self.cached_key().await?;
-        self.tokenize_card_with_key(&issued.key, card).await
+        let key_id = issued.key.key_id().to_owned();
+        match call(issued.key).await {
+            Err(e) if self.config.is_key_refusal(&e) => {
+                tracing::info!(key_id, "key refused as expired or unknown: rotating");
+                self.clear_cached_key().await;
+                let fresh = self.cached_key().await?;
+                call(fresh.key).await
+            }
+            other => other,
+        }
     }
 
     /// Encrypts the PAN (and CVN) under `key` and posts `TokenizeCard` (`KeyId`,
@@ -636,6 +770,177 @@ impl PaySecureClient {
         self.send::<TokenizeCard>(&request, &redactor)
             .instrument(tracing::debug_span!("tokenize", key_id = key.key_id()))
             .await
+    }
+
+    /// `PSBINCheck`: what cards of `bin` can be used for (idempotent, retried).
+    ///
+    /// # Errors
+    /// [`Error::NotSent`] with [`NotSentReason::InvalidRequest`] for a BIN that is not 6–11
+    /// digits; then as [`Self::execute`].
+    pub async fn bin_check(&self, bin: &str) -> Result<PsBinCheckResponse, Error> {
+        let request = PsBinCheckRequest::new(self.config.credentials.clone(), bin)
+            .map_err(|e| Error::not_sent(NotSentReason::InvalidRequest, e))?;
+        self.execute::<PsBinCheck>(&request).await
+    }
+
+    /// `TransactionStatus`: the transaction `original` names (idempotent, retried). An
+    /// in-band error (PaySecure's codes are not published) is [`Error::Rejected`].
+    ///
+    /// # Errors
+    /// As [`Self::execute`].
+    pub async fn transaction_status(
+        &self,
+        original: OriginalTransaction,
+    ) -> Result<TransactionStatusResponse, Error> {
+        let request = TransactionStatusRequest::new(self.config.credentials.clone(), original);
+        self.execute::<TransactionStatus>(&request).await
+    }
+
+    /// `Initiate` with the card encrypted under the cached key (`CardDataType` `Encrypted`,
+    /// `KeyID`), re-encrypted under a fresh key when the gateway refuses the key and proves
+    /// nothing was processed. Not retried once it may have been sent: on an unknown outcome
+    /// use [`Self::resolve`] or [`Self::transaction_status`] by `ReferenceKey`.
+    ///
+    /// # Errors
+    /// [`Error::NotSent`] with [`NotSentReason::InvalidRequest`] for a zero amount or an
+    /// empty currency code; then as [`Self::cached_key`] and [`Self::execute`].
+    pub async fn initiate_card(
+        &self,
+        card: &PlainCard,
+        amount: u64,
+        currency_code: &str,
+        reference_key: Option<&str>,
+    ) -> Result<InitiateResponse, Error> {
+        let config = &self.config;
+        self.with_rotating_key(|key| async move {
+            let encrypted = key
+                .encrypt_pan(&card.pan, config.padding, config.ciphertext_output)
+                .map_err(|e| Error::not_sent(NotSentReason::Signing, e))?;
+            let mut request = InitiateRequest::new(
+                config.credentials.clone(),
+                Card::encrypted(encrypted),
+                Some(card.expiration),
+                amount,
+                currency_code,
+                TransType::ECommerce,
+            )
+            .map_err(|e| Error::not_sent(NotSentReason::InvalidRequest, e))?;
+            request.reference_key = reference_key.map(str::to_owned);
+            let redactor = self.sent_secrets(Some(&card.pan), None);
+            self.send::<Initiate>(&request, &redactor).await
+        })
+        .await
+    }
+
+    /// `Initiate` with a `CardToken` from [`Self::tokenize_card`] (`CardDataType` `Token`).
+    /// Not retried once it may have been sent.
+    ///
+    /// # Errors
+    /// [`Error::NotSent`] with [`NotSentReason::InvalidRequest`] for a zero amount or an
+    /// empty currency code; then as [`Self::execute`].
+    pub async fn initiate_token(
+        &self,
+        card_token: &str,
+        expiration: Option<CardExpiration>,
+        amount: u64,
+        currency_code: &str,
+        reference_key: Option<&str>,
+    ) -> Result<InitiateResponse, Error> {
+        let mut request = InitiateRequest::new(
+            self.config.credentials.clone(),
+            Card::token(card_token),
+            expiration,
+            amount,
+            currency_code,
+            TransType::ECommerce,
+        )
+        .map_err(|e| Error::not_sent(NotSentReason::InvalidRequest, e))?;
+        request.reference_key = reference_key.map(str::to_owned);
+        self.execute::<Initiate>(&request).await
+    }
+
+    /// `PreAuthCapture` of `amount` minor units of `tran_id`. Not retried once it may have
+    /// been sent (it moves money): resolve an unknown outcome with [`Self::resolve`].
+    ///
+    /// # Errors
+    /// [`Error::NotSent`] with [`NotSentReason::InvalidRequest`] for an empty `tran_id`, a
+    /// zero amount or an empty currency; then as [`Self::execute`].
+    pub async fn pre_auth_capture(
+        &self,
+        tran_id: &str,
+        amount: u64,
+        currency_code: &str,
+    ) -> Result<PreAuthCaptureResponse, Error> {
+        let request = PreAuthCaptureRequest::new(
+            self.config.credentials.clone(),
+            tran_id,
+            amount,
+            currency_code,
+        )
+        .map_err(|e| Error::not_sent(NotSentReason::InvalidRequest, e))?;
+        self.execute::<PreAuthCapture>(&request).await
+    }
+
+    /// `PreAuthVoid` of `original` (for `amount` when given). Not retried once it may have
+    /// been sent.
+    ///
+    /// # Errors
+    /// [`Error::NotSent`] with [`NotSentReason::InvalidRequest`] for a zero amount; then as
+    /// [`Self::execute`].
+    pub async fn pre_auth_void(
+        &self,
+        original: OriginalTransaction,
+        amount: Option<u64>,
+    ) -> Result<PreAuthVoidResponse, Error> {
+        let request = PreAuthVoidRequest::new(self.config.credentials.clone(), original, amount)
+            .map_err(|e| Error::not_sent(NotSentReason::InvalidRequest, e))?;
+        self.execute::<PreAuthVoid>(&request).await
+    }
+
+    /// `Reverse`: undoes `original` in full. Not retried once it may have been sent.
+    ///
+    /// # Errors
+    /// As [`Self::execute`].
+    pub async fn reverse(&self, original: OriginalTransaction) -> Result<ReverseResponse, Error> {
+        let request = ReverseRequest::new(self.config.credentials.clone(), original);
+        self.execute::<Reverse>(&request).await
+    }
+
+    /// Sends `request` once; when its outcome is **unknown** (the answer was lost, a 502, a
+    /// truncated body) it asks `TransactionStatus` for `lookup` (the request's `ReferenceKey`
+    /// for an `Initiate`, its `TranId` afterwards) instead of sending again. The helper for
+    /// the services that must not be repeated ([`Service::IDEMPOTENT`] `false`).
+    ///
+    /// # Errors
+    /// The call's own error when its outcome is known (not processed, or processed and
+    /// refused); the **call's** error too when the status query fails as well (the outcome
+    /// then stays unknown).
+    pub async fn resolve<S: Service>(
+        &self,
+        request: &S::Request,
+        lookup: OriginalTransaction,
+    ) -> Result<Settled<S::Response>, Error> {
+        match self.execute::<S>(request).await {
+            Ok(response) => Ok(Settled::Answered(response)),
+            Err(error) if error.outcome() == Outcome::Unknown => {
+                match self.transaction_status(lookup).await {
+                    Ok(status) => Ok(Settled::Resolved {
+                        error,
+                        history: status.history,
+                    }),
+                    // PaySecure's codes are unpublished: an in-band answer is read as "no
+                    // such transaction".
+                    Err(Error::Rejected(r)) if r.kind == RejectionKind::InBand => {
+                        Ok(Settled::Resolved {
+                            error,
+                            history: None,
+                        })
+                    }
+                    Err(_) => Err(error),
+                }
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// The secrets a request of this client may carry, to redact from any answer that

@@ -158,7 +158,7 @@ async fn missing_field_is_caught_by_client_and_server() {
 }
 
 #[tokio::test]
-async fn expired_key_is_an_in_band_rejection() {
+async fn expired_key_is_a_validation_rejection_proved_not_processed() {
     let (sandbox_clock, advance) = manual_clock();
     let sandbox = sandbox_with(PaySecureSandboxConfig {
         clock: sandbox_clock,
@@ -174,8 +174,10 @@ async fn expired_key_is_an_in_band_rejection() {
         .await
         .unwrap_err();
     match err {
-        Error::Rejected(r) => {
-            assert_eq!(r.kind, RejectionKind::InBand);
+        Error::Rejected(ref r) => {
+            // A refused key proves the card was not processed (the key-refusal codes).
+            assert_eq!(r.kind, RejectionKind::Validation);
+            assert_eq!(err.outcome(), paygate_client::Outcome::NotProcessed);
             assert_eq!(r.code.as_deref(), Some(KEY_EXPIRED));
             assert_eq!(r.http_status, 200);
             assert!(r.message.is_some());
@@ -187,7 +189,7 @@ async fn expired_key_is_an_in_band_rejection() {
 }
 
 #[tokio::test]
-async fn unknown_key_is_an_in_band_rejection_and_not_retried() {
+async fn unknown_key_is_a_validation_rejection_and_not_retried() {
     let sandbox = sandbox().await;
     let client = client(&sandbox);
     let issued = client.create_key(None).await.unwrap();
@@ -205,7 +207,7 @@ async fn unknown_key_is_an_in_band_rejection_and_not_retried() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Rejected(r) if r.kind == RejectionKind::InBand && r.code.as_deref() == Some(KEY_NOT_FOUND)),
+        matches!(&err, Error::Rejected(r) if r.kind == RejectionKind::Validation && r.code.as_deref() == Some(KEY_NOT_FOUND)),
         "{err:?}"
     );
     assert_eq!(sandbox.requests_served(), served + 1);

@@ -10,8 +10,9 @@
 //! 3. the standing fault for the route ([`FaultController::set_always`]);
 //! 4. the same two for the wildcard route `*`.
 //!
-//! Routes are the command names ([`ROUTES`]): `create-card-ref`, `status`, `CreateKey`,
-//! `TokenizeCard`; `*` is every route.
+//! Routes are the command names ([`ROUTES`]): `create-card-ref`, `status`, and the PaySecure
+//! operations (`CreateKey`, `TokenizeCard`, `PSBINCheck`, `TransactionStatus`, `Initiate`,
+//! `PreAuthCapture`, `PreAuthVoid`, `Reverse`); `*` is every route.
 //!
 //! `paygate sandbox --fault` takes `ROUTE:SPEC` ([`parse_route_fault`]), always with the route:
 //! `status:delay=2s`, `create-card-ref:status=503`, `*:close`. The colon cannot be confused
@@ -45,7 +46,18 @@ use std::time::Duration;
 pub const FAULT_HEADER: &str = "x-paygate-fault";
 
 /// The routes a fault can be set for (the command names), besides `*` for every route.
-pub const ROUTES: &[&str] = &["create-card-ref", "status", "CreateKey", "TokenizeCard"];
+pub const ROUTES: &[&str] = &[
+    "create-card-ref",
+    "status",
+    "CreateKey",
+    "TokenizeCard",
+    "PSBINCheck",
+    "TransactionStatus",
+    "Initiate",
+    "PreAuthCapture",
+    "PreAuthVoid",
+    "Reverse",
+];
 
 /// The longest `delay=` a spec may ask for.
 pub const MAX_DELAY: Duration = Duration::from_secs(30);
@@ -125,12 +137,12 @@ pub enum FaultSpecProblem {
     OversizedTooLarge,
     /// A route fault ([`parse_route_fault`]) without the `ROUTE:` in front.
     #[error(
-        "expected ROUTE:SPEC, where ROUTE is one of create-card-ref, status, CreateKey, TokenizeCard or * for every route (e.g. status:delay=2s, *:status=503)"
+        "expected ROUTE:SPEC, where ROUTE is one of create-card-ref, status, CreateKey, TokenizeCard, PSBINCheck, TransactionStatus, Initiate, PreAuthCapture, PreAuthVoid, Reverse or * for every route (e.g. status:delay=2s, *:status=503)"
     )]
     MissingRoute,
     /// A route fault ([`parse_route_fault`]) for a route that is not in [`ROUTES`] nor `*`.
     #[error(
-        "unknown route; the routes are create-card-ref, status, CreateKey, TokenizeCard, or * for every route"
+        "unknown route; the routes are create-card-ref, status, CreateKey, TokenizeCard, PSBINCheck, TransactionStatus, Initiate, PreAuthCapture, PreAuthVoid, Reverse, or * for every route"
     )]
     UnknownRoute,
 }

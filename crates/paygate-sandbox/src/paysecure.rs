@@ -1,5 +1,7 @@
-//! The PaySecure half of the sandbox: `CreateKey` with real RSA keys and `TokenizeCard` that
-//! really decrypts, under `/paysecure/`.
+//! The PaySecure half of the sandbox under `/paysecure/`: `CreateKey` with real RSA keys,
+//! `TokenizeCard` that really decrypts, `PSBINCheck` with test BINs, and a transaction state
+//! machine behind `Initiate`, `PreAuthCapture`, `PreAuthVoid`, `Reverse` and
+//! `TransactionStatus`.
 //!
 //! | request | answer |
 //! |---|---|
@@ -12,8 +14,29 @@
 //! | `POST /paysecure/TokenizeCard` (also `.json`, `/json/reply/TokenizeCardRequest`) | a `TokenizeCardResponse`: `CardToken`, `CardLast4`, `CardBIN`, `CardExpiration`, `ResponseCode` `00` |
 //! | … under an unknown / expired `KeyId` | HTTP 200, in-band `ErrorCode` [`KEY_NOT_FOUND`] / [`KEY_EXPIRED`] |
 //! | … that does not decrypt, or a PAN failing Luhn, or a bad CVN | HTTP 200, in-band [`DECRYPTION_FAILED`] / [`INVALID_CARD_NUMBER`] / [`INVALID_CVN`] |
+//! | `POST /paysecure/PSBINCheck` | the BIN's profile from [`TEST_BINS`]; any other BIN: in-band [`BIN_NOT_FOUND`] |
+//! | `POST /paysecure/Initiate` (`CardDataType` `Token` from this sandbox's `TokenizeCard`, or `Encrypted` with `KeyID`) | `TranId` and `AccuId`; the transaction is *Authorized* for `Amount` |
+//! | … with a card whose BIN is not pinless e-commerce, a `TransType` other than `eCommerce`, a `ReferenceKey` used before, an unknown token or key | in-band [`CARD_NOT_ELIGIBLE`], [`TRANS_TYPE_NOT_SUPPORTED`], [`DUPLICATE_REFERENCE_KEY`], [`TOKEN_NOT_FOUND`], [`KEY_NOT_FOUND`] / [`KEY_EXPIRED`] |
+//! | `POST /paysecure/PreAuthCapture` | once, for up to the authorised amount: *Captured*; else in-band [`INVALID_TRANSACTION_STATE`], [`AMOUNT_EXCEEDS_AUTHORIZED`], [`CURRENCY_MISMATCH`] |
+//! | `POST /paysecure/PreAuthVoid` | an *Authorized* transaction becomes *Voided* (`Amount`, when given, must be the whole amount: else [`PARTIAL_VOID_NOT_SUPPORTED`]) |
+//! | `POST /paysecure/Reverse` | an *Authorized* or *Captured* transaction becomes *Reversed* (in full) |
+//! | `POST /paysecure/TransactionStatus` | `History` found by `TransactionId` (`TranId`), `ReferenceKey`, `ExternalId` (`NET…`, listed in `ExternalIds`) or `InternalTransactionId` (the `AccuId` that `Initiate` answered); else in-band [`TRANSACTION_NOT_FOUND`] |
+//! | any of these with unknown credentials, or a missing member | HTTP 401 / HTTP 400 with `Errors[].FieldName`, as `CreateKey` |
 //! | any other path | HTTP 404, `ResponseStatus` `NotFound` |
 //! | any method but `POST` | HTTP 405, `ResponseStatus` `MethodNotAllowed`, `Allow: POST` |
+//!
+//! # Test BINs
+//! `PSBINCheck` answers these profiles ([`TEST_BINS`]; every other flag `false`); `Initiate`
+//! accepts a card only when its BIN's profile is pinless e-commerce.
+//!
+//! | const | BIN | test card | `PinlessEcommerce` | `PinlessBillPay` | `Recurring` | `DualMessage` | `InternetPinDebit` | `IncrementalAuth` | `CardVerify` |
+//! |---|---|---|---|---|---|---|---|---|---|
+//! | [`BIN_FULL_PINLESS`] | `411111` | 4111111111111111 | yes | yes | yes | yes | yes | yes | yes |
+//! | [`BIN_ECOMMERCE_ONLY`] | `555555` | 5555555555554444 | yes | no | no | no | no | no | yes |
+//! | [`BIN_BILL_PAY_ONLY`] | `601111` | 6011111111111117 | no | yes | yes | no | no | no | no |
+//! | [`BIN_PIN_ONLY`] | `400005` | 4000056655665556 | no | no | no | no | yes | no | no |
+//! | [`BIN_NOT_ELIGIBLE`] | `378282` | 378282246310005 | no | no | no | no | no | no | no |
+//! | any other | | | in-band [`BIN_NOT_FOUND`] | | | | | | |
 //!
 //! Sandbox behaviour where PaySecure documents nothing:
 //! - `TTLInMinutes` missing or `0` (a .NET `int` cannot tell them apart) means
@@ -22,6 +45,14 @@
 //! - The token is HMAC-SHA256 of the PAN digits under a secret made when the sandbox starts,
 //!   in lower-case hex: the same card gives the same token for the life of the sandbox.
 //! - `VerifyCard` is accepted and ignored.
+//! - PaySecure publishes no `Status`, `ResponseCode` or `ErrorCode` values: the sandbox writes
+//!   `Status` *Authorized*, *Captured*, *Voided* or *Reversed*, `ResponseCode` `00`, and the
+//!   error codes listed here (its own). The answers of `PreAuthCapture` and `Reverse` (DTOs
+//!   not published) carry `TranId`, `ApprovalCode`, `ResponseCode` (and the capture's
+//!   `ApprovedAmount`), the members the ACH analogue suggests.
+//! - `TransactionDT` and `LocalDateTime` are written as WCF dates (`\/Date(ms)\/`).
+//! - At most [`PaySecureSandboxConfig::max_transactions`] transactions (and as many tokens)
+//!   are kept; the oldest is forgotten first.
 //! - Stage times are real: `AppLayer` spans the handler, `CardEncrypt` the key generation (or
 //!   the pick from the pre-generated pool), `DBInsert` the key store; for `TokenizeCard`,
 //!   `GetCardData` spans the decryption and `CardTokenize` the token. Stages that do not run
@@ -59,8 +90,9 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use paysecure_codec::DecodeError;
 use paysecure_proto::card::{Cvn, Pan};
 use paysecure_proto::{
-    CreateKey, CreateKeySession, InOutTimes, Password, ResponseError, ResponseStatus, Service,
-    Timestamps, TokenizeCard, TokenizeCardResponse, WcfDate,
+    CreateKey, CreateKeySession, InOutTimes, Initiate, Password, PreAuthCapture, PreAuthVoid,
+    PsBinCheck, ResponseError, ResponseStatus, Reverse, Service, Timestamps, TokenizeCard,
+    TokenizeCardResponse, TransactionStatus, WcfDate,
 };
 use zeroize::Zeroizing;
 
@@ -89,6 +121,40 @@ pub const INVALID_CARD_NUMBER: &str = "INVALID_CARD_NUMBER";
 pub const INVALID_CVN: &str = "INVALID_CVN";
 /// In-band `ErrorCode` of `CreateKey`: `TTLInMinutes` is above the sandbox's maximum.
 pub const TTL_TOO_LONG: &str = "TTL_TOO_LONG";
+
+/// In-band `ErrorCode` of `PSBINCheck`: the BIN is not one of [`TEST_BINS`].
+pub const BIN_NOT_FOUND: &str = "BIN_NOT_FOUND";
+/// In-band `ErrorCode` of `Initiate`: the card's BIN is not usable for pinless e-commerce.
+pub const CARD_NOT_ELIGIBLE: &str = "CARD_NOT_ELIGIBLE";
+/// In-band `ErrorCode` of `Initiate`: a `TransType` other than `eCommerce`.
+pub const TRANS_TYPE_NOT_SUPPORTED: &str = "TRANS_TYPE_NOT_SUPPORTED";
+/// In-band `ErrorCode` of `Initiate`: a `CardDataType` other than `Token` or `Encrypted`.
+pub const CARD_DATA_TYPE_NOT_SUPPORTED: &str = "CARD_DATA_TYPE_NOT_SUPPORTED";
+/// In-band `ErrorCode` of `Initiate`: the token was not issued by this sandbox.
+pub const TOKEN_NOT_FOUND: &str = "TOKEN_NOT_FOUND";
+/// In-band `ErrorCode` of `Initiate`: the `ReferenceKey` names an earlier transaction.
+pub const DUPLICATE_REFERENCE_KEY: &str = "DUPLICATE_REFERENCE_KEY";
+/// In-band `ErrorCode`: no transaction has this identifier.
+pub const TRANSACTION_NOT_FOUND: &str = "TRANSACTION_NOT_FOUND";
+/// In-band `ErrorCode`: the transaction's state does not allow the call (a second capture, a
+/// void after a capture, anything after a reversal).
+pub const INVALID_TRANSACTION_STATE: &str = "INVALID_TRANSACTION_STATE";
+/// In-band `ErrorCode` of `PreAuthCapture`: `Amount` above the authorised amount.
+pub const AMOUNT_EXCEEDS_AUTHORIZED: &str = "AMOUNT_EXCEEDS_AUTHORIZED";
+/// In-band `ErrorCode` of `PreAuthCapture`: `CurrencyCode` is not the transaction's.
+pub const CURRENCY_MISMATCH: &str = "CURRENCY_MISMATCH";
+/// In-band `ErrorCode` of `PreAuthVoid`: an `Amount` that is not the whole authorised amount.
+pub const PARTIAL_VOID_NOT_SUPPORTED: &str = "PARTIAL_VOID_NOT_SUPPORTED";
+
+/// Default [`PaySecureSandboxConfig::max_transactions`].
+pub const DEFAULT_MAX_TRANSACTIONS: usize = 100_000;
+
+mod lifecycle;
+
+pub use lifecycle::{
+    BIN_BILL_PAY_ONLY, BIN_ECOMMERCE_ONLY, BIN_FULL_PINLESS, BIN_NOT_ELIGIBLE, BIN_PIN_ONLY,
+    TEST_BINS, TestBin, test_bin,
+};
 
 /// Default [`PaySecureSandboxConfig::max_ttl_minutes`]: one day.
 pub const DEFAULT_MAX_TTL_MINUTES: u32 = 1440;
@@ -148,6 +214,9 @@ pub struct PaySecureSandboxConfig {
     pub key_generation_queue: usize,
     /// How long a `CreateKey` request waits for a generation slot before HTTP 503. Default 5 s.
     pub key_generation_wait: Duration,
+    /// The most transactions kept (and, separately, tokens remembered for `Initiate`); the
+    /// oldest is forgotten first. Default [`DEFAULT_MAX_TRANSACTIONS`].
+    pub max_transactions: usize,
     /// Where the sandbox reads the time. Default [`SystemTime::now`].
     pub clock: Clock,
 }
@@ -164,6 +233,7 @@ impl Default for PaySecureSandboxConfig {
             max_key_generations: 2,
             key_generation_queue: 16,
             key_generation_wait: Duration::from_secs(5),
+            max_transactions: DEFAULT_MAX_TRANSACTIONS,
             clock: Arc::new(SystemTime::now),
         }
     }
@@ -181,6 +251,7 @@ impl fmt::Debug for PaySecureSandboxConfig {
             .field("max_key_generations", &self.max_key_generations)
             .field("key_generation_queue", &self.key_generation_queue)
             .field("key_generation_wait", &self.key_generation_wait)
+            .field("max_transactions", &self.max_transactions)
             .finish_non_exhaustive()
     }
 }
@@ -201,6 +272,18 @@ pub struct PaySecureStats {
     pub keys_evicted: u64,
     /// `CreateKey` requests answered HTTP 503 because key generation was saturated.
     pub busy_refusals: u64,
+    /// `PSBINCheck` requests answered.
+    pub bin_checks: u64,
+    /// Transactions made by `Initiate`.
+    pub transactions: u64,
+    /// Successful `PreAuthCapture` calls.
+    pub captures: u64,
+    /// Successful `PreAuthVoid` calls.
+    pub voids: u64,
+    /// Successful `Reverse` calls.
+    pub reversals: u64,
+    /// `TransactionStatus` requests answered.
+    pub status_queries: u64,
 }
 
 #[derive(Debug, Default)]
@@ -211,6 +294,12 @@ pub(crate) struct Counters {
     in_band_errors: AtomicU64,
     keys_evicted: AtomicU64,
     busy_refusals: AtomicU64,
+    bin_checks: AtomicU64,
+    transactions: AtomicU64,
+    captures: AtomicU64,
+    voids: AtomicU64,
+    reversals: AtomicU64,
+    status_queries: AtomicU64,
 }
 
 impl Counters {
@@ -222,6 +311,12 @@ impl Counters {
             in_band_errors: self.in_band_errors.load(Ordering::Relaxed),
             keys_evicted: self.keys_evicted.load(Ordering::Relaxed),
             busy_refusals: self.busy_refusals.load(Ordering::Relaxed),
+            bin_checks: self.bin_checks.load(Ordering::Relaxed),
+            transactions: self.transactions.load(Ordering::Relaxed),
+            captures: self.captures.load(Ordering::Relaxed),
+            voids: self.voids.load(Ordering::Relaxed),
+            reversals: self.reversals.load(Ordering::Relaxed),
+            status_queries: self.status_queries.load(Ordering::Relaxed),
         }
     }
 }
@@ -442,6 +537,7 @@ pub(crate) struct PaySecureHalf {
     config: PaySecureSandboxConfig,
     pool: Arc<KeyPool>,
     keys: Mutex<KeyStore>,
+    txns: Mutex<lifecycle::TxnStore>,
     token_key: hmac::Key,
     counters: Arc<Counters>,
     /// Bounds the `CreateKey` requests on the blocking pool (the server asks before it hands
@@ -489,8 +585,11 @@ impl PaySecureHalf {
                 config.default_ttl_minutes, config.max_ttl_minutes
             ));
         }
-        if config.max_keys == 0 || config.max_key_generations == 0 {
-            return Err("PaySecure max_keys and max_key_generations must be at least 1".into());
+        if config.max_keys == 0 || config.max_key_generations == 0 || config.max_transactions == 0 {
+            return Err(
+                "PaySecure max_keys, max_key_generations and max_transactions must be at least 1"
+                    .into(),
+            );
         }
         let limit = GenerationLimit::new(
             config.max_key_generations,
@@ -513,6 +612,7 @@ impl PaySecureHalf {
             pool: KeyPool::new(size, config.key_pool_size, limit),
             config,
             keys: Mutex::new(KeyStore::default()),
+            txns: Mutex::new(lifecycle::TxnStore::default()),
             token_key: hmac::Key::new(hmac::HMAC_SHA256, secret.as_slice()),
             admission,
             counters,
@@ -536,29 +636,8 @@ impl PaySecureHalf {
                 "'TTLInMinutes' must not be negative.",
             );
         }
-        let c = &request.credentials;
-        let known = self.config.merchants.iter().any(|m| {
-            m.merchant_id == c.merchant_id()
-                && m.user_name == c.user_name()
-                && m.version == c.version()
-                && aws_lc_rs::constant_time::verify_slices_are_equal(
-                    m.password.expose().as_bytes(),
-                    c.password().expose().as_bytes(),
-                )
-                .is_ok()
-        });
-        if !known {
-            self.counters
-                .authentication_failures
-                .fetch_add(1, Ordering::Relaxed);
-            return service_error(
-                StatusCode::UNAUTHORIZED,
-                ResponseStatus {
-                    error_code: Some("Unauthorized".into()),
-                    message: Some("Invalid MerchantId, UserName, Password or Version".into()),
-                    ..ResponseStatus::default()
-                },
-            );
+        if let Err(refused) = self.authenticate(&request.credentials) {
+            return *refused;
         }
         let minutes = match request.ttl_in_minutes {
             None | Some(0) => self.config.default_ttl_minutes,
@@ -680,6 +759,7 @@ impl PaySecureHalf {
         let tokenize_in = self.now();
         let tag = hmac::sign(&self.token_key, pan.expose().as_bytes());
         let token = hex::encode(tag.as_ref());
+        lock(&self.txns).remember_token(&token, pan.bin(), self.config.max_transactions);
         timestamps.card_tokenize = Some(span(tokenize_in, self.now()));
         self.counters.tokenizations.fetch_add(1, Ordering::Relaxed);
         timestamps.app_layer = Some(span(app_in, self.now()));
@@ -717,6 +797,12 @@ impl GatewayHalf for PaySecureHalf {
         [
             (CreateKey::name(), "CreateKeySessionRequest"),
             (TokenizeCard::name(), "TokenizeCardRequest"),
+            (PsBinCheck::name(), "PSBINCheckRequest"),
+            (TransactionStatus::name(), "TransactionStatusRequest"),
+            (Initiate::name(), "InitiateRequest"),
+            (PreAuthCapture::name(), "PreAuthCaptureRequest"),
+            (PreAuthVoid::name(), "PreAuthVoidRequest"),
+            (Reverse::name(), "ReverseRequest"),
         ]
         .into_iter()
         .find(|&(name, dto)| {
@@ -755,10 +841,16 @@ impl GatewayHalf for PaySecureHalf {
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
             return response;
         }
-        if route == CreateKey::name() {
-            self.create_key(request.body())
-        } else {
-            self.tokenize(request.body())
+        let body = request.body();
+        match route {
+            r if r == CreateKey::name() => self.create_key(body),
+            r if r == TokenizeCard::name() => self.tokenize(body),
+            r if r == PsBinCheck::name() => self.bin_check(body),
+            r if r == TransactionStatus::name() => self.transaction_status(body),
+            r if r == Initiate::name() => self.initiate(body),
+            r if r == PreAuthCapture::name() => self.capture(body),
+            r if r == PreAuthVoid::name() => self.void(body),
+            _ => self.reverse(body),
         }
     }
 }
@@ -1206,10 +1298,88 @@ mod tests {
         assert!(!format!("{:?}", PaySecureSandboxConfig::default()).contains(TEST_PASSWORD));
     }
 
+    /// The lifecycle answers are ServiceStack's JSON: PascalCase, no nulls, escaped dates.
+    #[test]
+    fn lifecycle_answers_like_servicestack() {
+        let h = half(0);
+        let creds = &CREDENTIALS[1..CREDENTIALS.len() - 1];
+        let r = post(
+            &h,
+            "/paysecure/PSBINCheck",
+            &format!(r#"{{{creds},"BIN":"411111"}}"#),
+        );
+        assert_eq!(r.status(), 200);
+        let text = std::str::from_utf8(r.body()).unwrap();
+        assert!(
+            text.starts_with(r#"{"BIN":"411111","InternetPinDebit":true,"EcomEBTSNAP":false,"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""PinlessA2ACredit":false"#)
+                && text.contains(r#""POSPinlessDualMessageFlag":false"#)
+        );
+        assert!(
+            text.contains(r#""Timestamps":{"AppLayer":{"InTime":"\/Date("#),
+            "{text}"
+        );
+        assert!(
+            !text.contains("null") && !text.contains("ErrorCode"),
+            "{text}"
+        );
+        for table in TEST_BINS {
+            assert!(Pan::new(table.pan).is_ok() && table.pan.starts_with(table.bin));
+        }
+
+        // A token from TokenizeCard is not needed to see the shape of a refusal.
+        let body = format!(
+            r#"{{{creds},"CardNumberInfo":{{"CardDataType":"Token","CardNumberData":"nope"}},"Amount":5,"CurrencyCode":"840"}}"#
+        );
+        let r = post(&h, "/paysecure/Initiate", &body);
+        let text = std::str::from_utf8(r.body()).unwrap();
+        assert!(text.starts_with(r#"{"ErrorMessage":"the card token is unknown","ErrorCode":"TOKEN_NOT_FOUND","Timestamps":"#), "{text}");
+        let r = post(
+            &h,
+            "/paysecure/Initiate",
+            &format!(r#"{{{creds},"Amount":5}}"#),
+        );
+        assert_eq!(r.status(), 400);
+        let status = paysecure_codec::decode_error_response(r.body()).unwrap();
+        assert_eq!(
+            status.errors[0].field_name.as_deref(),
+            Some("CardNumberInfo")
+        );
+        let r = post(
+            &h,
+            "/paysecure/Reverse",
+            &format!(
+                r#"{{{creds},"OriginalData":{{"OriginalIdentifierType":"Serial","OriginalDataIdentifier":"1"}}}}"#
+            ),
+        );
+        assert_eq!(r.status(), 400);
+        let r = post(
+            &h,
+            "/paysecure/json/reply/TransactionStatusRequest",
+            &format!(r#"{{{creds}}}"#),
+        );
+        assert_eq!(r.status(), 400);
+        let wrong = CREDENTIALS.replace("sandbox-password", "nope");
+        let r = post(&h, "/paysecure/PreAuthVoid", &wrong);
+        assert_eq!(r.status(), 401);
+    }
+
     #[test]
     fn every_service_is_a_fault_route() {
         let h = half(1);
-        for path in ["/paysecure/CreateKey", "/paysecure/TokenizeCard"] {
+        for path in [
+            "/paysecure/CreateKey",
+            "/paysecure/TokenizeCard",
+            "/paysecure/PSBINCheck",
+            "/paysecure/TransactionStatus",
+            "/paysecure/Initiate",
+            "/paysecure/PreAuthCapture",
+            "/paysecure/PreAuthVoid",
+            "/paysecure/Reverse",
+        ] {
             let route = h.route(path).unwrap();
             assert!(crate::faults::ROUTES.contains(&route), "{route}");
         }

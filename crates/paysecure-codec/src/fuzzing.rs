@@ -6,8 +6,9 @@
 use core::fmt::Debug;
 
 use paysecure_proto::{
-    CreateKey, ErrorResponse, InOutTimes, ResponseError, ResponseStatus, Service, Timestamps,
-    TokenizeCard, WcfDate,
+    Card, CreateKey, ErrorResponse, ExtendedResponse, InOutTimes, Initiate, MerchantDescriptor,
+    OriginalTransaction, PreAuthCapture, PreAuthVoid, PsBinCheck, ResponseError, ResponseStatus,
+    Reverse, Service, Timestamps, TokenizeCard, Transaction, TransactionStatus, WcfDate,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -40,6 +41,17 @@ pub fn response(data: &[u8]) {
     };
     service::<CreateKey>(status, data);
     service::<TokenizeCard>(status, data);
+    service::<PsBinCheck>(status, data);
+    service::<TransactionStatus>(status, data);
+    service::<Initiate>(status, data);
+    service::<PreAuthCapture>(status, data);
+    service::<PreAuthVoid>(status, data);
+    service::<Reverse>(status, data);
+    round_trip::<Transaction>(data);
+    round_trip::<Card>(data);
+    round_trip::<OriginalTransaction>(data);
+    round_trip::<MerchantDescriptor>(data);
+    round_trip::<ExtendedResponse>(data);
     round_trip::<ErrorResponse>(data);
     round_trip::<ResponseStatus>(data);
     round_trip::<ResponseError>(data);

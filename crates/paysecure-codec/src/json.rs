@@ -9,6 +9,8 @@
 //! and a required member reports `missing_field`), and for a repeated member the last one wins.
 //! Dates and expirations ask for a newtype struct by name ([`WcfDate::NEWTYPE_NAME`],
 //! [`CardExpiration::NEWTYPE_NAME`]); [`Value`] parses them itself to keep the typed error.
+//! A member that may be one object or an array of them asks for a struct named
+//! [`ONE_OR_MANY`]: only it may be given an array.
 //!
 //! **Writing.** serde_json with a [`Formatter`] that writes `/` as `\/` in strings that begin
 //! with `/Date(`, the escapes ServiceStack writes for dates (JSON reads `\/` as `/`, so no value
@@ -16,6 +18,7 @@
 
 use core::fmt;
 
+use paysecure_proto::serde_support::ONE_OR_MANY;
 use paysecure_proto::{CardExpiration, WcfDate};
 use serde::Deserialize;
 use serde::de::{
@@ -318,10 +321,13 @@ impl<'de> Deserializer<'de> for Value<'de> {
 
     fn deserialize_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Failure> {
+        if name == ONE_OR_MANY && self.text.starts_with('[') {
+            return self.deserialize_seq(visitor);
+        }
         if !self.text.starts_with('{') {
             return Err(self.type_error());
         }
@@ -560,18 +566,21 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Adapter<'_, D> {
 
     fn deserialize_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
         let slot = self.slot;
-        (self.de)
-            .deserialize_map(StructVisitor {
-                visitor,
-                fields,
-                slot,
-            })
-            .map_err(Fail::Inner)
+        let visitor = StructVisitor {
+            visitor,
+            fields,
+            slot,
+        };
+        if name == ONE_OR_MANY {
+            // One object or an array of them (the visitor then sees the array).
+            return self.de.deserialize_any(visitor).map_err(Fail::Inner);
+        }
+        (self.de).deserialize_map(visitor).map_err(Fail::Inner)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -820,6 +829,14 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for StructVisitor<'_, V> {
                 field: "",
                 slot,
             })
+            .map_err(|f| tunnel(slot, f))
+    }
+
+    /// Only asked for by a [`ONE_OR_MANY`] member: its entries, `null` ones left out.
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
+        let slot = self.slot;
+        (self.visitor)
+            .visit_seq(Elements { seq, slot })
             .map_err(|f| tunnel(slot, f))
     }
 }

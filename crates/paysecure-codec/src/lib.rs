@@ -171,7 +171,8 @@ pub fn encode_error_response(status: &ResponseStatus) -> Vec<u8> {
 /// - non-2xx: [`DecodeError::Service`] with the `ResponseStatus`, else [`DecodeError::HttpStatus`];
 /// - 2xx: [`DecodeError::InvalidUtf8`], [`DecodeError::NotJson`], [`DecodeError::Json`],
 ///   [`DecodeError::InvalidDate`]; then [`DecodeError::Rejected`] for an `ErrorCode` outside the
-///   policy's set, [`DecodeError::Incomplete`] when [`Service::REQUIRED`] is missing or empty.
+///   policy's set, [`DecodeError::Incomplete`] when [`Service::REQUIRED`] names a member that
+///   is missing or empty.
 pub fn decode_response<S: Service>(
     status: u16,
     content_type: Option<&str>,
@@ -188,9 +189,11 @@ pub fn decode_response<S: Service>(
             error_message: error_message(),
         });
     }
-    if S::required(&response).is_none_or(str::is_empty) {
+    if let Some(field) = S::REQUIRED
+        && S::required(&response).is_none_or(str::is_empty)
+    {
         return Err(DecodeError::Incomplete {
-            field: S::REQUIRED,
+            field,
             error_code: error_code.map(str::to_owned),
             error_message: error_message(),
         });

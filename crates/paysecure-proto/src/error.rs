@@ -52,6 +52,15 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A member's value breaks a structural rule (a zero `Amount`, a `BIN` that is not digits).
+    #[error("invalid `{field}`: {reason}")]
+    InvalidValue {
+        /// The wire name of the member.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
     /// Encrypted card number and encrypted CVN were made with different keys.
     #[error("the encrypted card number and CVN were made with different key ids")]
     KeyIdMismatch,

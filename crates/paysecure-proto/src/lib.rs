@@ -1,6 +1,15 @@
-//! PaySecure Pinless Web Services as Rust types: the `CreateKey` and `TokenizeCard` DTOs,
-//! ServiceStack's `ResponseStatus`, WCF dates, secret-safe credentials and card data, and the
-//! [`Service`] trait that gives every operation one shape.
+//! PaySecure Pinless Web Services as Rust types: the DTOs of `CreateKey`, `TokenizeCard`,
+//! `PSBINCheck`, `TransactionStatus`, `Initiate`, `PreAuthCapture`, `PreAuthVoid` and
+//! `Reverse`, ServiceStack's `ResponseStatus`, WCF dates, secret-safe credentials and card
+//! data, and the [`Service`] trait that gives every operation one shape.
+//!
+//! The services, their idempotency and the services **left out** (each with the gap in
+//! PaySecure's published metadata that keeps it out) are listed on [`Service`]'s module:
+//! see [`PsBinCheck`] and its neighbours. Amounts are integers in **minor units**, an
+//! inference from the published `int` type. Every enum is open: an unknown value keeps its
+//! raw text ([`CardInfoType::Other`]). Answers whose DTO is not published
+//! ([`PreAuthCaptureResponse`], [`ReverseResponse`]) decode only `ResponseStatus` and
+//! `Timestamps` and keep every other member raw ([`UnpublishedResponse`]).
 //!
 //! # Design
 //! - **Declared once.** Each DTO is a struct with serde derives; its wire names live in that
@@ -56,17 +65,33 @@
 pub mod card;
 mod credentials;
 mod date;
+mod enums;
 mod error;
+mod lifecycle;
 mod messages;
-mod serde_support;
+mod raw;
+#[doc(hidden)]
+pub mod serde_support;
 mod service;
 
 pub use card::CardExpiration;
 pub use credentials::{Password, RequestorCredentials};
 pub use date::{DateKind, WcfDate, WcfOffset};
+pub use enums::{CardInfoType, OriginalDataType, TelephoneType, TransType};
 pub use error::{CardDataProblem, Error};
+pub use lifecycle::{
+    Avs, Card, CardAccountUpdaterDescriptor, ExtendedResponse, InitiateRequest, InitiateResponse,
+    MerchantDataElements, MerchantDescriptor, OriginalTransaction, PreAuthCaptureRequest,
+    PreAuthCaptureResponse, PreAuthVoidRequest, PreAuthVoidResponse, PsBinCheckRequest,
+    PsBinCheckResponse, ReverseRequest, ReverseResponse, Transaction, TransactionStatusRequest,
+    TransactionStatusResponse,
+};
 pub use messages::{
     CreateKeySession, CreateKeySessionRequest, ErrorResponse, InOutTimes, ResponseError,
     ResponseStatus, Timestamps, TokenizeCardRequest, TokenizeCardResponse,
 };
-pub use service::{Answer, CreateKey, Service, TokenizeCard};
+pub use raw::{JsonValue, RawMembers, UnpublishedResponse};
+pub use service::{
+    Answer, CreateKey, Initiate, PreAuthCapture, PreAuthVoid, PsBinCheck, Reverse, Service,
+    TokenizeCard, TransactionStatus,
+};
