@@ -1847,10 +1847,7 @@ mod tests {
         let s = decode_response_parts::<StatusV2>(200, None, r.body(), &DecodeLimits::default())
             .unwrap();
         assert_eq!(s.status, Status::Approved);
-        assert!(
-            s.extra
-                .contains(&("transaction-type".to_owned(), "sale".to_owned()))
-        );
+        assert_eq!(s.transaction_type, Some(TransactionType::Sale));
         // The group endpoint works the same.
         let r = h.handle(v2::<StatusV2>(
             Endpoint::Group(TEST_ENDPOINT_GROUP_ID),
