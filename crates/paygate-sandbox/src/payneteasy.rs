@@ -73,6 +73,8 @@ use crate::server::{GatewayHalf, HandlerFuture};
 
 mod callbacks;
 pub mod cards;
+#[cfg(test)]
+mod lifecycle_tests;
 mod ops;
 mod orders;
 mod pages;
