@@ -93,7 +93,8 @@
 //!
 //! **Bounded memory.** At most [`MAX_ORDERS_PER_MERCHANT`] orders per merchant (the oldest
 //! non-seeded order is forgotten first), [`MAX_CARD_REFS_PER_MERCHANT`] card references per
-//! merchant, and 10,000 waiting payer tokens in all.
+//! merchant, and 10,000 waiting payer tokens in all; an order keeps a few KiB at most (its
+//! URLs are at most 2,048 characters, and no description or address is kept).
 //!
 //! # 3-D Secure and payment forms
 //! A payment with [`CARD_3DS`] stays `processing`; `status` carries `html`, an auto-submitting
