@@ -99,12 +99,15 @@
 //! # 3-D Secure and payment forms
 //! A payment with [`CARD_3DS`] stays `processing`; `status` carries `html`, an auto-submitting
 //! form (a small inline script, and a visible button) to the sandbox's ACS page
-//! `/paynet/acs/{token}` (the token is 128 random bits). There the payer authenticates or fails;
-//! the order becomes `approved` or `declined`, and the answer is a page that POSTs the
+//! `/paynet/acs/{token}` (the token is 128 random bits). There the payer authenticates or fails
+//! (a form POST of `result=success` or `result=failure` to the same URL, which a test or a demo
+//! can send directly); the order becomes `approved` or `declined`, and the answer is a page
+//! that POSTs the
 //! customer return `status, orderid, merchant_order, client_orderid, control` to the order's
 //! `redirect_url`, with `control = sha1(status + orderid + client_orderid + control key)`. The
-//! payment page of a form command takes a card number the same way (a 3-D Secure card goes on
-//! to the ACS page with a `303`). No page loads an external asset; every value is HTML-escaped,
+//! payment page of a form command takes a card number the same way (a POST of
+//! `credit_card_number`, optionally `expire_month`, `expire_year`, `card_printed_name`; a 3-D
+//! Secure card goes on to the ACS page with a `303`). No page loads an external asset; every value is HTML-escaped,
 //! and `redirect_url` / `server_callback_url` must be absolute `http(s)` URLs
 //! ([`ERR_INVALID_URL`], [`check_url`]).
 //!
