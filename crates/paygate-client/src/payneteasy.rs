@@ -71,7 +71,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use oauth1_signer::SigningKey;
-use payneteasy_codec::{DecodeError, DecodeLimits, EncodedRequest, GatewayErrorKind};
+use payneteasy_codec::{DecodeError, DecodeLimits, EncodedRequest, GatewayErrorKind, json};
 use payneteasy_proto::{
     Auth, ControlKey, CreateCardRef, CreateCardRefRequest, CreateCardRefResponse, Endpoint,
     Environment, Operation, StatusCommand, StatusRequest, StatusResponse, StatusV2,
@@ -84,6 +84,11 @@ use crate::redact::{Redactor, echoed_secret_error, redacted_response};
 use crate::retry::{Idempotency, RetryPolicy};
 use crate::transport::{CallBudget, ConfigError, Transport};
 use crate::with_retries;
+
+mod wait;
+pub use wait::{
+    MAX_WAIT, NextAction, PollSchedule, PollScheduleBuilder, StatusQuery, StatusWaiter, WaitOutcome,
+};
 
 /// The longest merchant login a [`PayneteasyConfigBuilder`] accepts, in characters: the bound
 /// the protocol types apply to every identifier ([`payneteasy_proto::MAX_ID_CHARS`], which also
@@ -114,6 +119,7 @@ pub struct PayneteasyConfig {
     key: Arc<dyn SigningKey>,
     send_login: bool,
     control_key: Option<ControlKey>,
+    json_mode: bool,
     retry: RetryPolicy,
     limits: DecodeLimits,
 }
@@ -139,6 +145,7 @@ impl PayneteasyConfig {
             key,
             send_login: false,
             control_key: None,
+            json_mode: false,
             retry: RetryPolicy::default(),
             limits: DecodeLimits::default(),
         })
@@ -179,6 +186,13 @@ impl PayneteasyConfig {
         self.control_key.as_ref()
     }
 
+    /// Whether answers are asked for in JSON (`Accept: application/vnd.pay+json`); see
+    /// [`PayneteasyConfigBuilder::json_mode`].
+    #[must_use]
+    pub fn json_mode(&self) -> bool {
+        self.json_mode
+    }
+
     /// When to retry.
     #[must_use]
     pub fn retry(&self) -> &RetryPolicy {
@@ -200,6 +214,7 @@ impl fmt::Debug for PayneteasyConfig {
             .field("key", &format_args!("<{}>", self.key.method()))
             .field("send_login", &self.send_login)
             .field("control_key", &self.control_key)
+            .field("json_mode", &self.json_mode)
             .field("retry", &self.retry)
             .field("limits", &self.limits)
             .finish()
@@ -224,6 +239,17 @@ impl PayneteasyConfigBuilder {
     /// Without it (the default) v2 operations are refused before sending. Never printed.
     pub fn control_key(mut self, key: ControlKey) -> Self {
         self.0.control_key = Some(key);
+        self
+    }
+
+    /// JSON mode: send `Accept: application/vnd.pay+json` ([`json::JSON_ACCEPT`]) and read
+    /// the JSON answers ([`json::decode_json_response`]). Requests stay form-encoded. A
+    /// rejection then arrives as HTTP 4xx with a JSON body and is still a gateway answer
+    /// ([`Error::Rejected`], not a transport error); values the gateway sends as numbers
+    /// (`paynet-order-id`, `error-code`) are read as text, and a form answer is still read.
+    /// Default `false`: the form mode, the gateway's default.
+    pub fn json_mode(mut self, json: bool) -> Self {
+        self.0.json_mode = json;
         self
     }
 
@@ -375,8 +401,25 @@ impl PayneteasyClient {
         Ok(self.encode::<O>(endpoint, request)?.0)
     }
 
-    /// The request of one attempt and the secrets it carries (to redact from answers).
+    /// The request of one attempt and the secrets it carries (to redact from answers), with
+    /// the `Accept` header of the configured mode.
     fn encode<O: Operation>(
+        &self,
+        endpoint: &Endpoint,
+        request: &O::Request,
+    ) -> Result<(http::Request<Bytes>, Redactor), Error> {
+        let (mut http, redactor) = self.encode_form::<O>(endpoint, request)?;
+        if self.config.json_mode {
+            http.headers_mut().insert(
+                http::header::ACCEPT,
+                http::HeaderValue::from_static(json::JSON_ACCEPT),
+            );
+        }
+        Ok((http, redactor))
+    }
+
+    /// The form request of one attempt, as the codec builds it.
+    fn encode_form<O: Operation>(
         &self,
         endpoint: &Endpoint,
         request: &O::Request,
@@ -463,12 +506,20 @@ impl PayneteasyClient {
         let response = self.transport.send(http_request, Some(budget)).await?;
         let status = response.status().as_u16();
         let limits = &self.config.limits;
-        let decoded = payneteasy_codec::decode_response::<O>(&response, limits).map_err(|e| {
+        let json_mode = self.config.json_mode;
+        let decode = |response: &http::Response<Bytes>| {
+            if json_mode {
+                json::decode_json_http_response::<O>(response, limits)
+            } else {
+                payneteasy_codec::decode_response::<O>(response, limits)
+            }
+        };
+        let decoded = decode(&response).map_err(|e| {
             // An answer that echoes a secret sent is judged again with the secrets
             // redacted, so that no error value holds them.
             let error = match redacted_response(&response, &redactor) {
                 None => map_decode_error(e, &response),
-                Some(redacted) => match payneteasy_codec::decode_response::<O>(&redacted, limits) {
+                Some(redacted) => match decode(&redacted) {
                     Err(e) => map_decode_error(e, &redacted),
                     Ok(_) => echoed_secret_error(&redacted),
                 },

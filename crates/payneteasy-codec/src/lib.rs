@@ -100,6 +100,7 @@ mod excerpt;
 mod form;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod json;
 mod ser;
 
 pub use de::from_fields;
