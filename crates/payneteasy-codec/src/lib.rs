@@ -92,6 +92,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod callback;
 mod de;
 mod decode;
 mod encode;
@@ -103,6 +104,10 @@ pub mod fuzzing;
 pub mod json;
 mod ser;
 
+pub use callback::{
+    parse_customer_return, parse_customer_return_with, parse_server_callback,
+    parse_server_callback_with,
+};
 pub use de::from_fields;
 pub use decode::{
     DecodeLimits, Fields, decode_request, decode_request_form, decode_response,
