@@ -22,15 +22,12 @@
 
 mod create_key;
 mod demo;
-#[allow(
-    dead_code,
-    reason = "the gateway commands' --dry-run (issues 12 and 13) use it"
-)]
 mod dry_run;
 mod load;
 mod logging;
 mod output;
 mod payneteasy_cmd;
+mod payneteasy_ops;
 mod report;
 mod sandbox;
 mod secret;
@@ -83,6 +80,8 @@ enum Command {
     CreateCardRef(payneteasy_cmd::CreateCardRefArgs),
     /// Payneteasy `status`: the current state of an order.
     Status(payneteasy_cmd::StatusArgs),
+    /// Every Payneteasy command (v2 and v4): sale, capture, return, make-rebill-sale, status…
+    Payneteasy(payneteasy_ops::Args),
 }
 
 impl Command {
@@ -94,7 +93,8 @@ impl Command {
             | Command::CreateKey(_)
             | Command::TokenizeCard(_)
             | Command::CreateCardRef(_)
-            | Command::Status(_) => true,
+            | Command::Status(_)
+            | Command::Payneteasy(_) => true,
             // Public keys, or the sandbox's published test material only.
             Command::Verify(_) | Command::Demo(_) | Command::Load(_) | Command::Sandbox(_) => false,
         }
@@ -126,6 +126,7 @@ fn main() -> ExitCode {
         Command::Sandbox(args) => sandbox::run(args),
         Command::CreateCardRef(args) => payneteasy_cmd::run_create_card_ref(args),
         Command::Status(args) => payneteasy_cmd::run_status(args),
+        Command::Payneteasy(args) => payneteasy_ops::run(args),
     };
     result.unwrap_or_else(|e| e.report())
 }

@@ -45,7 +45,6 @@ pub(crate) const EXIT_TRANSPORT: u8 = 5;
 /// Exit code: the gateway processed the payment and declined it (a final status of declined,
 /// filtered or error; PaySecure: a transaction answered but not approved).
 pub(crate) const EXIT_DECLINED: u8 = 6;
-#[allow(dead_code, reason = "--wait (issue 12) uses it")]
 /// Exit code: the request was accepted but its outcome is not final yet (still `processing`
 /// when `--wait` gave up, or a next action for the payer is pending).
 pub(crate) const EXIT_NOT_FINAL: u8 = 7;
