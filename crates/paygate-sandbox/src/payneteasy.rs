@@ -64,7 +64,7 @@ use payneteasy_codec::{
 };
 use payneteasy_proto::{
     ApiVersion, Auth, ControlKey, CreateCardRefResponse, Endpoint, Operation, Status,
-    StatusResponse, amount_minor_units,
+    StatusResponse, TransactionType, amount_minor_units,
 };
 use subtle::ConstantTimeEq;
 
@@ -73,6 +73,8 @@ use crate::server::{GatewayHalf, HandlerFuture};
 
 mod callbacks;
 pub mod cards;
+#[cfg(test)]
+mod lifecycle_tests;
 mod ops;
 mod orders;
 mod pages;
@@ -81,8 +83,8 @@ pub use callbacks::{CallbackPolicy, CallbackUrlError, check_url};
 pub use cards::{
     AMOUNT_DECLINED, AMOUNT_ERROR, AMOUNT_FILTERED, AMOUNT_LONG_PROCESSING, CARD_3DS,
     CARD_APPROVED, CARD_APPROVED_MASTERCARD, CARD_DECLINED, CARD_ERROR, CARD_FILTERED,
-    CARD_LONG_PROCESSING, LONG_PROCESSING_POLLS, TEST_AMOUNTS, TEST_CARDS, TestAmount, TestCard,
-    TestOutcome,
+    CARD_LONG_PROCESSING, HOSTED_FIELDS_TOKEN_PREFIX, LONG_PROCESSING_POLLS, TEST_AMOUNTS,
+    TEST_CARDS, TestAmount, TestCard, TestOutcome,
 };
 pub use orders::{MAX_CARD_REFS_PER_MERCHANT, MAX_ORDERS_PER_MERCHANT};
 
@@ -1126,7 +1128,7 @@ impl PayneteasyHalf {
                 &order.orderid,
             ));
         }
-        set_transaction_type(&mut response, order.transaction_type);
+        response.transaction_type = Some(TransactionType::parse(order.transaction_type));
         response
     }
 
@@ -1180,6 +1182,9 @@ pub(crate) struct Ctx<'a> {
 
 /// An operation the sandbox serves: its semantics, over the typed request.
 pub(crate) trait Served: Operation {
+    /// Whether the answer is JSON whatever the `Accept` header says.
+    const JSON_ONLY: bool = false;
+
     /// Answers a decoded, authenticated request.
     fn serve(
         half: &PayneteasyHalf,
@@ -1233,6 +1238,17 @@ pub const JSON_ACCEPT: &str = "application/vnd.pay+json";
 /// Decodes, checks and answers one request of operation `O`: `login` (when sent) must be the
 /// merchant's, the body must be a valid request, a v2 `control` must match.
 fn serve<O: Served>(half: &PayneteasyHalf, ctx: &Ctx<'_>) -> Response<Bytes> {
+    let json_ctx;
+    let ctx = if O::JSON_ONLY && !ctx.json {
+        json_ctx = Ctx {
+            json: true,
+            base: ctx.base.clone(),
+            ..*ctx
+        };
+        &json_ctx
+    } else {
+        ctx
+    };
     let body = ctx.request.body();
     let fields = match decode_request_form(content_type(ctx.request), body, &half.limits) {
         Ok(fields) => fields,
@@ -1275,13 +1291,6 @@ fn invalid_request(error: &DecodeError) -> Refused {
         message.push_str(&source.to_string());
     }
     Refused::validation(ERR_INVALID_REQUEST, message)
-}
-
-/// Sets `transaction-type` of a status response.
-fn set_transaction_type(response: &mut StatusResponse, transaction_type: &str) {
-    response
-        .extra
-        .push(("transaction-type".to_owned(), transaction_type.to_owned()));
 }
 
 impl GatewayHalf for PayneteasyHalf {
@@ -1840,10 +1849,7 @@ mod tests {
         let s = decode_response_parts::<StatusV2>(200, None, r.body(), &DecodeLimits::default())
             .unwrap();
         assert_eq!(s.status, Status::Approved);
-        assert!(
-            s.extra
-                .contains(&("transaction-type".to_owned(), "sale".to_owned()))
-        );
+        assert_eq!(s.transaction_type, Some(TransactionType::Sale));
         // The group endpoint works the same.
         let r = h.handle(v2::<StatusV2>(
             Endpoint::Group(TEST_ENDPOINT_GROUP_ID),

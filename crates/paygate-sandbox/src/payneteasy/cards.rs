@@ -26,6 +26,12 @@
 //!
 //! Any expiry date and CVV are accepted.
 
+/// A v4 `sale`'s `hosted_fields_token` of the form `sandbox-card-<number>` stands for that
+/// card number (`sandbox-card-4000000000003063`: a 3-D Secure challenge); any other token
+/// stands for [`CARD_APPROVED`]. (The real tokens come from Payneteasy's hosted fields,
+/// which the sandbox does not serve.)
+pub const HOSTED_FIELDS_TOKEN_PREFIX: &str = "sandbox-card-";
+
 /// An approved Visa test card.
 pub const CARD_APPROVED: &str = "4111111111111111";
 /// An approved Mastercard test card.

@@ -781,13 +781,6 @@ impl Book {
         Ok((made, true))
     }
 
-    /// A sync account verification: approved at once, with a card reference made for it.
-    pub(crate) fn card_ref_for(&mut self, ids: &mut Ids, order: &Order) -> Option<CardRef> {
-        self.create_card_ref(ids, &order.client_orderid, &order.orderid)
-            .ok()
-            .map(|(r, _)| r)
-    }
-
     /// How many orders the book holds (for tests).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
