@@ -85,7 +85,9 @@ use crate::retry::{Idempotency, RetryPolicy};
 use crate::transport::{CallBudget, ConfigError, Transport};
 use crate::with_retries;
 
+mod confirm;
 mod wait;
+pub use confirm::{ConfirmError, Confirmation};
 pub use wait::{
     MAX_WAIT, NextAction, PollSchedule, PollScheduleBuilder, StatusQuery, StatusWaiter, WaitOutcome,
 };
@@ -535,10 +537,6 @@ impl PayneteasyClient {
     }
 }
 
-/// Body fields whose values are card data, in the Payneteasy API (for commands defined outside
-/// this crate): redacted from any answer that echoes them.
-const CARD_FIELDS: [&str; 2] = ["credit_card_number", "cvv2"];
-
 /// The secrets of a signed request: the `Authorization` header and its `oauth_signature`
 /// value (for PLAINTEXT it is the key itself).
 fn signature_secrets(encoded: &EncodedRequest) -> Redactor {
@@ -553,10 +551,12 @@ fn signature_secrets(encoded: &EncodedRequest) -> Redactor {
     redactor
 }
 
-/// Adds the card data of a request's body to `redactor`.
+/// Adds the card data of a request's body to `redactor` (the fields
+/// [`payneteasy_proto::SECRET_FIELDS`] names), so that an answer echoing them never shows them.
 fn card_secrets<O: Operation>(request: &O::Request, mut redactor: Redactor) -> Redactor {
     for (name, value) in payneteasy_codec::to_fields(request).unwrap_or_default() {
-        if CARD_FIELDS.contains(&name.as_str()) {
+        // The secret field names are declared once, beside the card newtypes.
+        if payneteasy_proto::is_secret_field(&name) {
             redactor.add_digits(&value);
         }
     }
