@@ -1,11 +1,50 @@
-//! The Payneteasy client: `create-card-ref`, `status` (v4 and v2), and any other [`Operation`].
+//! The Payneteasy client: every [`Operation`] of `payneteasy-proto` (the v2 payment commands
+//! checked by a SHA-1 `control`, the v4 commands signed with OAuth), the asynchronous model
+//! (waiting for a final status), JSON mode, and the callback checks.
 //!
 //! Built from the sans-IO layers: [`payneteasy_codec`] writes the form request (OAuth-signed
 //! for v4 operations, with a SHA-1 `control` for v2 ones) and judges the answer,
 //! [`oauth1_signer`] signs (RSA-SHA256 with the merchant's key), and the shared [`Transport`]
 //! moves the bytes. This module adds the nonce and the clock, retries, tracing and the mapping
 //! of [`DecodeError`] onto the client's dispatch-state [`Error`] (one function,
-//! `map_decode_error`, for every operation):
+//! `map_decode_error`, for every operation).
+//!
+//! # Commands
+//! [`PayneteasyClient::execute`] sends any operation: `execute::<Sale>(&endpoint, &request)`,
+//! `execute::<MakeRebillSale>(…)`, `execute::<Return>(…)`… (the list is
+//! `payneteasy_proto::for_each_operation!`; the commands the specification leaves without a
+//! field list, such as v4 `transfer` and `payout`, are not modelled, see `payneteasy-proto`).
+//! A v2 operation ([`Auth::Control`]) needs the merchant control key
+//! ([`PayneteasyConfigBuilder::control_key`]); without it the call fails before sending with
+//! [`Error::NotSent`] and [`NotSentReason::Configuration`]. The key never appears in `Debug`,
+//! logs or errors. Retries follow each operation's declared [`Operation::IDEMPOTENCY`]: the
+//! payments (`sale`, `capture`, `return`, `make-rebill-*`…) are never resent after an unknown
+//! outcome; `status`, `create-card-ref` and `get-card-info` are.
+//!
+//! # Waiting for the outcome
+//! A payment answers `async-response` (`processing`); its outcome comes from `status`.
+//! [`PayneteasyClient::waiter`] / [`PayneteasyClient::wait_for_status`] poll it with the
+//! documented cadence ([`PollSchedule`]), bounded by a deadline and cancellable (drop the
+//! future), and return a [`WaitOutcome`]: the final status, or a [`NextAction`] for the payer
+//! (`html` to show, a `redirect-to` URL, or for the form commands the `redirect-url`). See
+//! [`StatusWaiter`].
+//!
+//! # JSON mode
+//! [`PayneteasyConfigBuilder::json_mode`] sends `Accept: application/vnd.pay+json` and reads
+//! the JSON answers with [`json::decode_json_response`]: values the gateway sends as numbers
+//! become text, a missing `type` is the command's, and a rejection that arrives as HTTP 4xx
+//! with a JSON body is [`Error::Rejected`] (not processed, like a form `validation-error`),
+//! not a transport error. The answer is classified by its content type first, so a form
+//! answer still reads. Form mode (the gateway's default) stays the default.
+//!
+//! # Callbacks and the payer's return
+//! [`PayneteasyClient::confirm_callback`] and [`PayneteasyClient::confirm_customer_return`]
+//! verify the `control` of a server callback or a customer return with the control key, then
+//! ask `status` for the order, so the merchant acts on the gateway's answer
+//! ([`Confirmation`]), never on the callback alone. The `paygate` crate's
+//! `payneteasy_callbacks` example serves such an endpoint.
+//!
+//! # Answers
 //!
 //! | answer | result |
 //! |---|---|
@@ -16,6 +55,8 @@
 //! | any other HTTP status | [`Error::ResponseUnreadable`], [`UnreadableReason::UnexpectedStatus`] (excerpt and `Retry-After` kept) |
 //! | HTTP 200, not a form / no `type` / a duplicate field / bad UTF-8 or escapes / another `type` | [`Error::ResponseUnreadable`], [`UnreadableReason::Malformed`] |
 //! | body over the limit | [`Error::ResponseUnreadable`], [`UnreadableReason::TooLarge`] |
+//! | JSON mode: HTTP 4xx with a JSON `error-message` / `error-code` | [`Error::Rejected`], [`RejectionKind::Validation`] (or the `type` it carries) |
+//! | JSON mode: HTTP 200, not a JSON object (truncated, HTML, invalid UTF-8) | [`Error::ResponseUnreadable`], [`UnreadableReason::Malformed`] |
 //!
 //! The rejection's `reference` is the gateway's `serial-number` (quote it to support).
 //!
@@ -300,7 +341,7 @@ fn check_login(login: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// The Payneteasy v4 client. Cheap to clone; clones share the transport.
+/// The Payneteasy client (v2 and v4 operations). Cheap to clone; clones share the transport.
 #[derive(Clone)]
 pub struct PayneteasyClient {
     transport: Transport,

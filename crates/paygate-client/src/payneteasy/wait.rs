@@ -1,35 +1,4 @@
-//! The asynchronous model: after an `async-response`, poll `status` until the order is final,
-//! telling the caller what the payer must do meanwhile.
-//!
-//! A Payneteasy payment command (`sale`, `preauth`, `capture`, `return`, `void`,
-//! `make-rebill-*`, `transfer-by-ref`) answers `async-response` at once: the order exists and
-//! is `processing`. Its outcome comes from polling `status` (PHPLIB's payment scenarios; the
-//! `return` page: "Merchant starts polling for status with given orderid"). While it is
-//! `processing`, the answer may carry a next step for the payer: an `html` page to show (a 3-D
-//! Secure form) or a `redirect-to` URL to send the payer to once. A form command
-//! (`sale-form`, `preauth-form`, `transfer-form`) answers `redirect-url`: send the payer
-//! there ([`NextAction::from_form_redirect`]).
-//!
-//! [`StatusWaiter`] does the polling: made by [`PayneteasyClient::waiter`], each
-//! [`StatusWaiter::next`] polls with the [`PollSchedule`] (by default the documentation's
-//! cadence: every 3–5 s for 5 minutes, then every 5–10 minutes, up to an hour; here 4 s, as
-//! Payneteasy's own status page does, then 5 minutes) and returns a [`WaitOutcome`]: the final
-//! status, a **new** next action (each `html` or `redirect-to` is reported once; call `next`
-//! again after showing it), or, at the schedule's deadline, the last non-final answer.
-//!
-//! - **Bounded**: no poll starts after [`PollSchedule::deadline`], and a poll in flight at the
-//!   deadline is cut (each poll is also bounded by the client's
-//!   [`RetryPolicy::deadline`](crate::RetryPolicy::deadline), and retried by its policy:
-//!   `status` is idempotent).
-//! - **Cancellable**: `next` is a future; drop it (or wrap it in `tokio::time::timeout` or a
-//!   `select!`) to stop. Nothing is left running, and the waiter can be asked again.
-//! - **Errors**: a poll that fails with a cause that may pass (a timeout, a refused
-//!   connection, a 502/503/504: [`Error::is_retryable_for`] an idempotent call) is followed by
-//!   the next scheduled poll; any other error (authentication refused, a rejection) ends the
-//!   wait with that error. At the deadline with no answer at all, the last error is returned.
-//!
-//! Final statuses are `approved`, `declined`, `error` and `filtered`; anything else
-//! (`processing`, `unknown`, values the gateway adds) is not final.
+//! The asynchronous model: polling `status` until the order is final ([`StatusWaiter`]).
 
 use std::time::{Duration, Instant};
 
@@ -321,8 +290,38 @@ impl WaitOutcome {
     }
 }
 
-/// Polls `status` for one order. Made by [`PayneteasyClient::waiter`]; see the
-/// [module documentation](self).
+/// The asynchronous model: after an `async-response`, poll `status` until the order is final,
+/// telling the caller what the payer must do meanwhile.
+///
+/// A Payneteasy payment command (`sale`, `preauth`, `capture`, `return`, `void`,
+/// `make-rebill-*`, `transfer-by-ref`) answers `async-response` at once: the order exists and
+/// is `processing`. Its outcome comes from polling `status` (PHPLIB's payment scenarios; the
+/// `return` page: "Merchant starts polling for status with given orderid"). While it is
+/// `processing`, the answer may carry a next step for the payer: an `html` page to show (a 3-D
+/// Secure form) or a `redirect-to` URL to send the payer to once. A form command
+/// (`sale-form`, `preauth-form`, `transfer-form`) answers `redirect-url`: send the payer
+/// there ([`NextAction::from_form_redirect`]).
+///
+/// This waiter does the polling: made by [`PayneteasyClient::waiter`], each
+/// [`StatusWaiter::next`] polls with the [`PollSchedule`] (by default the documentation's
+/// cadence: every 3–5 s for 5 minutes, then every 5–10 minutes, up to an hour; here 4 s, as
+/// Payneteasy's own status page does, then 5 minutes) and returns a [`WaitOutcome`]: the final
+/// status, a **new** next action (each `html` or `redirect-to` is reported once; call `next`
+/// again after showing it), or, at the schedule's deadline, the last non-final answer.
+///
+/// - **Bounded**: no poll starts after [`PollSchedule::deadline`], and a poll in flight at the
+///   deadline is cut (each poll is also bounded by the client's
+///   [`RetryPolicy::deadline`](crate::RetryPolicy::deadline), and retried by its policy:
+///   `status` is idempotent).
+/// - **Cancellable**: `next` is a future; drop it (or wrap it in `tokio::time::timeout` or a
+///   `select!`) to stop. Nothing is left running, and the waiter can be asked again.
+/// - **Errors**: a poll that fails with a cause that may pass (a timeout, a refused
+///   connection, a 502/503/504: [`Error::is_retryable_for`] an idempotent call) is followed by
+///   the next scheduled poll; any other error (authentication refused, a rejection) ends the
+///   wait with that error. At the deadline with no answer at all, the last error is returned.
+///
+/// Final statuses are `approved`, `declined`, `error` and `filtered`; anything else
+/// (`processing`, `unknown`, values the gateway adds) is not final.
 #[derive(Debug)]
 pub struct StatusWaiter {
     client: PayneteasyClient,
