@@ -5,8 +5,8 @@
 //!
 //! Exit codes: 0 success, 1 "verify says the signature is invalid" (or a demo/load step
 //! failed), 2 bad arguments or an unreadable key (a one-line reason on stderr; clap's usage
-//! errors also exit 2), 3 to 7 for gateway calls ([`report`]: 6 declined, 7 not final). Every `--help` lists them
-//! ([`output::exit_codes`]).
+//! errors also exit 2), 3 to 7 for gateway calls ([`report`]: 6 declined, 7 not final).
+//! Every `--help` lists them ([`output::exit_codes`]).
 //!
 //! Scripts: with `--json` anywhere before `--`, every outcome is ONE JSON object on stdout,
 //! failures included (always on one line) (`{"ok": false, "error": {"kind": …, "message": …}}`, the kinds listed in
