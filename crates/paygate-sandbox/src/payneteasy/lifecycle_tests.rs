@@ -785,3 +785,61 @@ fn json_mode_for_payment_commands() {
     assert_eq!(body["error-code"], 4008);
     assert_eq!(body["type"], "validation-error");
 }
+
+/// PHPLIB signs capture and return with the order's amount even when it sends none (R3/R4):
+/// accepted beside the documented formula; a wrong amount is still refused.
+#[test]
+fn phplib_capture_and_return_controls_are_accepted() {
+    let h = half();
+    let id = order_id(&call::<Preauth>(
+        &h,
+        &sale_request("php-1", "10.42", CARD_APPROVED),
+    ));
+    let key = ControlKey::new(TEST_CONTROL_KEY).unwrap();
+    let phplib = |minor: &str| {
+        payneteasy_proto::sha1_control(
+            &[
+                payneteasy_proto::ControlInput::Text(LOGIN),
+                payneteasy_proto::ControlInput::Text("php-1"),
+                payneteasy_proto::ControlInput::Text(&id),
+                payneteasy_proto::ControlInput::Text(minor),
+                payneteasy_proto::ControlInput::Text("USD"),
+                payneteasy_proto::ControlInput::Key,
+            ],
+            &key,
+        )
+    };
+    let body = |control: &str| {
+        format!("login={LOGIN}&client_orderid=php-1&orderid={id}&control={control}")
+    };
+    let wrong = post_form("/paynet/api/v2/capture/39915", &body(&phplib("1041")));
+    assert_eq!(code(&h.handle(wrong)), validation(ERR_INVALID_CONTROL));
+    let right = post_form("/paynet/api/v2/capture/39915", &body(&phplib("1042")));
+    ok::<Capture>(&h.handle(right));
+    let refund = post_form(
+        "/paynet/api/v2/return/39915",
+        &format!("{}&comment=refund", body(&phplib("1042"))),
+    );
+    ok::<Return>(&h.handle(refund));
+}
+
+/// HF posts the ephemeral-ticket request with an empty body and no content type.
+#[test]
+fn an_empty_body_without_content_type_is_an_empty_form() {
+    let h = half();
+    let key = RsaPrivateKey::from_pem(TEST_MERCHANT_PRIVATE_KEY_PEM).unwrap();
+    let path = "/paynet/api/v4/tokenize/create-ephemeral-ticket/39915";
+    let full = format!("http://127.0.0.1:9{path}");
+    let url = oauth1_signer::RequestUrl::parse(&full).unwrap();
+    let to_sign = oauth1_signer::Request::new("POST", url).with_body(None, b"");
+    let params = oauth1_signer::OAuthParams::new(LOGIN, "e1", oauth1_signer::unix_timestamp_now());
+    let signed = oauth1_signer::sign(&to_sign, &params, &key).unwrap();
+    let request = Request::post(path)
+        .header(header::HOST, "127.0.0.1:9")
+        .header(header::AUTHORIZATION, signed.authorization())
+        .body(Bytes::new())
+        .unwrap();
+    let r = h.handle(request);
+    assert_eq!(r.status(), 200, "{}", text(&r));
+    assert!(text(&r).contains("ephemeralTicket"));
+}
