@@ -1,5 +1,7 @@
 //! The ISO 4217 currency table: every active alphabetic code and its minor unit (the number of
-//! fraction digits), from ISO 4217 "List one" (current funds and currencies).
+//! fraction digits), from ISO 4217 "List one" (current funds and currencies), the edition
+//! published 2026-01-01 (the `table.xml` of SIX, the ISO 4217 maintenance agency, as shipped in
+//! the `iso4217` Python package; the table below was generated from it, one row per code).
 //!
 //! `None` is the list's "N.A.": a unit without minor units (precious metals, bond-market
 //! units, SDR, the testing and "no currency" codes). Their amounts have no minor-unit value, so
@@ -7,15 +9,14 @@
 
 /// `(code, minor unit)` for every active ISO 4217 code, sorted by code (binary search).
 ///
-/// Changes since the 2010s are included: `MRU`, `STN`, `VES`, `VED`, `SLE`, `ZWG`, `XCG`
-/// (Caribbean guilder, which replaces `ANG`, still listed during its transition) and the
-/// withdrawal of `HRK`, `CUC`, `SLL`, `ZWL`, `BYR`, `MRO`, `STD`, `VEF`, `LTL`, `LVL`.
+/// Recent changes of that edition: `XCG` replaced `ANG`, `BGN` was withdrawn (Bulgaria uses
+/// `EUR`), `XAD` (Arab Accounting Dinar) was added; `HRK`, `CUC`, `SLL`, `ZWL` and older
+/// codes are gone. A withdrawn code is refused like an unknown one.
 pub const ISO_4217: &[(&str, Option<u8>)] = &[
     ("AED", Some(2)),
     ("AFN", Some(2)),
     ("ALL", Some(2)),
     ("AMD", Some(2)),
-    ("ANG", Some(2)),
     ("AOA", Some(2)),
     ("ARS", Some(2)),
     ("AUD", Some(2)),
@@ -24,7 +25,6 @@ pub const ISO_4217: &[(&str, Option<u8>)] = &[
     ("BAM", Some(2)),
     ("BBD", Some(2)),
     ("BDT", Some(2)),
-    ("BGN", Some(2)),
     ("BHD", Some(3)),
     ("BIF", Some(0)),
     ("BMD", Some(2)),
@@ -168,6 +168,7 @@ pub const ISO_4217: &[(&str, Option<u8>)] = &[
     ("VND", Some(0)),
     ("VUV", Some(0)),
     ("WST", Some(2)),
+    ("XAD", Some(2)),
     ("XAF", Some(0)),
     ("XAG", None),
     ("XAU", None),
@@ -226,6 +227,8 @@ mod tests {
             ("CLF", Some(4)),
             ("UYW", Some(4)),
             ("XAU", None),
+            ("XAD", Some(2)),
+            ("XCG", Some(2)),
             ("AAA", None),
         ] {
             let found = lookup(code);
@@ -235,7 +238,7 @@ mod tests {
                 assert_eq!(found, Some(exponent), "{code}");
             }
         }
-        for unknown in ["usd", "US", "USDD", "", "HRK", "ZZZ"] {
+        for unknown in ["usd", "US", "USDD", "", "HRK", "BGN", "ANG", "ZZZ"] {
             assert_eq!(lookup(unknown), None, "{unknown}");
         }
     }
