@@ -542,7 +542,7 @@ impl Invocation {
                 SecretKind::Text,
             )?;
             let control = ControlKey::new(secret.as_str())
-                .map_err(|e| CliError::new(format!("{env}"), &e).kind(ErrorKind::Secret))?;
+                .map_err(|e| CliError::new(env, &e).kind(ErrorKind::Secret))?;
             config = config.control_key(control);
         }
         let config = config

@@ -194,7 +194,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (events, mut received) = tokio::sync::mpsc::channel(16);
     let merchant = Arc::new(Merchant {
         client: client.clone(),
-        endpoint: endpoint.clone(),
+        endpoint,
         seen: Mutex::new(HashSet::new()),
         events,
     });

@@ -439,7 +439,7 @@ impl PayneteasyClient {
     ) -> StatusWaiter {
         StatusWaiter {
             client: self.clone(),
-            endpoint: endpoint.clone(),
+            endpoint: *endpoint,
             query: query.into(),
             schedule,
             started: None,
