@@ -449,6 +449,24 @@ fn lifecycle_through_the_binary() {
         assert_eq!(json(&out)["response"]["status"], "approved");
     }
 
+    // The ephemeral ticket (v4, JSON only) in either mode.
+    for mode in ["form", "json"] {
+        let out = payneteasy(
+            url,
+            &["tokenize-create-ephemeral-ticket", "--mode", mode, "--json"],
+            &[],
+        );
+        assert_eq!(
+            code(&out),
+            0,
+            "{mode}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let response = &json(&out)["response"];
+        assert!(response["ephemeralTicket"].as_str().is_some(), "{response}");
+        assert!(response.get("type").is_none(), "{response}");
+    }
+
     // A wrong control key: the gateway refuses the control.
     let out = payneteasy(
         url,

@@ -35,7 +35,9 @@
 //! become text, a missing `type` is the command's, and a rejection that arrives as HTTP 4xx
 //! with a JSON body is [`Error::Rejected`] (not processed, like a form `validation-error`),
 //! not a transport error. The answer is classified by its content type first, so a form
-//! answer still reads. Form mode (the gateway's default) stays the default.
+//! answer still reads. Form mode (the gateway's default) stays the default; answers are read
+//! by their content type in both modes, so a JSON answer to a form request (the
+//! `tokenize/create-ephemeral-ticket` answer is JSON only) is read too.
 //!
 //! # Callbacks and the payer's return
 //! [`PayneteasyClient::confirm_callback`] and [`PayneteasyClient::confirm_customer_return`]
@@ -290,7 +292,8 @@ impl PayneteasyConfigBuilder {
     /// rejection then arrives as HTTP 4xx with a JSON body and is still a gateway answer
     /// ([`Error::Rejected`], not a transport error); values the gateway sends as numbers
     /// (`paynet-order-id`, `error-code`) are read as text, and a form answer is still read.
-    /// Default `false`: the form mode, the gateway's default.
+    /// Default `false`: the form mode, the gateway's default (`Accept: */*`). In both modes an
+    /// answer is read by its content type (a JSON answer as JSON, any other as a form).
     pub fn json_mode(mut self, json: bool) -> Self {
         self.0.json_mode = json;
         self
@@ -549,13 +552,10 @@ impl PayneteasyClient {
         let response = self.transport.send(http_request, Some(budget)).await?;
         let status = response.status().as_u16();
         let limits = &self.config.limits;
-        let json_mode = self.config.json_mode;
+        // By content type first (R9), whatever was asked for: a JSON answer is read as JSON
+        // (the ephemeral ticket is JSON only), anything else as a form.
         let decode = |response: &http::Response<Bytes>| {
-            if json_mode {
-                json::decode_json_http_response::<O>(response, limits)
-            } else {
-                payneteasy_codec::decode_response::<O>(response, limits)
-            }
+            json::decode_json_http_response::<O>(response, limits)
         };
         let decoded = decode(&response).map_err(|e| {
             // An answer that echoes a secret sent is judged again with the secrets

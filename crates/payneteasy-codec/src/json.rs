@@ -123,8 +123,11 @@ pub fn decode_json_response<O: Operation>(
         Some(ty) if O::accepts_type(ty.as_str()) => from_fields(fields),
         Some(ty) if ty.is_gateway_error() => Err(DecodeError::Gateway(from_fields(fields)?)),
         None if !client_error => {
+            // An untyped answer (the ephemeral ticket) has no `type` to fill in.
             let success = O::SUCCESS_TYPE.as_str().to_owned();
-            fields.insert(0, (Cow::Borrowed("type"), Cow::Owned(success)));
+            if !success.is_empty() {
+                fields.insert(0, (Cow::Borrowed("type"), Cow::Owned(success)));
+            }
             from_fields(fields)
         }
         _ if client_error
@@ -534,6 +537,29 @@ mod tests {
             ),
             Err(DecodeError::TooManyFields { limit: 1 })
         );
+    }
+
+    #[test]
+    fn an_untyped_answer_gets_no_type() {
+        let ticket = decode_json_response::<payneteasy_proto::CreateEphemeralTicket>(
+            200,
+            PAY_JSON,
+            br#"{"ephemeralTicket":"t-1"}"#,
+            &DecodeLimits::default(),
+        )
+        .unwrap();
+        assert_eq!(ticket.ephemeral_ticket, "t-1");
+        assert!(ticket.extra.is_empty(), "{:?}", ticket.extra);
+        // v4 sale's answer without `type` (Payneteasy's own emulator): an async-response.
+        let sale = decode_json_response::<payneteasy_proto::SaleV4>(
+            200,
+            PAY_JSON,
+            br#"{"paynet-order-id":6868305,"merchant-order-id":"a","serial-number":"s"}"#,
+            &DecodeLimits::default(),
+        )
+        .unwrap();
+        assert_eq!(sale.response_type, ResponseType::AsyncResponse);
+        assert_eq!(sale.paynet_order_id.as_deref(), Some("6868305"));
     }
 
     #[test]
