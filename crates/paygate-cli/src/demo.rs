@@ -33,6 +33,16 @@ use paysecure_proto::{OriginalTransaction, Password};
 
 use crate::output::{CliError, Shown, print};
 
+// The Payneteasy lifecycle steps.
+use paygate_client::payneteasy::{NextAction, PollSchedule, WaitOutcome};
+use paygate_sandbox::payneteasy::{CARD_3DS, TEST_CONTROL_KEY};
+use payneteasy_proto::{
+    Amount, ApiVersion, CardNumber, ControlKey, CreateCardRefV2, CreateCardRefV2Request, Currency,
+    Cvv2, MakeRebillRequest, MakeRebillSale, Return, ReturnRequest, Sale, SaleFields, SaleRequest,
+    StatusV2Request, TransactionType,
+};
+use std::time::Duration;
+
 /// The test card of the demo: a well-known Visa test number, never a real card.
 const TEST_PAN: &str = "4111111111111111";
 const TEST_CVN: &str = "123";
@@ -613,7 +623,7 @@ async fn payneteasy_steps(
         t,
         outcome,
     );
-    Ok(())
+    lifecycle_steps(walk, &environment, transport, &endpoint).await
 }
 
 /// A fresh 2048-bit key that no merchant registered.
@@ -623,4 +633,514 @@ fn wrong_key() -> Result<RsaPrivateKey, String> {
         .as_der()
         .map_err(|e| format!("key serialization: {e}"))?;
     RsaPrivateKey::from_der(der.as_ref()).map_err(|e| e.to_string())
+}
+
+/// The Payneteasy lifecycle on v2 (`control`-checked) commands: a sale with 3-D Secure, its
+/// status, the payer at the ACS, the customer return verified and confirmed, a card reference,
+/// a recurring charge, a partial refund, and the server callback received by a local
+/// receiver, verified and confirmed with `status`.
+async fn lifecycle_steps(
+    walk: &mut Walk,
+    environment: &Environment,
+    transport: &Transport,
+    endpoint: &Endpoint,
+) -> Result<(), CliError> {
+    const SALE: &str = "Payneteasy v2 sale, 3-D Secure card";
+    const STATUS: &str = "status: the 3-D Secure page to show";
+    const ACS: &str = "the payer at the ACS";
+    const RETURN: &str = "customer return received and verified";
+    const FINAL: &str = "status after 3-D Secure";
+    const CARD_REF: &str = "create-card-ref (v2) of the sale";
+    const REBILL: &str = "make-rebill-sale with the card-ref-id";
+    const REFUND: &str = "partial return of the sale";
+    const CALLBACK: &str = "server callback received and verified";
+    let later = [
+        (STATUS, "processing, with html"),
+        (ACS, "authenticated; the page posts the return"),
+        (RETURN, "control valid; status confirms approved"),
+        (FINAL, "approved, final"),
+        (CARD_REF, "approved, with a card-ref-id"),
+        (REBILL, "async-response, then approved"),
+        (REFUND, "4.00 of 10.42 returned: a reversal"),
+        (CALLBACK, "GET with a valid control; status agrees"),
+    ];
+    let skip_from = |walk: &mut Walk, from: usize, why: &str| {
+        for (name, expected) in &later[from..] {
+            walk.skip(name, expected, why);
+        }
+    };
+    let control =
+        ControlKey::new(TEST_CONTROL_KEY).map_err(|e| CliError::new("sandbox control key", &e))?;
+    let key = RsaPrivateKey::from_pem(TEST_MERCHANT_PRIVATE_KEY_PEM)
+        .map_err(|e| CliError::new("test merchant key", &e))?;
+    let client = PayneteasyClient::new(
+        PayneteasyConfig::builder(environment.clone(), TEST_MERCHANT_LOGIN, Arc::new(key))
+            .control_key(control)
+            .build()
+            .map_err(|e| CliError::new("invalid Payneteasy configuration", &e))?,
+        transport.clone(),
+    );
+    let mut merchant = Receiver::start()
+        .await
+        .map_err(|e| CliError::new("cannot start the callback receiver", &e))?;
+    let schedule = PollSchedule::builder()
+        .interval(Duration::from_millis(20))
+        .slow_interval(Duration::from_millis(20))
+        .deadline(Duration::from_secs(10))
+        .build()
+        .map_err(|e| CliError::new("poll schedule", &e))?;
+    const CLIENT_ORDERID: &str = "demo-3ds-1";
+    let usd = |amount: &str| {
+        Ok::<_, CliError>((
+            Amount::new(amount).map_err(|e| CliError::new("demo amount", &e))?,
+            Currency::new("USD").map_err(|e| CliError::new("demo currency", &e))?,
+        ))
+    };
+    let (amount, currency) = usd("10.42")?;
+    let sale = SaleRequest::try_from(SaleFields {
+        client_orderid: CLIENT_ORDERID.into(),
+        order_desc: "paygate demo".into(),
+        address1: "1 Main St".into(),
+        city: "Springfield".into(),
+        zip_code: "12345".into(),
+        country: "US".into(),
+        phone: "+15555550100".into(),
+        email: "payer@example.com".into(),
+        amount,
+        currency,
+        ipaddress: "127.0.0.1".into(),
+        card_printed_name: "JOHN DOE".into(),
+        credit_card_number: CardNumber::new(CARD_3DS)
+            .map_err(|e| CliError::new("test card", &e))?,
+        expire_month: "12".into(),
+        expire_year: "2030".into(),
+        cvv2: Cvv2::new(TEST_CVN).map_err(|e| CliError::new("test CVV", &e))?,
+        redirect_url: merchant.url("/return"),
+        server_callback_url: Some(merchant.url("/callback")),
+        ..SaleFields::default()
+    })
+    .map_err(|e| CliError::new("demo sale", &e))?;
+
+    let t = Instant::now();
+    let accepted = client.execute::<Sale>(endpoint, &sale).await;
+    let orderid = match &accepted {
+        Ok(r) => r.paynet_order_id.clone(),
+        Err(_) => None,
+    };
+    let ok = walk.record(
+        SALE,
+        "async-response, processing",
+        t,
+        match (&accepted, &orderid) {
+            (Ok(r), Some(id)) => Ok(format!(
+                "card {}…{}: {} {}, paynet-order-id {id}",
+                &CARD_3DS[..6],
+                &CARD_3DS[CARD_3DS.len() - 4..],
+                r.response_type,
+                r.status.as_ref().map_or("-", Status::as_str),
+            )),
+            (Ok(_), None) => Err("no paynet-order-id".to_owned()),
+            (Err(e), _) => Err(e.to_string()),
+        },
+    );
+    let Some(orderid) = orderid.filter(|_| ok) else {
+        skip_from(walk, 0, "no order");
+        return Ok(());
+    };
+
+    let query = StatusV2Request::new(TEST_MERCHANT_LOGIN, CLIENT_ORDERID, orderid.as_str())
+        .map_err(|e| CliError::new("status request", &e))?;
+    let mut waiter = client.waiter(endpoint, query, schedule.clone());
+    let t = Instant::now();
+    let html = match waiter.next().await {
+        Ok(WaitOutcome::Action {
+            action: NextAction::ShowHtml(html),
+            ..
+        }) => {
+            walk.record(
+                STATUS,
+                later[0].1,
+                t,
+                Ok(format!(
+                    "processing; html of {} bytes (a form to the ACS), after {} poll(s)",
+                    html.len(),
+                    waiter.polls()
+                )),
+            );
+            html
+        }
+        other => {
+            walk.record(STATUS, later[0].1, t, Err(format!("{other:?}")));
+            skip_from(walk, 1, "no 3-D Secure page");
+            return Ok(());
+        }
+    };
+
+    // The payer's browser: the page posts itself to the ACS, the payer authenticates, the
+    // answer posts the customer return to redirect_url.
+    let t = Instant::now();
+    let payer = async {
+        let (acs_url, fields) = payer_form(&html).ok_or("the html has no form")?;
+        let acs_page = payer_post(transport, &acs_url, &fields).await?;
+        let (answer_url, _) = payer_form(&acs_page).ok_or("the ACS page has no form")?;
+        let answer = vec![("result".to_owned(), "success".to_owned())];
+        let returning = payer_post(transport, &resolve(&acs_url, &answer_url), &answer).await?;
+        let (return_url, fields) = payer_form(&returning).ok_or("no customer return form")?;
+        payer_post(transport, &return_url, &fields).await?;
+        Ok::<String, String>(acs_url)
+    };
+    let payer = payer.await;
+    let ok = walk.record(
+        ACS,
+        later[1].1,
+        t,
+        payer.map(|acs| {
+            format!(
+                "ACS {} answered \"Authenticate\"; the return was posted to the merchant",
+                Shown(&acs)
+            )
+        }),
+    );
+    if !ok {
+        skip_from(walk, 2, "the payer could not finish");
+        return Ok(());
+    }
+
+    let t = Instant::now();
+    let returned = match merchant.next("POST").await {
+        Some(body) => match payneteasy_codec::parse_customer_return(&body) {
+            Ok(customer_return) => client
+                .confirm_customer_return(endpoint, &customer_return, ApiVersion::V2)
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|c| {
+                    if c.is_approved() {
+                        Ok(format!(
+                            "status={} orderid={}: control valid, status confirms {}",
+                            customer_return.status, customer_return.orderid, c.status.status
+                        ))
+                    } else {
+                        Err(format!("not confirmed: {c:?}"))
+                    }
+                }),
+            Err(e) => Err(format!("unreadable return: {e}")),
+        },
+        None => Err("no customer return arrived".to_owned()),
+    };
+    walk.record(RETURN, later[2].1, t, returned);
+
+    let t = Instant::now();
+    let final_status = waiter.next().await;
+    walk.record(
+        FINAL,
+        later[3].1,
+        t,
+        match final_status {
+            Ok(WaitOutcome::Final(r)) if r.status.is_approved() => Ok(format!(
+                "approved after {} poll(s) in all, card {}…{}",
+                waiter.polls(),
+                r.bin.as_deref().unwrap_or("?"),
+                r.last_four_digits.as_deref().unwrap_or("?")
+            )),
+            other => Err(format!("{other:?}")),
+        },
+    );
+
+    let t = Instant::now();
+    let card_ref =
+        match CreateCardRefV2Request::new(TEST_MERCHANT_LOGIN, CLIENT_ORDERID, orderid.as_str()) {
+            Ok(request) => client
+                .execute::<CreateCardRefV2>(endpoint, &request)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+    let cardrefid = card_ref.as_ref().ok().and_then(|r| r.card_ref_id.clone());
+    walk.record(
+        CARD_REF,
+        later[4].1,
+        t,
+        match (&card_ref, &cardrefid) {
+            (Ok(r), Some(id)) if r.status.is_approved() => Ok(format!("card-ref-id {id}")),
+            (Ok(r), _) => Err(format!("status {} without a card-ref-id", r.status)),
+            (Err(e), _) => Err(e.clone()),
+        },
+    );
+
+    let t = Instant::now();
+    let rebill = match &cardrefid {
+        Some(cardrefid) => {
+            let (amount, currency) = usd("5.00")?;
+            match MakeRebillRequest::new(
+                TEST_MERCHANT_LOGIN,
+                "demo-rebill-1",
+                cardrefid.as_str(),
+                amount,
+                currency,
+            ) {
+                Ok(request) => rebill_and_wait(&client, endpoint, &request, &schedule).await,
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        None => Err("skipped: no card reference".to_owned()),
+    };
+    walk.record(REBILL, later[5].1, t, rebill);
+
+    let t = Instant::now();
+    let (amount, currency) = usd("4.00")?;
+    let refund = match ReturnRequest::new(TEST_MERCHANT_LOGIN, CLIENT_ORDERID, orderid.as_str())
+        .and_then(|r| r.with_amount(amount, currency))
+    {
+        Ok(request) => match client.execute::<Return>(endpoint, &request).await {
+            Ok(_) => {
+                let query =
+                    StatusV2Request::new(TEST_MERCHANT_LOGIN, CLIENT_ORDERID, orderid.as_str())
+                        .map_err(|e| CliError::new("status request", &e))?;
+                match client
+                    .wait_for_status(endpoint, query, schedule.clone())
+                    .await
+                {
+                    Ok(WaitOutcome::Final(r))
+                        if r.transaction_type == Some(TransactionType::Reversal) =>
+                    {
+                        Ok(format!(
+                            "return accepted; status {} {} (transaction-type reversal)",
+                            r.status,
+                            r.amount.as_deref().unwrap_or("")
+                        ))
+                    }
+                    other => Err(format!("{other:?}")),
+                }
+            }
+            Err(e) => Err(e.to_string()),
+        },
+        Err(e) => Err(e.to_string()),
+    };
+    walk.record(REFUND, later[6].1, t, refund);
+
+    let t = Instant::now();
+    let callback = match merchant.next("GET").await {
+        Some(target) => {
+            let query = String::from_utf8_lossy(&target)
+                .split_once('?')
+                .map(|(_, q)| q.to_owned())
+                .unwrap_or_default();
+            match payneteasy_codec::parse_server_callback(&query) {
+                Ok(callback) => match client
+                    .confirm_callback(endpoint, &callback, ApiVersion::V2)
+                    .await
+                {
+                    Ok(c) if c.agrees => {
+                        let key = callback.dedup_key();
+                        Ok(format!(
+                            "GET status={} orderid={} type={}: control valid, status agrees; \
+                             deduplicated on ({}, {}, {}, {})",
+                            callback.status,
+                            callback.orderid,
+                            callback
+                                .transaction_type
+                                .as_ref()
+                                .map_or("-", TransactionType::as_str),
+                            key.status,
+                            key.transaction_type,
+                            key.orderid,
+                            key.client_orderid
+                        ))
+                    }
+                    Ok(c) => Err(format!("status disagrees: {c:?}")),
+                    Err(e) => Err(e.to_string()),
+                },
+                Err(e) => Err(format!("unreadable callback: {e}")),
+            }
+        }
+        None => Err("no server callback arrived".to_owned()),
+    };
+    walk.record(CALLBACK, later[7].1, t, callback);
+    merchant.stop();
+    Ok(())
+}
+
+async fn rebill_and_wait(
+    client: &PayneteasyClient,
+    endpoint: &Endpoint,
+    request: &MakeRebillRequest,
+    schedule: &PollSchedule,
+) -> Result<String, String> {
+    let accepted = client
+        .execute::<MakeRebillSale>(endpoint, request)
+        .await
+        .map_err(|e| e.to_string())?;
+    let orderid = accepted.paynet_order_id.ok_or("no paynet-order-id")?;
+    let query = StatusV2Request::new(TEST_MERCHANT_LOGIN, "demo-rebill-1", orderid.as_str())
+        .map_err(|e| e.to_string())?;
+    match client
+        .wait_for_status(endpoint, query, schedule.clone())
+        .await
+    {
+        Ok(WaitOutcome::Final(r)) if r.status.is_approved() => Ok(format!(
+            "{} 5.00 USD, paynet-order-id {orderid}: approved",
+            accepted.response_type
+        )),
+        other => Err(format!("{other:?}")),
+    }
+}
+
+/// The action and the fields of the first form of a payer page (what a browser posts).
+fn payer_form(html: &str) -> Option<(String, Vec<(String, String)>)> {
+    fn attr(tag: &str, name: &str) -> Option<String> {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = tag[start..].find('"')? + start;
+        Some(
+            tag[start..end]
+                .replace("&quot;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&"),
+        )
+    }
+    let form = &html[html.find("<form")?..];
+    let form = &form[..form.find("</form>")?];
+    let action = attr(&form[..form.find('>')?], "action")?;
+    let fields = form
+        .split("<input")
+        .skip(1)
+        .filter_map(|tag| Some((attr(tag, "name")?, attr(tag, "value")?)))
+        .collect();
+    Some((action, fields))
+}
+
+/// `action` (absolute, or a path) as seen from the page at `page`.
+fn resolve(page: &str, action: &str) -> String {
+    if !action.starts_with('/') {
+        return action.to_owned();
+    }
+    match page.parse::<http::Uri>() {
+        Ok(uri) => format!(
+            "{}://{}{action}",
+            uri.scheme_str().unwrap_or("http"),
+            uri.authority().map_or("", |a| a.as_str())
+        ),
+        Err(_) => action.to_owned(),
+    }
+}
+
+/// Posts a form as the payer's browser does; the page that comes back.
+async fn payer_post(
+    transport: &Transport,
+    url: &str,
+    fields: &[(String, String)],
+) -> Result<String, String> {
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (&**n, &**v)).collect();
+    let request = http::Request::post(url)
+        .header(
+            http::header::CONTENT_TYPE,
+            payneteasy_codec::FORM_CONTENT_TYPE,
+        )
+        .body(payneteasy_codec::encode_form(&pairs).into())
+        .map_err(|e| e.to_string())?;
+    let response = transport
+        .send(request, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    String::from_utf8(response.body().to_vec()).map_err(|e| e.to_string())
+}
+
+/// The merchant's side of the demo: a loopback HTTP server that answers 200 to every request
+/// and hands over what it received (a `GET` target, a `POST` body). Bounded: requests up to
+/// 64 KiB, at most 64 kept.
+struct Receiver {
+    base: String,
+    rx: tokio::sync::mpsc::Receiver<(String, Vec<u8>)>,
+    /// Requests received but not asked for yet (a callback may come before the return).
+    pending: Vec<(String, Vec<u8>)>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Receiver {
+    async fn start() -> std::io::Result<Receiver> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    if let Some(received) = receive(stream).await {
+                        let _ = tx.try_send(received);
+                    }
+                });
+            }
+        });
+        Ok(Receiver {
+            base,
+            rx,
+            pending: Vec::new(),
+            task,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The next request of `method` (its body for a POST, its target for a GET), waiting up
+    /// to 10 s.
+    async fn next(&mut self, method: &str) -> Option<Vec<u8>> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(i) = self.pending.iter().position(|(m, _)| m == method) {
+                return Some(self.pending.remove(i).1);
+            }
+            let (m, data) = tokio::time::timeout_at(deadline, self.rx.recv())
+                .await
+                .ok()??;
+            self.pending.push((m, data));
+        }
+    }
+
+    fn stop(self) {
+        self.task.abort();
+    }
+}
+
+/// Reads one HTTP/1.1 request and answers `200 OK`: `("GET", target)` or `("POST", body)`.
+async fn receive(mut stream: tokio::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    const LIMIT: usize = 64 * 1024;
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    let (head, body) = loop {
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .ok()?
+            .ok()?;
+        if n == 0 || data.len() + n > LIMIT {
+            return None;
+        }
+        data.extend_from_slice(&buf[..n]);
+        let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&data[..end]).into_owned();
+        let length = head
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .find(|(n, _)| n.trim().eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        if data.len() >= end + 4 + length {
+            break (head, data[end + 4..end + 4 + length].to_vec());
+        }
+    };
+    let _ = stream
+        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nOK")
+        .await;
+    let mut line = head.lines().next()?.split(' ');
+    let method = line.next()?.to_owned();
+    let target = line.next()?.to_owned();
+    Some(match method.as_str() {
+        "POST" => (method, body),
+        _ => (method, target.into_bytes()),
+    })
 }

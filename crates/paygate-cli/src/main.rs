@@ -5,8 +5,8 @@
 //!
 //! Exit codes: 0 success, 1 "verify says the signature is invalid" (or a demo/load step
 //! failed), 2 bad arguments or an unreadable key (a one-line reason on stderr; clap's usage
-//! errors also exit 2), 3 to 5 for gateway calls ([`report`]). Every `--help` lists them
-//! ([`output::exit_codes`]).
+//! errors also exit 2), 3 to 7 for gateway calls ([`report`]: 6 declined, 7 not final).
+//! Every `--help` lists them ([`output::exit_codes`]).
 //!
 //! Scripts: with `--json` anywhere before `--`, every outcome is ONE JSON object on stdout,
 //! failures included (always on one line) (`{"ok": false, "error": {"kind": …, "message": …}}`, the kinds listed in
@@ -27,6 +27,7 @@ mod load;
 mod logging;
 mod output;
 mod payneteasy_cmd;
+mod payneteasy_ops;
 mod paysecure_cmd;
 mod report;
 mod sandbox;
@@ -83,6 +84,8 @@ enum Command {
     CreateCardRef(payneteasy_cmd::CreateCardRefArgs),
     /// Payneteasy `status`: the current state of an order.
     Status(payneteasy_cmd::StatusArgs),
+    /// Every Payneteasy command (v2 and v4): sale, capture, return, make-rebill-sale, status…
+    Payneteasy(payneteasy_ops::Args),
 }
 
 impl Command {
@@ -95,7 +98,8 @@ impl Command {
             | Command::TokenizeCard(_)
             | Command::Paysecure(_)
             | Command::CreateCardRef(_)
-            | Command::Status(_) => true,
+            | Command::Status(_)
+            | Command::Payneteasy(_) => true,
             // Public keys, or the sandbox's published test material only.
             Command::Verify(_) | Command::Demo(_) | Command::Load(_) | Command::Sandbox(_) => false,
         }
@@ -128,6 +132,7 @@ fn main() -> ExitCode {
         Command::Sandbox(args) => sandbox::run(args),
         Command::CreateCardRef(args) => payneteasy_cmd::run_create_card_ref(args),
         Command::Status(args) => payneteasy_cmd::run_status(args),
+        Command::Payneteasy(args) => payneteasy_ops::run(args),
     };
     result.unwrap_or_else(|e| e.report())
 }

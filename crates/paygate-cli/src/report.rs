@@ -4,7 +4,8 @@
 //! Exit codes: 0 success; 2 bad arguments (including problems found before sending, such as
 //! plain `http` to a remote host); 3 the gateway said no; 4 authentication refused; 5 transport
 //! failure (the message says whether the request was not sent, was proved not processed by the
-//! answer, or may have reached the gateway).
+//! answer, or may have reached the gateway); 6 declined (a final status of declined, filtered
+//! or error); 7 not final (`paygate payneteasy … --wait` reached its deadline).
 //!
 //! With `--json` a failure is one JSON object on one line of stdout, like a success:
 //! `{"ok": false, "error": {"kind": …, "message": …, …}}`. The `error.kind` names are stable:
@@ -45,7 +46,6 @@ pub(crate) const EXIT_TRANSPORT: u8 = 5;
 /// Exit code: the gateway processed the payment and declined it (a final status of declined,
 /// filtered or error; PaySecure: a transaction answered but not approved).
 pub(crate) const EXIT_DECLINED: u8 = 6;
-#[allow(dead_code, reason = "--wait (issue 12) uses it")]
 /// Exit code: the request was accepted but its outcome is not final yet (still `processing`
 /// when `--wait` gave up, or a next action for the payer is pending).
 pub(crate) const EXIT_NOT_FINAL: u8 = 7;

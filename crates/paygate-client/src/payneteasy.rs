@@ -1,11 +1,52 @@
-//! The Payneteasy client: `create-card-ref`, `status` (v4 and v2), and any other [`Operation`].
+//! The Payneteasy client: every [`Operation`] of `payneteasy-proto` (the v2 payment commands
+//! checked by a SHA-1 `control`, the v4 commands signed with OAuth), the asynchronous model
+//! (waiting for a final status), JSON mode, and the callback checks.
 //!
 //! Built from the sans-IO layers: [`payneteasy_codec`] writes the form request (OAuth-signed
 //! for v4 operations, with a SHA-1 `control` for v2 ones) and judges the answer,
 //! [`oauth1_signer`] signs (RSA-SHA256 with the merchant's key), and the shared [`Transport`]
 //! moves the bytes. This module adds the nonce and the clock, retries, tracing and the mapping
 //! of [`DecodeError`] onto the client's dispatch-state [`Error`] (one function,
-//! `map_decode_error`, for every operation):
+//! `map_decode_error`, for every operation).
+//!
+//! # Commands
+//! [`PayneteasyClient::execute`] sends any operation: `execute::<Sale>(&endpoint, &request)`,
+//! `execute::<MakeRebillSale>(…)`, `execute::<Return>(…)`… (the list is
+//! `payneteasy_proto::for_each_operation!`; the commands the specification leaves without a
+//! field list, such as v4 `transfer` and `payout`, are not modelled, see `payneteasy-proto`).
+//! A v2 operation ([`Auth::Control`]) needs the merchant control key
+//! ([`PayneteasyConfigBuilder::control_key`]); without it the call fails before sending with
+//! [`Error::NotSent`] and [`NotSentReason::Configuration`]. The key never appears in `Debug`,
+//! logs or errors. Retries follow each operation's declared [`Operation::IDEMPOTENCY`]: the
+//! payments (`sale`, `capture`, `return`, `make-rebill-*`…) are never resent after an unknown
+//! outcome; `status`, `create-card-ref` and `get-card-info` are.
+//!
+//! # Waiting for the outcome
+//! A payment answers `async-response` (`processing`); its outcome comes from `status`.
+//! [`PayneteasyClient::waiter`] / [`PayneteasyClient::wait_for_status`] poll it with the
+//! documented cadence ([`PollSchedule`]), bounded by a deadline and cancellable (drop the
+//! future), and return a [`WaitOutcome`]: the final status, or a [`NextAction`] for the payer
+//! (`html` to show, a `redirect-to` URL, or for the form commands the `redirect-url`). See
+//! [`StatusWaiter`].
+//!
+//! # JSON mode
+//! [`PayneteasyConfigBuilder::json_mode`] sends `Accept: application/vnd.pay+json` and reads
+//! the JSON answers with [`json::decode_json_response`]: values the gateway sends as numbers
+//! become text, a missing `type` is the command's, and a rejection that arrives as HTTP 4xx
+//! with a JSON body is [`Error::Rejected`] (not processed, like a form `validation-error`),
+//! not a transport error. The answer is classified by its content type first, so a form
+//! answer still reads. Form mode (the gateway's default) stays the default; answers are read
+//! by their content type in both modes, so a JSON answer to a form request (the
+//! `tokenize/create-ephemeral-ticket` answer is JSON only) is read too.
+//!
+//! # Callbacks and the payer's return
+//! [`PayneteasyClient::confirm_callback`] and [`PayneteasyClient::confirm_customer_return`]
+//! verify the `control` of a server callback or a customer return with the control key, then
+//! ask `status` for the order, so the merchant acts on the gateway's answer
+//! ([`Confirmation`]), never on the callback alone. The `paygate` crate's
+//! `payneteasy_callbacks` example serves such an endpoint.
+//!
+//! # Answers
 //!
 //! | answer | result |
 //! |---|---|
@@ -16,6 +57,8 @@
 //! | any other HTTP status | [`Error::ResponseUnreadable`], [`UnreadableReason::UnexpectedStatus`] (excerpt and `Retry-After` kept) |
 //! | HTTP 200, not a form / no `type` / a duplicate field / bad UTF-8 or escapes / another `type` | [`Error::ResponseUnreadable`], [`UnreadableReason::Malformed`] |
 //! | body over the limit | [`Error::ResponseUnreadable`], [`UnreadableReason::TooLarge`] |
+//! | JSON mode: HTTP 4xx with a JSON `error-message` / `error-code` | [`Error::Rejected`], [`RejectionKind::Validation`] (or the `type` it carries) |
+//! | JSON mode: HTTP 200, not a JSON object (truncated, HTML, invalid UTF-8) | [`Error::ResponseUnreadable`], [`UnreadableReason::Malformed`] |
 //!
 //! The rejection's `reference` is the gateway's `serial-number` (quote it to support).
 //!
@@ -71,7 +114,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use oauth1_signer::SigningKey;
-use payneteasy_codec::{DecodeError, DecodeLimits, EncodedRequest, GatewayErrorKind};
+use payneteasy_codec::{DecodeError, DecodeLimits, EncodedRequest, GatewayErrorKind, json};
 use payneteasy_proto::{
     Auth, ControlKey, CreateCardRef, CreateCardRefRequest, CreateCardRefResponse, Endpoint,
     Environment, Operation, StatusCommand, StatusRequest, StatusResponse, StatusV2,
@@ -84,6 +127,13 @@ use crate::redact::{Redactor, echoed_secret_error, redacted_response};
 use crate::retry::{Idempotency, RetryPolicy};
 use crate::transport::{CallBudget, ConfigError, Transport};
 use crate::with_retries;
+
+mod confirm;
+mod wait;
+pub use confirm::{ConfirmError, Confirmation};
+pub use wait::{
+    MAX_WAIT, NextAction, PollSchedule, PollScheduleBuilder, StatusQuery, StatusWaiter, WaitOutcome,
+};
 
 /// The longest merchant login a [`PayneteasyConfigBuilder`] accepts, in characters: the bound
 /// the protocol types apply to every identifier ([`payneteasy_proto::MAX_ID_CHARS`], which also
@@ -114,6 +164,7 @@ pub struct PayneteasyConfig {
     key: Arc<dyn SigningKey>,
     send_login: bool,
     control_key: Option<ControlKey>,
+    json_mode: bool,
     retry: RetryPolicy,
     limits: DecodeLimits,
 }
@@ -139,6 +190,7 @@ impl PayneteasyConfig {
             key,
             send_login: false,
             control_key: None,
+            json_mode: false,
             retry: RetryPolicy::default(),
             limits: DecodeLimits::default(),
         })
@@ -179,6 +231,13 @@ impl PayneteasyConfig {
         self.control_key.as_ref()
     }
 
+    /// Whether answers are asked for in JSON (`Accept: application/vnd.pay+json`); see
+    /// [`PayneteasyConfigBuilder::json_mode`].
+    #[must_use]
+    pub fn json_mode(&self) -> bool {
+        self.json_mode
+    }
+
     /// When to retry.
     #[must_use]
     pub fn retry(&self) -> &RetryPolicy {
@@ -200,6 +259,7 @@ impl fmt::Debug for PayneteasyConfig {
             .field("key", &format_args!("<{}>", self.key.method()))
             .field("send_login", &self.send_login)
             .field("control_key", &self.control_key)
+            .field("json_mode", &self.json_mode)
             .field("retry", &self.retry)
             .field("limits", &self.limits)
             .finish()
@@ -224,6 +284,18 @@ impl PayneteasyConfigBuilder {
     /// Without it (the default) v2 operations are refused before sending. Never printed.
     pub fn control_key(mut self, key: ControlKey) -> Self {
         self.0.control_key = Some(key);
+        self
+    }
+
+    /// JSON mode: send `Accept: application/vnd.pay+json` ([`json::JSON_ACCEPT`]) and read
+    /// the JSON answers ([`json::decode_json_response`]). Requests stay form-encoded. A
+    /// rejection then arrives as HTTP 4xx with a JSON body and is still a gateway answer
+    /// ([`Error::Rejected`], not a transport error); values the gateway sends as numbers
+    /// (`paynet-order-id`, `error-code`) are read as text, and a form answer is still read.
+    /// Default `false`: the form mode, the gateway's default (`Accept: */*`). In both modes an
+    /// answer is read by its content type (a JSON answer as JSON, any other as a form).
+    pub fn json_mode(mut self, json: bool) -> Self {
+        self.0.json_mode = json;
         self
     }
 
@@ -272,7 +344,7 @@ fn check_login(login: &str) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// The Payneteasy v4 client. Cheap to clone; clones share the transport.
+/// The Payneteasy client (v2 and v4 operations). Cheap to clone; clones share the transport.
 #[derive(Clone)]
 pub struct PayneteasyClient {
     transport: Transport,
@@ -375,8 +447,25 @@ impl PayneteasyClient {
         Ok(self.encode::<O>(endpoint, request)?.0)
     }
 
-    /// The request of one attempt and the secrets it carries (to redact from answers).
+    /// The request of one attempt and the secrets it carries (to redact from answers), with
+    /// the `Accept` header of the configured mode.
     fn encode<O: Operation>(
+        &self,
+        endpoint: &Endpoint,
+        request: &O::Request,
+    ) -> Result<(http::Request<Bytes>, Redactor), Error> {
+        let (mut http, redactor) = self.encode_form::<O>(endpoint, request)?;
+        if self.config.json_mode {
+            http.headers_mut().insert(
+                http::header::ACCEPT,
+                http::HeaderValue::from_static(json::JSON_ACCEPT),
+            );
+        }
+        Ok((http, redactor))
+    }
+
+    /// The form request of one attempt, as the codec builds it.
+    fn encode_form<O: Operation>(
         &self,
         endpoint: &Endpoint,
         request: &O::Request,
@@ -463,12 +552,17 @@ impl PayneteasyClient {
         let response = self.transport.send(http_request, Some(budget)).await?;
         let status = response.status().as_u16();
         let limits = &self.config.limits;
-        let decoded = payneteasy_codec::decode_response::<O>(&response, limits).map_err(|e| {
+        // By content type first (R9), whatever was asked for: a JSON answer is read as JSON
+        // (the ephemeral ticket is JSON only), anything else as a form.
+        let decode = |response: &http::Response<Bytes>| {
+            json::decode_json_http_response::<O>(response, limits)
+        };
+        let decoded = decode(&response).map_err(|e| {
             // An answer that echoes a secret sent is judged again with the secrets
             // redacted, so that no error value holds them.
             let error = match redacted_response(&response, &redactor) {
                 None => map_decode_error(e, &response),
-                Some(redacted) => match payneteasy_codec::decode_response::<O>(&redacted, limits) {
+                Some(redacted) => match decode(&redacted) {
                     Err(e) => map_decode_error(e, &redacted),
                     Ok(_) => echoed_secret_error(&redacted),
                 },
@@ -484,10 +578,6 @@ impl PayneteasyClient {
     }
 }
 
-/// Body fields whose values are card data, in the Payneteasy API (for commands defined outside
-/// this crate): redacted from any answer that echoes them.
-const CARD_FIELDS: [&str; 2] = ["credit_card_number", "cvv2"];
-
 /// The secrets of a signed request: the `Authorization` header and its `oauth_signature`
 /// value (for PLAINTEXT it is the key itself).
 fn signature_secrets(encoded: &EncodedRequest) -> Redactor {
@@ -502,10 +592,12 @@ fn signature_secrets(encoded: &EncodedRequest) -> Redactor {
     redactor
 }
 
-/// Adds the card data of a request's body to `redactor`.
+/// Adds the card data of a request's body to `redactor` (the fields
+/// [`payneteasy_proto::SECRET_FIELDS`] names), so that an answer echoing them never shows them.
 fn card_secrets<O: Operation>(request: &O::Request, mut redactor: Redactor) -> Redactor {
     for (name, value) in payneteasy_codec::to_fields(request).unwrap_or_default() {
-        if CARD_FIELDS.contains(&name.as_str()) {
+        // The secret field names are declared once, beside the card newtypes.
+        if payneteasy_proto::is_secret_field(&name) {
             redactor.add_digits(&value);
         }
     }

@@ -88,8 +88,10 @@ pub use oauth1_signer as oauth1;
 #[cfg_attr(docsrs, doc(cfg(feature = "payneteasy")))]
 pub mod payneteasy {
     pub use paygate_client::payneteasy::{
-        MAX_LOGIN_CHARS, PayneteasyClient as Client, PayneteasyConfig as Config,
-        PayneteasyConfigBuilder as ConfigBuilder,
+        ConfirmError, Confirmation, MAX_LOGIN_CHARS, MAX_WAIT, NextAction,
+        PayneteasyClient as Client, PayneteasyConfig as Config,
+        PayneteasyConfigBuilder as ConfigBuilder, PollSchedule, PollScheduleBuilder, StatusQuery,
+        StatusWaiter, WaitOutcome,
     };
     pub use payneteasy_proto::*;
 

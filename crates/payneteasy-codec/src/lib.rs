@@ -110,6 +110,7 @@ mod excerpt;
 mod form;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod json;
 mod ser;
 
 pub use callback::{
