@@ -10,8 +10,10 @@
 //! 3. the standing fault for the route ([`FaultController::set_always`]);
 //! 4. the same two for the wildcard route `*`.
 //!
-//! Routes are the command names ([`ROUTES`]): `create-card-ref`, `status`, `CreateKey`,
-//! `TokenizeCard`; `*` is every route.
+//! Routes are the command names ([`ROUTES`]): the Payneteasy command paths (`sale`,
+//! `status`, `create-card-ref`, `sync/account-verification`, …; a v2 and a v4 command of the
+//! same path share the route), the PaySecure services `CreateKey` and `TokenizeCard`; `*` is
+//! every route.
 //!
 //! `paygate sandbox --fault` takes `ROUTE:SPEC` ([`parse_route_fault`]), always with the route:
 //! `status:delay=2s`, `create-card-ref:status=503`, `*:close`. The colon cannot be confused
@@ -45,7 +47,30 @@ use std::time::Duration;
 pub const FAULT_HEADER: &str = "x-paygate-fault";
 
 /// The routes a fault can be set for (the command names), besides `*` for every route.
-pub const ROUTES: &[&str] = &["create-card-ref", "status", "CreateKey", "TokenizeCard"];
+pub const ROUTES: &[&str] = &[
+    "sale",
+    "preauth",
+    "sale-form",
+    "preauth-form",
+    "transfer-form",
+    "capture",
+    "return",
+    "void",
+    "status",
+    "create-card-ref",
+    "get-card-info",
+    "make-rebill-sale",
+    "make-rebill-preauth",
+    "account-verification",
+    "sync/account-verification",
+    "transfer-by-ref",
+    "tokenize/create-ephemeral-ticket",
+    "CreateKey",
+    "TokenizeCard",
+];
+
+/// [`ROUTES`] as one line, for messages.
+const ROUTE_LIST: &str = "sale, preauth, sale-form, preauth-form, transfer-form, capture, return, void, status, create-card-ref, get-card-info, make-rebill-sale, make-rebill-preauth, account-verification, sync/account-verification, transfer-by-ref, tokenize/create-ephemeral-ticket, CreateKey, TokenizeCard";
 
 /// The longest `delay=` a spec may ask for.
 pub const MAX_DELAY: Duration = Duration::from_secs(30);
@@ -125,13 +150,11 @@ pub enum FaultSpecProblem {
     OversizedTooLarge,
     /// A route fault ([`parse_route_fault`]) without the `ROUTE:` in front.
     #[error(
-        "expected ROUTE:SPEC, where ROUTE is one of create-card-ref, status, CreateKey, TokenizeCard or * for every route (e.g. status:delay=2s, *:status=503)"
+        "expected ROUTE:SPEC, where ROUTE is one of {ROUTE_LIST} or * for every route (e.g. status:delay=2s, *:status=503)"
     )]
     MissingRoute,
     /// A route fault ([`parse_route_fault`]) for a route that is not in [`ROUTES`] nor `*`.
-    #[error(
-        "unknown route; the routes are create-card-ref, status, CreateKey, TokenizeCard, or * for every route"
-    )]
+    #[error("unknown route; the routes are {ROUTE_LIST}, or * for every route")]
     UnknownRoute,
 }
 
@@ -493,9 +516,16 @@ mod tests {
             problem("create-card-ref=close"),
             FaultSpecProblem::MissingRoute
         );
-        assert_eq!(problem("sale:close"), FaultSpecProblem::UnknownRoute);
+        assert_eq!(problem("payout:close"), FaultSpecProblem::UnknownRoute);
         assert_eq!(problem("status:503"), FaultSpecProblem::Unknown);
-        let message = parse_route_fault("sale:close").unwrap_err().to_string();
+        assert_eq!(
+            parse_route_fault("sync/account-verification:close")
+                .unwrap()
+                .0,
+            "sync/account-verification"
+        );
+        assert_eq!(ROUTE_LIST, ROUTES.join(", "));
+        let message = parse_route_fault("payout:close").unwrap_err().to_string();
         for route in ROUTES {
             assert!(message.contains(route), "{message}");
         }

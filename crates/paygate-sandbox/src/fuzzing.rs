@@ -1,8 +1,11 @@
 //! Fuzz harness (feature `fuzzing`) for the sandbox's request decoding and authentication:
 //! arbitrary bytes become an `http::Request<Bytes>` that the Payneteasy half answers with a
 //! fixed clock. The harness never panics on its own; it panics only when the handler panics
-//! or an invariant is broken: **a request the sandbox accepts carries a valid signature made
-//! for exactly the URL it was routed on** (scheme, authority, path, query).
+//! or an invariant is broken: **a v4 request the sandbox accepts carries a valid signature
+//! made for exactly the URL it was routed on** (scheme, authority, path, query), and **a v2
+//! request is served (answered with anything but a `validation-error` / `error`) only with
+//! the `control` the harness computed**. Every route is reached: v4 and v2 commands, and the
+//! payer pages (`/paynet/acs/…`, `/paynet/form/…`).
 //!
 //! # Input
 //! ```text
@@ -12,7 +15,9 @@
 //! - `FLAGS` (one byte): bit 0 the harness signs `SIGN_URL` (or, when empty,
 //!   `SCHEME://HOST TARGET`) with the test merchant's private key, `POST`, the request's
 //!   `Content-Type` and `BODY`; bit 1 the sandbox runs as HTTPS; bit 2 `AUTHORIZATION` is sent
-//!   as well (a second header when the harness signs, otherwise the only one).
+//!   as well (a second header when the harness signs, otherwise the only one); bit 3 the
+//!   harness appends `&control=…`, the v2 `status` control of the body's `login`,
+//!   `client_orderid` and `orderid` with the test merchant's control key.
 //! - `TARGET` is the request target (origin form `/paynet/...` or absolute form);
 //!   `HOST` the `Host` header (none when empty).
 //! - Unparsable parts (a method, a target, a header) end the run quietly.
@@ -28,7 +33,7 @@ use http::{HeaderName, HeaderValue, Method, Request, header};
 use oauth1_signer::{OAuthParams, RequestUrl, RsaPrivateKey, sign};
 
 use crate::payneteasy::{
-    Counters, PayneteasyHalf, PayneteasySandboxConfig, TEST_MERCHANT_LOGIN,
+    Counters, PayneteasyHalf, PayneteasySandboxConfig, TEST_CONTROL_KEY, TEST_MERCHANT_LOGIN,
     TEST_MERCHANT_PRIVATE_KEY_PEM,
 };
 use crate::server::GatewayHalf;
@@ -64,8 +69,12 @@ pub fn payneteasy_request(data: &[u8]) -> Outcome {
 
 fn run(data: &[u8]) -> Option<Outcome> {
     let (&flags, rest) = data.split_first()?;
-    let (harness_signs, tls, extra_authorization) =
-        (flags & 1 != 0, flags & 2 != 0, flags & 4 != 0);
+    let (harness_signs, tls, extra_authorization, harness_controls) = (
+        flags & 1 != 0,
+        flags & 2 != 0,
+        flags & 4 != 0,
+        flags & 8 != 0,
+    );
     let (method, rest) = line(rest)?;
     let (target, rest) = line(rest)?;
     let (host, rest) = line(rest)?;
@@ -85,7 +94,11 @@ fn run(data: &[u8]) -> Option<Outcome> {
             .unwrap_or(&header_line[at + 1..]);
         headers.push((name, HeaderValue::from_bytes(value).ok()?));
     }
-    let body = Bytes::copy_from_slice(rest);
+    let body = if harness_controls {
+        with_status_control(rest)?
+    } else {
+        Bytes::copy_from_slice(rest)
+    };
 
     let method = Method::from_bytes(method).ok()?;
     let target = std::str::from_utf8(target).ok()?;
@@ -154,6 +167,24 @@ fn run(data: &[u8]) -> Option<Outcome> {
     half.set_tls(tls);
     let response = half.handle(request);
     let status = response.status().as_u16();
+    if routed_path.starts_with("/paynet/api/v2/") {
+        let body = response.body();
+        let rejected = body.starts_with(b"type=validation-error")
+            || body.starts_with(b"type=error\n")
+            || body.as_ref() == b"type=error";
+        if status == 200 && !rejected {
+            assert!(
+                harness_controls,
+                "served a v2 request whose control the harness did not compute"
+            );
+        }
+        return Some(Outcome::Answered(status));
+    }
+    if !routed_path.starts_with("/paynet/api/v4/") {
+        // A payer page: its tokens are random, so none is known here.
+        assert_ne!(status, 200, "served a payer page for an unknown token");
+        return Some(Outcome::Answered(status));
+    }
     if status == 200 {
         let Some(url) = signed_for else {
             panic!("accepted a request the harness did not sign");
@@ -190,6 +221,39 @@ fn run(data: &[u8]) -> Option<Outcome> {
         );
     }
     Some(Outcome::Answered(status))
+}
+
+/// `body` plus `&control=…` for the v2 `status` formula over its `login`, `client_orderid`
+/// and `orderid` (with the test merchant's control key).
+fn with_status_control(body: &[u8]) -> Option<Bytes> {
+    let fields = payneteasy_codec::decode_request_form(
+        Some("application/x-www-form-urlencoded"),
+        body,
+        &payneteasy_codec::DecodeLimits::default(),
+    )
+    .ok()?;
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let request = payneteasy_proto::StatusV2Request::new(
+        get("login")?,
+        get("client_orderid")?,
+        get("orderid")?,
+    )
+    .ok()?;
+    let key = payneteasy_proto::ControlKey::new(TEST_CONTROL_KEY).ok()?;
+    let control = payneteasy_codec::compute_control::<payneteasy_proto::StatusV2>(
+        &payneteasy_proto::Endpoint::Id(0),
+        &request,
+        &key,
+    )
+    .ok()?;
+    let mut out = body.to_vec();
+    out.extend_from_slice(format!("&control={control}").as_bytes());
+    Some(Bytes::from(out))
 }
 
 #[cfg(test)]
@@ -263,6 +327,28 @@ mod tests {
             BODY,
         );
         assert_eq!(run(forged), Outcome::Answered(403));
+        // v2: served with the harness's control, refused in band without it.
+        let v2 = "/paynet/api/v2/status/39915";
+        let body = "login=paygate-test-merchant&client_orderid=34T43R77N&orderid=6868305";
+        assert_eq!(
+            run(input(8, v2, "127.0.0.1:9", "", "", body)),
+            Outcome::Answered(200)
+        );
+        assert_eq!(
+            run(input(0, v2, "127.0.0.1:9", "", "", body)),
+            Outcome::Answered(200)
+        );
+        assert_eq!(
+            run(input(
+                0,
+                "/paynet/acs/0123",
+                "127.0.0.1:9",
+                "",
+                "",
+                "result=success"
+            )),
+            Outcome::Answered(404)
+        );
         assert_eq!(payneteasy_request(b""), Outcome::NoRequest);
         assert_eq!(payneteasy_request(b"\x01\xff\n"), Outcome::NoRequest);
     }
@@ -350,6 +436,61 @@ mod tests {
             (
                 "userinfo-host",
                 input(1, CCR, "user@127.0.0.1:9", "", "", BODY),
+            ),
+            (
+                "v2-status-controlled",
+                input(
+                    8,
+                    "/paynet/api/v2/status/39915",
+                    "127.0.0.1:9",
+                    "",
+                    "",
+                    "login=paygate-test-merchant&client_orderid=34T43R77N&orderid=6868305",
+                ),
+            ),
+            (
+                "v2-status-forged-control",
+                input(
+                    0,
+                    "/paynet/api/v2/status/group/1144",
+                    "127.0.0.1:9",
+                    "",
+                    "",
+                    "login=paygate-test-merchant&client_orderid=34T43R77N&orderid=6868305&control=0000000000000000000000000000000000000000",
+                ),
+            ),
+            (
+                "v2-sale-card",
+                input(
+                    0,
+                    "/paynet/api/v2/sale/39915",
+                    "127.0.0.1:9",
+                    "",
+                    "",
+                    "client_orderid=o1&order_desc=d&amount=10.42&currency=USD&address1=a&city=c&zip_code=1&country=US&phone=1&ipaddress=127.0.0.1&email=a%40b.c&card_printed_name=J&credit_card_number=4111111111111111&expire_month=12&expire_year=2030&cvv2=123&redirect_url=http%3A%2F%2F127.0.0.1%2Fr&control=x",
+                ),
+            ),
+            (
+                "acs-page",
+                input(
+                    0,
+                    "/paynet/acs/00112233",
+                    "127.0.0.1:9",
+                    "",
+                    "",
+                    "result=success",
+                ),
+            ),
+            (
+                "v2-make-rebill-alias",
+                input(
+                    0,
+                    "/paynet/api/v2/make-rebill/39915",
+                    "127.0.0.1:9",
+                    "",
+                    "",
+                    "login=paygate-test-merchant&client_orderid=r1&cardrefid=1461608&amount=1.00&currency=USD&control=x",
+                ),
             ),
         ];
         std::fs::create_dir_all(SEEDS).unwrap();

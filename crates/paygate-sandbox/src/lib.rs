@@ -263,6 +263,7 @@ impl SandboxBuilder {
         });
         if let Some((half, _)) = &self.payneteasy {
             half.set_tls(self.tls);
+            half.start_callbacks();
         }
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(
@@ -328,9 +329,16 @@ impl Sandbox {
         format!("{scheme}://{}", self.addr)
     }
 
-    /// The Payneteasy base URL up to the API version: `BASE/paynet/api/v4`.
+    /// The Payneteasy base URL up to the API version: `BASE/paynet/api/v4` (a client's
+    /// `Environment::custom` of it reaches the v2 commands too: the last segment is the
+    /// version).
     pub fn payneteasy_base_url(&self) -> String {
         format!("{}/paynet/api/v4", self.base_url())
+    }
+
+    /// The Payneteasy v2 base URL: `BASE/paynet/api/v2`.
+    pub fn payneteasy_v2_base_url(&self) -> String {
+        format!("{}/paynet/api/v2", self.base_url())
     }
 
     /// The PaySecure base URL: `BASE/paysecure` (the service routes such as `/CreateKey`

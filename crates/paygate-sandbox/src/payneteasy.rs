@@ -46,7 +46,7 @@
 //! `00000000-0000-0000-0000-000002de3113` in every answer. The error codes are the sandbox's
 //! own: the real gateway's list is not published.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -59,16 +59,35 @@ use oauth1_signer::{
     VerifyError, VerifyPolicy, claim_nonce, verify, verify_without_replay,
 };
 use payneteasy_codec::{
-    DecodeError, DecodeLimits, EncodeError, GatewayError, GatewayErrorKind, decode_request,
-    encode_gateway_error, encode_response,
+    DecodeError, DecodeLimits, EncodeError, GatewayError, GatewayErrorKind, compute_control,
+    decode_request, decode_request_form, encode_gateway_error, encode_response,
 };
 use payneteasy_proto::{
-    ControlKey, CreateCardRef, CreateCardRefResponse, Endpoint, Operation, Status, StatusCommand,
-    StatusResponse,
+    ApiVersion, Auth, ControlKey, CreateCardRefResponse, Endpoint, Operation, Status,
+    StatusResponse, TransactionType, amount_minor_units,
 };
+use subtle::ConstantTimeEq;
 
 use crate::log_limit::WarnLimiter;
 use crate::server::{GatewayHalf, HandlerFuture};
+
+mod callbacks;
+pub mod cards;
+mod ops;
+mod orders;
+mod pages;
+
+pub use callbacks::{CallbackPolicy, CallbackUrlError, check_url};
+pub use cards::{
+    AMOUNT_DECLINED, AMOUNT_ERROR, AMOUNT_FILTERED, AMOUNT_LONG_PROCESSING, CARD_3DS,
+    CARD_APPROVED, CARD_APPROVED_MASTERCARD, CARD_DECLINED, CARD_ERROR, CARD_FILTERED,
+    CARD_LONG_PROCESSING, HOSTED_FIELDS_TOKEN_PREFIX, LONG_PROCESSING_POLLS, TEST_AMOUNTS,
+    TEST_CARDS, TestAmount, TestCard, TestOutcome,
+};
+pub use orders::{MAX_CARD_REFS_PER_MERCHANT, MAX_ORDERS_PER_MERCHANT};
+
+use callbacks::Callbacks;
+use orders::{Book, Finished, Ids, Kind, NewPayment, Order, Phase, Refused, StoredCard};
 
 /// Login (`oauth_consumer_key`) of the default test merchant.
 pub const TEST_MERCHANT_LOGIN: &str = "paygate-test-merchant";
@@ -114,6 +133,38 @@ pub const ERR_INVALID_REQUEST: &str = "4002";
 pub const ERR_ORDER_NOT_FINAL: &str = "5001";
 /// `error-code` (error): the first payment is final but was not approved.
 pub const ERR_ORDER_NOT_APPROVED: &str = "5002";
+/// `error-code` (validation-error): the v2 `control` is missing or does not match (or the
+/// merchant has no control key).
+pub const ERR_INVALID_CONTROL: &str = "4003";
+/// `error-code` (validation-error): no merchant is served on the v2 endpoint.
+pub const ERR_UNKNOWN_ENDPOINT: &str = "4004";
+/// `error-code` (validation-error): `login` is not the merchant of the endpoint (v2) or of
+/// `oauth_consumer_key` (v4).
+pub const ERR_LOGIN_MISMATCH: &str = "4005";
+/// `error-code` (validation-error): the amount is not valid in its currency, or the currency
+/// differs from the order's.
+pub const ERR_INVALID_AMOUNT: &str = "4006";
+/// `error-code` (validation-error): the amount is above what remains (capture above the
+/// preauthorized amount, return above what is left, a partial cancel or void).
+pub const ERR_AMOUNT_ABOVE_REMAINING: &str = "4007";
+/// `error-code` (validation-error): the card reference is not known to this merchant.
+pub const ERR_CARD_REF_NOT_FOUND: &str = "4008";
+/// `error-code` (validation-error): the card number fails the Luhn check.
+pub const ERR_INVALID_CARD: &str = "4009";
+/// `error-code` (validation-error): `client_orderid` is used already by a different order
+/// of this merchant (another command, amount or currency).
+pub const ERR_DUPLICATE_ORDER: &str = "4010";
+/// `error-code` (validation-error): `redirect_url` or `server_callback_url` is not an
+/// absolute `http(s)` URL.
+pub const ERR_INVALID_URL: &str = "4011";
+/// `error-code` (error): only a preauth can be captured, once, while not cancelled.
+pub const ERR_CAPTURE_NOT_ALLOWED: &str = "5003";
+/// `error-code` (error): this order cannot be returned (a transfer, an account
+/// verification, or voided/cancelled already).
+pub const ERR_RETURN_NOT_ALLOWED: &str = "5004";
+/// `error-code` (error): this order cannot be voided (not a sale or a captured preauth, or
+/// voided/returned already).
+pub const ERR_VOID_NOT_ALLOWED: &str = "5005";
 
 /// The body of every HTTP 403, as in the seed document.
 pub const ACCESS_DENIED_PAGE: &str = r#"<!DOCTYPE html>
@@ -156,6 +207,8 @@ const FIRST_CARD_REF_ID: u64 = 1_461_608;
 const FIRST_RECURRING_PAYMENT_ID: u64 = 1_491_863;
 /// The first serial number (the seed's `…-000002de3113`), then counting up.
 const FIRST_SERIAL: u64 = 0x2de_3113;
+/// The first `orderid` of a new order, then counting up (the seeded ones are below).
+const FIRST_ORDERID: u64 = 7_000_001;
 
 pub use crate::Clock;
 
@@ -166,8 +219,9 @@ pub struct PayneteasyMerchant {
     pub login: String,
     /// The merchant's RSA public key, PEM (SPKI or PKCS#1).
     pub public_key_pem: String,
-    /// The merchant control key (redacted in `Debug`). Kept for callbacks; `create-card-ref`
-    /// and `status` do not use it.
+    /// The merchant control key (redacted in `Debug`): checks the `control` of v2 requests
+    /// and makes the `control` of server callbacks and customer returns. A merchant without
+    /// one has its v2 requests refused ([`ERR_INVALID_CONTROL`]) and gets no callbacks.
     pub control_key: Option<ControlKey>,
     /// The merchant's `ENDPOINTID`.
     pub endpoint_id: u64,
@@ -280,6 +334,9 @@ pub struct PayneteasySandboxConfig {
     /// request is refused with HTTP 503 (never accepted) and counted in
     /// [`PayneteasyStats::refused_replay_check_unavailable`].
     pub nonce_store: Option<Arc<dyn AsyncNonceStore>>,
+    /// How server callbacks are sent (retries, backoff, queue bound). Default
+    /// [`CallbackPolicy::default`].
+    pub callbacks: CallbackPolicy,
 }
 
 impl Default for PayneteasySandboxConfig {
@@ -290,6 +347,7 @@ impl Default for PayneteasySandboxConfig {
             max_skew_secs: 300,
             clock: Arc::new(SystemTime::now),
             nonce_store: None,
+            callbacks: CallbackPolicy::default(),
         }
     }
 }
@@ -301,6 +359,7 @@ impl fmt::Debug for PayneteasySandboxConfig {
             .field("orders", &self.orders)
             .field("max_skew_secs", &self.max_skew_secs)
             .field("shared_nonce_store", &self.nonce_store.is_some())
+            .field("callbacks", &self.callbacks)
             .finish_non_exhaustive()
     }
 }
@@ -334,13 +393,31 @@ pub struct PayneteasyStats {
     /// that is not a plain `host[:port]`, two `Host` headers, or a `Host` that disagrees with
     /// an absolute request target ([`AuthorityError`]).
     pub refused_bad_request: u64,
+    /// v2 requests refused in band (`validation-error`, [`ERR_INVALID_CONTROL`]) for a
+    /// missing or wrong `control`.
+    pub refused_bad_control: u64,
+    /// v2 requests refused in band ([`ERR_UNKNOWN_ENDPOINT`]) for an endpoint no merchant has.
+    pub refused_unknown_endpoint: u64,
+    /// Orders created (a repeated `client_orderid` creates none).
+    pub orders_created: u64,
+    /// Server callbacks answered HTTP 200.
+    pub callbacks_sent: u64,
+    /// Server callbacks given up after [`CallbackPolicy::max_attempts`].
+    pub callbacks_failed: u64,
+    /// Server callbacks dropped because the queue was full (or the sandbox not running).
+    pub callbacks_dropped: u64,
+    /// Callback attempts made (first tries and retries).
+    pub callback_attempts: u64,
 }
 
 impl PayneteasyStats {
-    /// All refusals (HTTP 403 and the HTTP 400 of [`Self::refused_bad_request`]) together.
+    /// All refusals (HTTP 403, the HTTP 400 of [`Self::refused_bad_request`], and the v2
+    /// control and endpoint refusals) together.
     #[must_use]
     pub fn refused(&self) -> u64 {
         self.refused_bad_request
+            + self.refused_bad_control
+            + self.refused_unknown_endpoint
             + self.refused_unknown_merchant
             + self.refused_bad_signature
             + self.refused_wrong_endpoint
@@ -378,6 +455,13 @@ pub(crate) struct Counters {
     replay_check_unavailable: AtomicU64,
     malformed: AtomicU64,
     bad_request: AtomicU64,
+    bad_control: AtomicU64,
+    unknown_endpoint: AtomicU64,
+    orders_created: AtomicU64,
+    callbacks_sent: AtomicU64,
+    callbacks_failed: AtomicU64,
+    callbacks_dropped: AtomicU64,
+    callback_attempts: AtomicU64,
 }
 
 impl Counters {
@@ -394,6 +478,13 @@ impl Counters {
             refused_replay_check_unavailable: get(&self.replay_check_unavailable),
             refused_malformed: get(&self.malformed),
             refused_bad_request: get(&self.bad_request),
+            refused_bad_control: get(&self.bad_control),
+            refused_unknown_endpoint: get(&self.unknown_endpoint),
+            orders_created: get(&self.orders_created),
+            callbacks_sent: get(&self.callbacks_sent),
+            callbacks_failed: get(&self.callbacks_failed),
+            callbacks_dropped: get(&self.callbacks_dropped),
+            callback_attempts: get(&self.callback_attempts),
         }
     }
 
@@ -543,61 +634,78 @@ fn request_authority(
 struct Merchant {
     login: String,
     key: RsaPublicKey,
+    control_key: Option<ControlKey>,
     endpoint_id: u64,
     endpoint_group_id: u64,
 }
 
-/// A card reference made for an order.
-#[derive(Clone)]
-struct CardRef {
-    card_ref_id: String,
-    recurring_payment_id: String,
+impl Merchant {
+    fn owns(&self, endpoint: Endpoint) -> bool {
+        match endpoint {
+            Endpoint::Id(id) => id == self.endpoint_id,
+            Endpoint::Group(id) => id == self.endpoint_group_id,
+        }
+    }
 }
 
-#[derive(Default)]
+/// The most 3-D Secure and payment-form tokens kept at once (the oldest is forgotten).
+const MAX_TOKENS: usize = 10_000;
+
+/// The mutable state: every merchant's order book, the id counters and the payer tokens.
 struct State {
-    /// (client_orderid, orderid) → the card reference made for it.
-    card_refs: HashMap<(String, String), CardRef>,
-    made: u64,
+    /// login → book.
+    books: HashMap<String, Book>,
+    ids: Ids,
+    /// token → (login, orderid) of an order waiting for its payer.
+    tokens: HashMap<String, (String, String)>,
+    token_fifo: VecDeque<String>,
 }
 
-/// The commands this half serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Cmd {
-    CreateCardRef,
-    Status,
-}
-
-impl Cmd {
-    fn parse(name: &str) -> Option<Cmd> {
-        match name {
-            n if n == CreateCardRef::PATH => Some(Cmd::CreateCardRef),
-            n if n == StatusCommand::PATH => Some(Cmd::Status),
-            _ => None,
+impl State {
+    fn add_token(&mut self, token: String, login: &str, orderid: &str) {
+        while self.token_fifo.len() >= MAX_TOKENS {
+            let Some(old) = self.token_fifo.pop_front() else {
+                break;
+            };
+            self.tokens.remove(&old);
         }
-    }
-
-    fn path(self) -> &'static str {
-        match self {
-            Cmd::CreateCardRef => CreateCardRef::PATH,
-            Cmd::Status => StatusCommand::PATH,
-        }
+        self.token_fifo.push_back(token.clone());
+        self.tokens
+            .insert(token, (login.to_owned(), orderid.to_owned()));
     }
 }
 
-const PREFIX: &str = "/paynet/api/v4/";
+/// The API path prefix; the payer pages are under [`ACS_PREFIX`] and [`FORM_PREFIX`].
+const PREFIX: &str = "/paynet/";
+const API_PREFIX: &str = "/paynet/api/";
+/// The sandbox's 3-D Secure ACS pages: `/paynet/acs/{token}`.
+pub const ACS_PREFIX: &str = "/paynet/acs/";
+/// The sandbox's payment-form pages of the form commands: `/paynet/form/{token}`.
+pub const FORM_PREFIX: &str = "/paynet/form/";
 
-/// `{command}/{id}` or `{command}/group/{id}` after the prefix.
-fn parse_path(path: &str) -> Option<(Cmd, Endpoint)> {
-    let rest = path.strip_prefix(PREFIX)?;
-    let (command, endpoint) = rest.split_once('/')?;
-    Some((Cmd::parse(command)?, endpoint.parse().ok()?))
+/// `v2|v4/{command…}/{id}` or `…/{command…}/group/{id}` after [`API_PREFIX`]: the version,
+/// the command path (which may hold a `/`, as `sync/account-verification`) and the endpoint.
+fn parse_path(path: &str) -> Option<(ApiVersion, &str, Endpoint)> {
+    let rest = path.strip_prefix(API_PREFIX)?;
+    let (version, rest) = rest.split_once('/')?;
+    let version = match version {
+        "v2" => ApiVersion::V2,
+        "v4" => ApiVersion::V4,
+        _ => return None,
+    };
+    let (head, id) = rest.rsplit_once('/')?;
+    let (command, endpoint) = match head.strip_suffix("/group") {
+        Some(command) => (command, format!("group/{id}")),
+        None => (head, id.to_owned()),
+    };
+    if command.is_empty() || command == "group" {
+        return None;
+    }
+    Some((version, command, endpoint.parse().ok()?))
 }
 
 pub(crate) struct PayneteasyHalf {
     merchants: HashMap<String, Merchant>,
-    /// client_orderid → order.
-    orders: HashMap<String, SeededOrder>,
     max_skew_secs: u64,
     clock: Clock,
     nonces: MemoryNonceStore,
@@ -606,20 +714,59 @@ pub(crate) struct PayneteasyHalf {
     state: Mutex<State>,
     serial: AtomicU64,
     counters: Arc<Counters>,
+    callbacks: Callbacks,
     /// `https` once the sandbox starts with TLS; the scheme of the URL the client signed.
     scheme: OnceLock<&'static str>,
     limits: DecodeLimits,
     refusal_warnings: WarnLimiter,
 }
 
+/// A seeded order as an order of the book.
+fn seeded_order(seed: &SeededOrder) -> Order {
+    let final_status = seed.status.is_final();
+    Order {
+        client_orderid: seed.client_orderid.clone(),
+        orderid: seed.orderid.clone(),
+        kind: Kind::Sale,
+        amount: seed.amount.clone(),
+        minor: amount_minor_units(&seed.amount, &seed.currency).unwrap_or(0),
+        currency: seed.currency.clone(),
+        status: seed.status.clone(),
+        transaction_type: Kind::Sale.transaction_type(),
+        paid: seed.status.is_approved(),
+        phase: if final_status {
+            Phase::Final
+        } else {
+            Phase::Held
+        },
+        error: seed.error.clone(),
+        card: Some(StoredCard {
+            bin: seed.bin.clone(),
+            last_four: seed.last_four_digits.clone(),
+            expire_month: "12".to_owned(),
+            expire_year: "2030".to_owned(),
+            printed_name: "TEST CARDHOLDER".to_owned(),
+            outcome: TestOutcome::Approved,
+        }),
+        captured: None,
+        returned: 0,
+        voided: false,
+        cancelled: false,
+        redirect_url: None,
+        server_callback_url: None,
+        card_ref_id: None,
+        seeded: true,
+    }
+}
+
 impl PayneteasyHalf {
     /// Checks the configuration: every public key must load, logins must be unique and
-    /// non-empty, order ids unique.
+    /// non-empty, endpoints unique, order ids unique.
     pub(crate) fn new(
         config: PayneteasySandboxConfig,
         counters: Arc<Counters>,
     ) -> Result<Self, String> {
-        let mut merchants = HashMap::new();
+        let mut merchants: HashMap<String, Merchant> = HashMap::new();
         for m in config.merchants {
             if m.login.is_empty() || m.login.chars().any(char::is_control) {
                 return Err(
@@ -635,34 +782,61 @@ impl PayneteasyHalf {
             if merchants.contains_key(&m.login) {
                 return Err(format!("Payneteasy merchant {:?} is listed twice", m.login));
             }
+            let shared_endpoint = merchants.values().any(|o| {
+                o.owns(Endpoint::Id(m.endpoint_id)) || o.owns(Endpoint::Group(m.endpoint_group_id))
+            });
+            if shared_endpoint {
+                return Err(format!(
+                    "Payneteasy merchant {:?} has the endpoint or endpoint group of another merchant",
+                    m.login
+                ));
+            }
             merchants.insert(
                 m.login.clone(),
                 Merchant {
                     login: m.login,
                     key,
+                    control_key: m.control_key,
                     endpoint_id: m.endpoint_id,
                     endpoint_group_id: m.endpoint_group_id,
                 },
             );
         }
-        let mut orders = HashMap::new();
-        for order in config.orders {
-            if orders.contains_key(&order.client_orderid) {
+        let mut books: HashMap<String, Book> = merchants
+            .keys()
+            .map(|login| (login.clone(), Book::default()))
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        for order in &config.orders {
+            if !seen.insert(order.client_orderid.clone()) {
                 return Err(format!("order {:?} is seeded twice", order.client_orderid));
             }
-            orders.insert(order.client_orderid.clone(), order);
+            for (login, book) in &mut books {
+                if order.merchant_login.as_deref().is_none_or(|l| l == login) {
+                    book.seed(seeded_order(order));
+                }
+            }
         }
         // Any timestamp that passes the skew check must still be inside the store's window.
         let window = config.max_skew_secs.saturating_mul(2).saturating_add(60);
         Ok(PayneteasyHalf {
             merchants,
-            orders,
             max_skew_secs: config.max_skew_secs,
             clock: config.clock,
             nonces: MemoryNonceStore::new(window, 1_000_000),
             shared_nonces: config.nonce_store,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                books,
+                ids: Ids {
+                    next_orderid: FIRST_ORDERID,
+                    next_card_ref: FIRST_CARD_REF_ID,
+                    next_recurring: FIRST_RECURRING_PAYMENT_ID,
+                },
+                tokens: HashMap::new(),
+                token_fifo: VecDeque::new(),
+            }),
             serial: AtomicU64::new(FIRST_SERIAL),
+            callbacks: Callbacks::new(config.callbacks, counters.clone()),
             counters,
             scheme: OnceLock::new(),
             limits: DecodeLimits::default(),
@@ -673,6 +847,11 @@ impl PayneteasyHalf {
     /// Called once at start: the scheme clients use to reach (and sign for) the sandbox.
     pub(crate) fn set_tls(&self, tls: bool) {
         let _ = self.scheme.set(if tls { "https" } else { "http" });
+    }
+
+    /// Called once at start, on the runtime: starts the callback worker.
+    pub(crate) fn start_callbacks(&self) {
+        self.callbacks.start();
     }
 
     fn now_secs(&self) -> u64 {
@@ -762,163 +941,354 @@ impl PayneteasyHalf {
 
     /// A merchant is served only on its own endpoint and endpoint group.
     fn check_endpoint(merchant: &Merchant, endpoint: Endpoint) -> Result<(), Refusal> {
-        let own = match endpoint {
-            Endpoint::Id(id) => id == merchant.endpoint_id,
-            Endpoint::Group(id) => id == merchant.endpoint_group_id,
-        };
-        if own {
+        if merchant.owns(endpoint) {
             Ok(())
         } else {
             Err(Refusal::WrongEndpoint)
         }
     }
 
-    /// The order `client_orderid` of this merchant, if `orderid` (when given) matches.
-    fn order(
+    /// The v2 `control` check: the SHA-1 the codec computes for `request` with the
+    /// merchant's control key ([`payneteasy_codec::compute_control`]), compared in constant
+    /// time with the one sent (hex, either case).
+    fn check_control<O: Operation>(
+        &self,
+        ctx: &Ctx<'_>,
+        request: &O::Request,
+        sent: Option<&str>,
+    ) -> Result<(), Refused> {
+        let bad = |message: &str| {
+            self.counters.bad_control.fetch_add(1, Ordering::Relaxed);
+            Refused::validation(ERR_INVALID_CONTROL, message)
+        };
+        let Some(key) = &ctx.merchant.control_key else {
+            return Err(bad(
+                "this merchant has no control key: its v2 commands are refused",
+            ));
+        };
+        let Some(sent) = sent else {
+            return Err(bad("control is missing"));
+        };
+        let expected = compute_control::<O>(&ctx.endpoint, request, key).map_err(|e| {
+            Refused::validation(ERR_INVALID_REQUEST, format!("invalid request: {e}"))
+        })?;
+        let (mut got, mut want) = ([0u8; 20], [0u8; 20]);
+        let readable = hex::decode_to_slice(sent, &mut got).is_ok()
+            && hex::decode_to_slice(&expected, &mut want).is_ok();
+        if readable && bool::from(got.ct_eq(&want)) {
+            Ok(())
+        } else {
+            Err(bad(
+                "control does not match the request and the merchant control key",
+            ))
+        }
+    }
+
+    /// HTTP 200 with the operation's response, form-encoded, or JSON when asked.
+    fn answer<O: Operation>(&self, ctx: &Ctx<'_>, response: &O::Response) -> Response<Bytes> {
+        if ctx.json {
+            json_answer(StatusCode::OK, serde_json::to_vec(response))
+        } else {
+            form_answer(encode_response::<O>(response))
+        }
+    }
+
+    /// A `validation-error` / `error` answer: HTTP 200 and a form (the gateway's form mode),
+    /// or HTTP 400 and a JSON body with `type`, `serial-number`, `error-message` and a numeric
+    /// `error-code` (JSON mode).
+    fn reject(&self, json: bool, refused: Refused) -> Response<Bytes> {
+        let kind = if refused.validation {
+            GatewayErrorKind::ValidationError
+        } else {
+            GatewayErrorKind::Error
+        };
+        let serial = self.next_serial();
+        tracing::debug!(code = refused.code, message = %refused.message, "Payneteasy request rejected");
+        if json {
+            let code = refused.code.parse::<u64>().map_or_else(
+                |_| serde_json::Value::from(refused.code),
+                serde_json::Value::from,
+            );
+            let body = serde_json::json!({
+                "type": kind.as_str(),
+                "serial-number": serial,
+                "error-message": refused.message,
+                "error-code": code,
+            });
+            json_answer(StatusCode::BAD_REQUEST, serde_json::to_vec(&body))
+        } else {
+            let mut error = GatewayError::new(kind);
+            error.serial_number = Some(serial);
+            error.message = Some(refused.message);
+            error.code = Some(refused.code.to_owned());
+            form_answer(encode_gateway_error(&error))
+        }
+    }
+
+    /// Queues the server callback of an order that became final, with the merchant's
+    /// control key (a merchant without one gets none).
+    fn send_callback(&self, merchant: &Merchant, finished: Option<Finished>) {
+        let Some(finished) = finished else {
+            return;
+        };
+        match &merchant.control_key {
+            Some(key) => self.callbacks.enqueue(&finished, key),
+            None => tracing::debug!(login = %merchant.login, "no control key: no server callback"),
+        }
+    }
+
+    /// Runs `f` on the merchant's book (and the shared ids) under the lock.
+    fn with_book<T>(
         &self,
         merchant: &Merchant,
+        f: impl FnOnce(&mut Book, &mut Ids) -> Result<T, Refused>,
+    ) -> Result<T, Refused> {
+        let mut state = crate::lock(&self.state);
+        let State { books, ids, .. } = &mut *state;
+        let book = books.entry(merchant.login.clone()).or_default();
+        f(book, ids)
+    }
+
+    /// Places a payment of `kind` (a new order, or the existing one for a repeated
+    /// `client_orderid`); URLs must be http(s).
+    fn place(&self, ctx: &Ctx<'_>, kind: Kind, payment: NewPayment) -> Result<Order, Refused> {
+        for (name, url) in [
+            ("redirect_url", &payment.redirect_url),
+            ("server_callback_url", &payment.server_callback_url),
+        ] {
+            if let Some(url) = url {
+                check_url(url)
+                    .map_err(|e| Refused::validation(ERR_INVALID_URL, format!("{name}: {e}")))?;
+            }
+        }
+        let (placed, finished) = {
+            let mut state = crate::lock(&self.state);
+            let State { books, ids, .. } = &mut *state;
+            let book = books.entry(ctx.merchant.login.clone()).or_default();
+            let (placed, finished, token) = book.place(ids, kind, payment, new_token)?;
+            if let Some(token) = token {
+                state.add_token(token, &ctx.merchant.login, &placed.order.orderid);
+            }
+            (placed, finished)
+        };
+        if !placed.repeated {
+            self.counters.orders_created.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(orderid = %placed.order.orderid, client_orderid = %placed.order.client_orderid, kind = placed.order.kind.transaction_type(), status = %placed.order.status, "order created");
+        }
+        self.send_callback(ctx.merchant, finished);
+        Ok(placed.order)
+    }
+
+    /// A follow-up transaction on an order (capture, return, void), with its callback.
+    fn follow_up(
+        &self,
+        ctx: &Ctx<'_>,
+        f: impl FnOnce(&mut Book) -> Result<(Order, Option<Finished>), Refused>,
+    ) -> Result<Order, Refused> {
+        let (order, finished) = self.with_book(ctx.merchant, |book, _| f(book))?;
+        self.send_callback(ctx.merchant, finished);
+        Ok(order)
+    }
+
+    /// `status`: the order as it is now (a poll advances a long `processing` one).
+    fn poll(
+        &self,
+        ctx: &Ctx<'_>,
         client_orderid: &str,
         orderid: Option<&str>,
-    ) -> Option<&SeededOrder> {
-        self.orders.get(client_orderid).filter(|o| {
-            o.merchant_login
-                .as_deref()
-                .is_none_or(|l| l == merchant.login)
-                && orderid.is_none_or(|id| id == o.orderid)
-        })
+    ) -> Result<StatusResponse, Refused> {
+        let (order, finished) =
+            self.with_book(ctx.merchant, |book, _| book.poll(client_orderid, orderid))?;
+        self.send_callback(ctx.merchant, finished);
+        Ok(self.status_response(ctx, &order))
     }
 
-    fn refusal(&self, kind: GatewayErrorKind, code: &str, message: String) -> Response<Bytes> {
-        let mut error = GatewayError::new(kind);
-        error.serial_number = Some(self.next_serial());
-        error.message = Some(message);
-        error.code = Some(code.to_owned());
-        form_answer(encode_gateway_error(&error))
+    /// The `status-response` of an order.
+    fn status_response(&self, ctx: &Ctx<'_>, order: &Order) -> StatusResponse {
+        let mut response = StatusResponse::new(order.status.clone());
+        response.amount = Some(order.amount.clone());
+        response.currency = Some(order.currency.clone()).filter(|c| !c.is_empty());
+        response.paynet_order_id = Some(order.orderid.clone());
+        response.merchant_order_id = Some(order.client_orderid.clone());
+        response.serial_number = Some(self.next_serial());
+        response.card_ref_id = order.card_ref_id.clone();
+        if let Some(card) = &order.card {
+            response.last_four_digits = Some(card.last_four.clone());
+            response.bin = Some(card.bin.clone());
+        }
+        if let Some((code, message)) = &order.error {
+            response.error_code = Some(code.clone());
+            response.error_message = Some(message.clone());
+        }
+        if let Phase::Challenge(token) = &order.phase {
+            response.html = Some(pages::challenge_html(
+                &format!("{}{ACS_PREFIX}{token}", ctx.base),
+                &order.orderid,
+            ));
+        }
+        response.transaction_type = Some(TransactionType::parse(order.transaction_type));
+        response
     }
 
-    fn invalid_request(&self, error: &DecodeError) -> Response<Bytes> {
-        let mut message = error.to_string();
-        if let Some(source) = std::error::Error::source(error) {
-            message.push_str(": ");
-            message.push_str(&source.to_string());
+    /// `create-card-ref` (v2 and v4): a card reference for a final, approved first payment.
+    fn card_ref(
+        &self,
+        ctx: &Ctx<'_>,
+        client_orderid: &str,
+        orderid: &str,
+    ) -> Result<CreateCardRefResponse, Refused> {
+        let (card_ref, made) = self.with_book(ctx.merchant, |book, ids| {
+            book.create_card_ref(ids, client_orderid, orderid)
+        })?;
+        if made {
+            self.counters
+                .card_refs_created
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::info!(%client_orderid, card_ref_id = %card_ref.card_ref_id, "card reference created");
         }
-        self.refusal(
-            GatewayErrorKind::ValidationError,
-            ERR_INVALID_REQUEST,
-            message,
-        )
-    }
-
-    fn not_found(&self, client_orderid: &str) -> Response<Bytes> {
-        self.refusal(
-            GatewayErrorKind::ValidationError,
-            ERR_ORDER_NOT_FOUND,
-            format!("No order found with client_orderid {client_orderid} and this orderid"),
-        )
-    }
-
-    fn create_card_ref(&self, merchant: &Merchant, request: &Request<Bytes>) -> Response<Bytes> {
-        let decoded = match decode_request::<CreateCardRef>(
-            content_type(request),
-            request.body(),
-            &self.limits,
-        ) {
-            Ok(decoded) => decoded,
-            Err(e) => return self.invalid_request(&e),
-        };
-        if decoded.login().is_some_and(|l| l != merchant.login) {
-            return self.refusal(
-                GatewayErrorKind::ValidationError,
-                ERR_INVALID_REQUEST,
-                "login does not match oauth_consumer_key".to_owned(),
-            );
-        }
-        let Some(order) = self.order(merchant, decoded.client_orderid(), Some(decoded.orderid()))
-        else {
-            return self.not_found(decoded.client_orderid());
-        };
-        if !order.status.is_final() {
-            return self.refusal(
-                GatewayErrorKind::Error,
-                ERR_ORDER_NOT_FINAL,
-                format!(
-                    "The initial payment is not in a final status ({}): try again once it is",
-                    order.status
-                ),
-            );
-        }
-        if !order.status.is_approved() {
-            return self.refusal(
-                GatewayErrorKind::Error,
-                ERR_ORDER_NOT_APPROVED,
-                format!(
-                    "The initial payment was not approved ({}): a card reference needs an approved payment",
-                    order.status
-                ),
-            );
-        }
-        let card_ref = {
-            let mut state = crate::lock(&self.state);
-            let key = (order.client_orderid.clone(), order.orderid.clone());
-            match state.card_refs.get(&key) {
-                Some(existing) => existing.clone(),
-                None => {
-                    let made = CardRef {
-                        card_ref_id: (FIRST_CARD_REF_ID + state.made).to_string(),
-                        recurring_payment_id: (FIRST_RECURRING_PAYMENT_ID + state.made).to_string(),
-                    };
-                    state.made += 1;
-                    state.card_refs.insert(key, made.clone());
-                    self.counters
-                        .card_refs_created
-                        .fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(client_orderid = %order.client_orderid, card_ref_id = %made.card_ref_id, "card reference created");
-                    made
-                }
-            }
-        };
         let mut response = CreateCardRefResponse::new(Status::Approved);
         response.serial_number = Some(self.next_serial());
         response.card_ref_id = Some(card_ref.card_ref_id.clone());
         response.recurring_payment_id = Some(card_ref.recurring_payment_id);
         response.dst_card_ref_id = Some(card_ref.card_ref_id);
-        form_answer(encode_response::<CreateCardRef>(&response))
+        Ok(response)
     }
+}
 
-    fn status(&self, merchant: &Merchant, request: &Request<Bytes>) -> Response<Bytes> {
-        let decoded = match decode_request::<StatusCommand>(
-            content_type(request),
-            request.body(),
-            &self.limits,
-        ) {
-            Ok(decoded) => decoded,
-            Err(e) => return self.invalid_request(&e),
-        };
-        let Some(order) = self.order(merchant, decoded.client_orderid(), decoded.orderid()) else {
-            return self.not_found(decoded.client_orderid());
-        };
-        let card_ref_id = {
-            let state = crate::lock(&self.state);
-            state
-                .card_refs
-                .get(&(order.client_orderid.clone(), order.orderid.clone()))
-                .map(|c| c.card_ref_id.clone())
-        };
-        let mut response = StatusResponse::new(order.status.clone());
-        response.amount = Some(order.amount.clone());
-        response.currency = Some(order.currency.clone());
-        response.paynet_order_id = Some(order.orderid.clone());
-        response.merchant_order_id = Some(order.client_orderid.clone());
-        response.serial_number = Some(self.next_serial());
-        response.card_ref_id = card_ref_id;
-        response.last_four_digits = Some(order.last_four_digits.clone());
-        response.bin = Some(order.bin.clone());
-        if let Some((code, message)) = &order.error {
-            response.error_code = Some(code.clone());
-            response.error_message = Some(message.clone());
-        }
-        form_answer(encode_response::<StatusCommand>(&response))
+/// A fresh unguessable token for a payer page (128 random bits, hex).
+fn new_token() -> String {
+    let mut bytes = [0u8; 16];
+    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        // Never seen; a counter-based token still works for a sandbox.
+        static FALLBACK: AtomicU64 = AtomicU64::new(1);
+        bytes[..8].copy_from_slice(&FALLBACK.fetch_add(1, Ordering::Relaxed).to_be_bytes());
     }
+    hex::encode(bytes)
+}
+
+/// What a command handler gets: the authenticated merchant, the endpoint, the request and
+/// how to answer.
+pub(crate) struct Ctx<'a> {
+    merchant: &'a Merchant,
+    endpoint: Endpoint,
+    request: &'a Request<Bytes>,
+    /// The client asked for JSON (`Accept: application/vnd.pay+json`).
+    json: bool,
+    /// `scheme://authority` the client reached the sandbox at (for the payer links).
+    base: String,
+}
+
+/// An operation the sandbox serves: its semantics, over the typed request.
+pub(crate) trait Served: Operation {
+    /// Whether the answer is JSON whatever the `Accept` header says.
+    const JSON_ONLY: bool = false;
+
+    /// Answers a decoded, authenticated request.
+    fn serve(
+        half: &PayneteasyHalf,
+        ctx: &Ctx<'_>,
+        request: Self::Request,
+    ) -> Result<Self::Response, Refused>;
+}
+
+/// One route: an operation's version and path, and its handler.
+pub(crate) struct Route {
+    version: ApiVersion,
+    path: &'static str,
+    serve: fn(&PayneteasyHalf, &Ctx<'_>) -> Response<Bytes>,
+}
+
+const fn route<O: Served>() -> Route {
+    Route {
+        version: O::VERSION,
+        path: O::PATH,
+        serve: serve::<O>,
+    }
+}
+
+/// PHPLIB's path of `make-rebill-sale` (`make-rebill`, specification R2).
+const MAKE_REBILL_ALIAS: &str = "make-rebill";
+
+fn find_route(version: ApiVersion, command: &str) -> Option<&'static Route> {
+    let command = match (version, command) {
+        (ApiVersion::V2, MAKE_REBILL_ALIAS) => ops::MAKE_REBILL_SALE_PATH,
+        _ => command,
+    };
+    ops::ROUTES
+        .iter()
+        .find(|r| r.version == version && r.path == command)
+}
+
+/// Whether the request asks for JSON answers (`Accept` contains
+/// `application/vnd.pay+json`, in any `Accept` header, any case).
+fn wants_json(request: &Request<Bytes>) -> bool {
+    request
+        .headers()
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.to_ascii_lowercase().contains(JSON_ACCEPT))
+}
+
+/// The `Accept` value that asks for JSON answers.
+pub const JSON_ACCEPT: &str = "application/vnd.pay+json";
+
+/// Decodes, checks and answers one request of operation `O`: `login` (when sent) must be the
+/// merchant's, the body must be a valid request, a v2 `control` must match.
+fn serve<O: Served>(half: &PayneteasyHalf, ctx: &Ctx<'_>) -> Response<Bytes> {
+    let json_ctx;
+    let ctx = if O::JSON_ONLY && !ctx.json {
+        json_ctx = Ctx {
+            json: true,
+            base: ctx.base.clone(),
+            ..*ctx
+        };
+        &json_ctx
+    } else {
+        ctx
+    };
+    let body = ctx.request.body();
+    let fields = match decode_request_form(content_type(ctx.request), body, &half.limits) {
+        Ok(fields) => fields,
+        Err(e) => return half.reject(ctx.json, invalid_request(&e)),
+    };
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if field("login").is_some_and(|l| l != ctx.merchant.login) {
+        return half.reject(
+            ctx.json,
+            Refused::validation(
+                ERR_LOGIN_MISMATCH,
+                "login is not the merchant of this endpoint (or of oauth_consumer_key)",
+            ),
+        );
+    }
+    let request = match decode_request::<O>(content_type(ctx.request), body, &half.limits) {
+        Ok(request) => request,
+        Err(e) => return half.reject(ctx.json, invalid_request(&e)),
+    };
+    if matches!(O::AUTH, Auth::Control(_))
+        && let Err(refused) = half.check_control::<O>(ctx, &request, field("control"))
+    {
+        return half.reject(ctx.json, refused);
+    }
+    match O::serve(half, ctx, request) {
+        Ok(response) => half.answer::<O>(ctx, &response),
+        Err(refused) => half.reject(ctx.json, refused),
+    }
+}
+
+fn invalid_request(error: &DecodeError) -> Refused {
+    let mut message = error.to_string();
+    if let Some(source) = std::error::Error::source(error) {
+        message.push_str(": ");
+        message.push_str(&source.to_string());
+    }
+    Refused::validation(ERR_INVALID_REQUEST, message)
 }
 
 impl GatewayHalf for PayneteasyHalf {
@@ -927,8 +1297,8 @@ impl GatewayHalf for PayneteasyHalf {
     }
 
     fn route<'a>(&self, path: &'a str) -> Option<&'a str> {
-        let command = path.strip_prefix(PREFIX)?.split('/').next()?;
-        Cmd::parse(command).map(|_| command)
+        let (version, command, _) = parse_path(path)?;
+        find_route(version, command).map(|r| r.path)
     }
 
     fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
@@ -970,11 +1340,12 @@ enum Step<'a> {
     Verified(Begun<'a>),
 }
 
-/// A request whose signature was verified, waiting for its nonce claim (when the store is
-/// shared) and the endpoint check.
+/// A request whose merchant is known (a v4 signature verified, or the v2 endpoint's
+/// merchant, whose `control` is checked with the body), waiting for its nonce claim (when
+/// the store is shared) and the endpoint check.
 struct Begun<'a> {
     request: Request<Bytes>,
-    command: Cmd,
+    route: &'static Route,
     endpoint: Endpoint,
     merchant: &'a Merchant,
     /// `Some` when the nonce is still to be claimed in the shared store.
@@ -982,11 +1353,20 @@ struct Begun<'a> {
 }
 
 impl PayneteasyHalf {
-    /// Routing and signature verification, synchronous: the answer when the request is
-    /// refused or not routed.
+    /// Routing and authentication, synchronous: the answer when the request is refused or
+    /// not routed.
     fn begin(&self, request: Request<Bytes>) -> Step<'_> {
         let path = request.uri().path();
-        let Some((command, endpoint)) = parse_path(path) else {
+        if path.starts_with(ACS_PREFIX) || path.starts_with(FORM_PREFIX) {
+            return Step::Answer(self.payer_page(&request));
+        }
+        let Some((version, command, endpoint)) = parse_path(path) else {
+            return Step::Answer(plain(
+                StatusCode::NOT_FOUND,
+                "no such Payneteasy command or endpoint\n",
+            ));
+        };
+        let Some(route) = find_route(version, command) else {
             return Step::Answer(plain(
                 StatusCode::NOT_FOUND,
                 "no such Payneteasy command or endpoint\n",
@@ -999,46 +1379,83 @@ impl PayneteasyHalf {
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
             return Step::Answer(response);
         }
-        match self.authenticate(&request, path) {
-            Ok((merchant, verified)) => Step::Verified(Begun {
+        if version == ApiVersion::V4 {
+            return match self.authenticate(&request, path) {
+                Ok((merchant, verified)) => Step::Verified(Begun {
+                    request,
+                    route,
+                    endpoint,
+                    merchant,
+                    verified,
+                }),
+                Err(refusal) => Step::Answer(self.refuse(route.path, endpoint, refusal)),
+            };
+        }
+        // v2: the merchant is the endpoint's; `control` is checked with its key.
+        let scheme = self.scheme.get().copied().unwrap_or("http");
+        if let Err(e) = request_authority(&request, scheme) {
+            return Step::Answer(self.refuse(route.path, endpoint, Refusal::BadRequest(e)));
+        }
+        match self.merchants.values().find(|m| m.owns(endpoint)) {
+            Some(merchant) => Step::Verified(Begun {
                 request,
-                command,
+                route,
                 endpoint,
                 merchant,
-                verified,
+                verified: None,
             }),
-            Err(refusal) => Step::Answer(self.refuse(command, endpoint, refusal)),
+            None => {
+                self.counters
+                    .unknown_endpoint
+                    .fetch_add(1, Ordering::Relaxed);
+                Step::Answer(self.reject(
+                    wants_json(&request),
+                    Refused::validation(
+                        ERR_UNKNOWN_ENDPOINT,
+                        format!("no merchant is served on endpoint {endpoint}"),
+                    ),
+                ))
+            }
         }
     }
 
-    /// After the nonce claim: the endpoint check, then the command.
+    /// After the nonce claim: the endpoint check (v4), then the command.
     fn finish(&self, begun: Begun<'_>, claimed: Result<(), Refusal>) -> Response<Bytes> {
         let Begun {
             request,
-            command,
+            route,
             endpoint,
             merchant,
             verified: _,
         } = begun;
         if let Err(refusal) = claimed.and_then(|()| Self::check_endpoint(merchant, endpoint)) {
-            return self.refuse(command, endpoint, refusal);
+            return self.refuse(route.path, endpoint, refusal);
         }
         self.counters.answered.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(command = command.path(), %endpoint, login = %merchant.login, "Payneteasy request");
-        match command {
-            Cmd::CreateCardRef => self.create_card_ref(merchant, &request),
-            Cmd::Status => self.status(merchant, &request),
-        }
+        tracing::debug!(command = route.path, version = route.version.as_str(), %endpoint, login = %merchant.login, "Payneteasy request");
+        let scheme = self.scheme.get().copied().unwrap_or("http");
+        let base = request_authority(&request, scheme).map_or_else(
+            |_| format!("{scheme}://127.0.0.1"),
+            |authority| format!("{scheme}://{authority}"),
+        );
+        let ctx = Ctx {
+            merchant,
+            endpoint,
+            request: &request,
+            json: wants_json(&request),
+            base,
+        };
+        (route.serve)(self, &ctx)
     }
 
     /// Counts and logs a refusal, and answers it.
-    fn refuse(&self, command: Cmd, endpoint: Endpoint, refusal: Refusal) -> Response<Bytes> {
+    fn refuse(&self, command: &str, endpoint: Endpoint, refusal: Refusal) -> Response<Bytes> {
         self.counters.refused(refusal);
-        tracing::debug!(command = command.path(), %endpoint, ?refusal, "Payneteasy request refused");
+        tracing::debug!(command, %endpoint, ?refusal, "Payneteasy request refused");
         // Any client can cause refusals at will: at most one WARN line a second.
         if let Some(suppressed) = self.refusal_warnings.admit(Instant::now()) {
             tracing::warn!(
-                command = command.path(),
+                command,
                 %endpoint,
                 ?refusal,
                 suppressed,
@@ -1050,6 +1467,148 @@ impl PayneteasyHalf {
             Refusal::ReplayCheckUnavailable => replay_check_unavailable(),
             _ => access_denied(),
         }
+    }
+
+    /// The payer pages: the ACS page of a 3-D Secure challenge (`/paynet/acs/{token}`) and
+    /// the payment form of a form order (`/paynet/form/{token}`). `GET` (or a `POST` without
+    /// an answer) shows the page; a `POST` with the payer's answer completes the order and
+    /// answers the page that posts the customer return to `redirect_url`.
+    fn payer_page(&self, request: &Request<Bytes>) -> Response<Bytes> {
+        let path = request.uri().path();
+        let (acs, token) = match (
+            path.strip_prefix(ACS_PREFIX),
+            path.strip_prefix(FORM_PREFIX),
+        ) {
+            (Some(token), _) => (true, token),
+            (_, Some(token)) => (false, token),
+            _ => return plain(StatusCode::NOT_FOUND, "no such page\n"),
+        };
+        if request.method() != Method::GET && request.method() != Method::POST {
+            let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "GET or POST only\n");
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+            return response;
+        }
+        let fields = if request.method() == Method::POST {
+            decode_request_form(content_type(request), request.body(), &self.limits)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.trim())
+        };
+        let stale = || {
+            html(
+                StatusCode::NOT_FOUND,
+                pages::message(
+                    "Unknown payment",
+                    "This payment page is unknown or its payment is finished.",
+                ),
+            )
+        };
+        let mut state = crate::lock(&self.state);
+        let Some((login, orderid)) = state.tokens.get(token).cloned() else {
+            return stale();
+        };
+        let Some(merchant) = self.merchants.get(&login) else {
+            return stale();
+        };
+        let State { books, .. } = &mut *state;
+        let Some(book) = books.get_mut(&login) else {
+            return stale();
+        };
+        let Some(order) = book.by_orderid_mut(&orderid) else {
+            return stale();
+        };
+        let waiting = match &order.phase {
+            Phase::Challenge(t) => acs && t == token,
+            Phase::AwaitingForm(t) => !acs && t == token,
+            _ => false,
+        };
+        if !waiting {
+            return stale();
+        }
+        let (amount, currency) = (order.amount.clone(), order.currency.clone());
+        let done = if acs {
+            let Some(result) = field("result") else {
+                return html(StatusCode::OK, pages::acs_page(path, &amount, &currency));
+            };
+            book.complete_challenge(&orderid, result == "success")
+        } else {
+            let Some(number) = field("credit_card_number") else {
+                return html(
+                    StatusCode::OK,
+                    pages::payment_form(path, &amount, &currency),
+                );
+            };
+            let card = StoredCard::from_number(
+                number,
+                field("expire_month").unwrap_or("12"),
+                field("expire_year").unwrap_or("2030"),
+                field("card_printed_name").unwrap_or(""),
+            );
+            let Some(card) = card else {
+                return html(
+                    StatusCode::BAD_REQUEST,
+                    pages::message(
+                        "Invalid card number",
+                        "The card number fails the Luhn check: go back and try a test card.",
+                    ),
+                );
+            };
+            book.submit_form(&orderid, card)
+        };
+        let Some((order, finished)) = done else {
+            return stale();
+        };
+        if let Phase::Challenge(_) = order.phase {
+            // A 3-D Secure card on the payment form: on to the ACS page, same token.
+            drop(state);
+            let mut response = html(StatusCode::SEE_OTHER, String::new());
+            if let Ok(location) = HeaderValue::from_str(&format!("{ACS_PREFIX}{token}")) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            return response;
+        }
+        if order.phase == Phase::Final {
+            state.tokens.remove(token);
+        }
+        drop(state);
+        self.send_callback(merchant, finished);
+        self.customer_return(merchant, &order)
+    }
+
+    /// The page that posts the customer return (`status`, `orderid`, `merchant_order`,
+    /// `client_orderid`, `control`) to the order's `redirect_url`.
+    fn customer_return(&self, merchant: &Merchant, order: &Order) -> Response<Bytes> {
+        let Some(url) = &order.redirect_url else {
+            return html(
+                StatusCode::OK,
+                pages::message(
+                    "Payment finished",
+                    &format!("Payment {} is {}.", order.orderid, order.status),
+                ),
+            );
+        };
+        let status = order.status.as_str();
+        let control = merchant.control_key.as_ref().map(|key| {
+            payneteasy_proto::compute_control(status, &order.orderid, &order.client_orderid, key)
+        });
+        let mut fields = vec![
+            ("status", status),
+            ("orderid", order.orderid.as_str()),
+            ("merchant_order", order.client_orderid.as_str()),
+            ("client_orderid", order.client_orderid.as_str()),
+        ];
+        if let Some(control) = &control {
+            fields.push(("control", control));
+        }
+        html(StatusCode::OK, pages::customer_return(url, &fields))
     }
 }
 
@@ -1142,6 +1701,32 @@ fn bad_request(reason: AuthorityError) -> Response<Bytes> {
     )
 }
 
+/// HTTP `status` with a JSON body (HTTP 500 if it cannot be written, which the messages this
+/// half sends never trigger).
+fn json_answer(status: StatusCode, body: Result<Vec<u8>, serde_json::Error>) -> Response<Bytes> {
+    match body {
+        Ok(body) => with_type(
+            Response::new(Bytes::from(body)),
+            status,
+            "application/json;charset=utf-8",
+        ),
+        Err(e) => with_type(
+            Response::new(Bytes::from(e.to_string())),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain",
+        ),
+    }
+}
+
+/// A payer page.
+fn html(status: StatusCode, body: String) -> Response<Bytes> {
+    with_type(
+        Response::new(Bytes::from(body)),
+        status,
+        "text/html; charset=utf-8",
+    )
+}
+
 fn plain(status: StatusCode, text: &'static str) -> Response<Bytes> {
     with_type(
         Response::new(Bytes::from_static(text.as_bytes())),
@@ -1155,7 +1740,10 @@ mod tests {
     use super::*;
     use oauth1_signer::RsaPrivateKey;
     use payneteasy_codec::{DecodeLimits, decode_response_parts};
-    use payneteasy_proto::{CreateCardRefRequest, Environment, StatusRequest};
+    use payneteasy_proto::{
+        CreateCardRef, CreateCardRefRequest, Environment, StatusCommand, StatusRequest, StatusV2,
+        StatusV2Request,
+    };
 
     const BASE: &str = "http://127.0.0.1:9/paynet/api/v4";
 
@@ -1194,6 +1782,198 @@ mod tests {
 
     fn now() -> u64 {
         oauth1_signer::unix_timestamp_now()
+    }
+
+    /// A v2 request of `O` with its `control` (computed with `key`), as a server sees it.
+    fn v2<O: Operation>(endpoint: Endpoint, request: &O::Request, key: &str) -> Request<Bytes> {
+        let env = Environment::custom(BASE).unwrap();
+        let key = ControlKey::new(key).unwrap();
+        let encoded =
+            payneteasy_codec::encode_control_request::<O>(&env, &endpoint, request, &key).unwrap();
+        as_server_sees(encoded)
+    }
+
+    fn as_server_sees(request: Request<Bytes>) -> Request<Bytes> {
+        let (mut parts, body) = request.into_parts();
+        parts
+            .headers
+            .insert(header::HOST, HeaderValue::from_static("127.0.0.1:9"));
+        parts.uri = parts
+            .uri
+            .path_and_query()
+            .unwrap()
+            .as_str()
+            .parse()
+            .unwrap();
+        Request::from_parts(parts, body)
+    }
+
+    /// A v4 request signed over a raw form `body` (fields the typed request may not have).
+    fn signed_raw(path: &str, body: &str, nonce: &str) -> Request<Bytes> {
+        let key = RsaPrivateKey::from_pem(TEST_MERCHANT_PRIVATE_KEY_PEM).unwrap();
+        let url = format!("http://127.0.0.1:9{path}");
+        let to_sign = oauth1_signer::Request::new("POST", RequestUrl::parse(&url).unwrap())
+            .with_body(Some("application/x-www-form-urlencoded"), body.as_bytes());
+        let params = oauth1_signer::OAuthParams::new(TEST_MERCHANT_LOGIN, nonce, now());
+        let signed = oauth1_signer::sign(&to_sign, &params, &key).unwrap();
+        Request::post(path)
+            .header(header::HOST, "127.0.0.1:9")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::AUTHORIZATION, signed.authorization())
+            .body(Bytes::from(body.to_owned()))
+            .unwrap()
+    }
+
+    fn gateway_error(response: &Response<Bytes>) -> GatewayError {
+        decode_response_parts::<StatusV2>(200, None, response.body(), &DecodeLimits::default())
+            .unwrap_err()
+            .gateway_error()
+            .cloned()
+            .unwrap()
+    }
+
+    #[test]
+    fn v2_status_checks_the_control_with_the_merchant_key() {
+        let h = half(PayneteasySandboxConfig::default());
+        let ep = Endpoint::Id(TEST_ENDPOINT_ID);
+        let req = StatusV2Request::new(
+            TEST_MERCHANT_LOGIN,
+            APPROVED_CLIENT_ORDERID,
+            APPROVED_ORDERID,
+        )
+        .unwrap();
+        let r = h.handle(v2::<StatusV2>(ep, &req, TEST_CONTROL_KEY));
+        assert_eq!(r.status(), 200);
+        let s = decode_response_parts::<StatusV2>(200, None, r.body(), &DecodeLimits::default())
+            .unwrap();
+        assert_eq!(s.status, Status::Approved);
+        assert_eq!(s.transaction_type, Some(TransactionType::Sale));
+        // The group endpoint works the same.
+        let r = h.handle(v2::<StatusV2>(
+            Endpoint::Group(TEST_ENDPOINT_GROUP_ID),
+            &req,
+            TEST_CONTROL_KEY,
+        ));
+        assert!(
+            std::str::from_utf8(r.body())
+                .unwrap()
+                .starts_with("type=status-response")
+        );
+
+        // A control made with another key: validation-error, nothing served.
+        let e = gateway_error(&h.handle(v2::<StatusV2>(ep, &req, "another-key")));
+        assert_eq!(
+            (e.kind, e.code.as_deref()),
+            (GatewayErrorKind::ValidationError, Some(ERR_INVALID_CONTROL))
+        );
+        // No control at all.
+        let mut bare = v2::<StatusV2>(ep, &req, TEST_CONTROL_KEY);
+        let body = std::str::from_utf8(bare.body()).unwrap().to_owned();
+        let without = body.split("&control=").next().unwrap().to_owned();
+        *bare.body_mut() = Bytes::from(without);
+        assert_eq!(
+            gateway_error(&h.handle(bare)).code.as_deref(),
+            Some(ERR_INVALID_CONTROL)
+        );
+        // A tampered body: the control no longer matches.
+        let mut tampered = v2::<StatusV2>(ep, &req, TEST_CONTROL_KEY);
+        let body = std::str::from_utf8(tampered.body())
+            .unwrap()
+            .replace(APPROVED_ORDERID, DECLINED_ORDERID);
+        *tampered.body_mut() = Bytes::from(body);
+        assert_eq!(
+            gateway_error(&h.handle(tampered)).code.as_deref(),
+            Some(ERR_INVALID_CONTROL)
+        );
+        // The wrong merchant: another login on this endpoint, or an endpoint nobody has.
+        let other = StatusV2Request::new("someone-else", APPROVED_CLIENT_ORDERID, APPROVED_ORDERID)
+            .unwrap();
+        assert_eq!(
+            gateway_error(&h.handle(v2::<StatusV2>(ep, &other, TEST_CONTROL_KEY)))
+                .code
+                .as_deref(),
+            Some(ERR_LOGIN_MISMATCH)
+        );
+        assert_eq!(
+            gateway_error(&h.handle(v2::<StatusV2>(Endpoint::Id(1), &req, TEST_CONTROL_KEY)))
+                .code
+                .as_deref(),
+            Some(ERR_UNKNOWN_ENDPOINT)
+        );
+        let stats = h.counters.snapshot();
+        assert_eq!(
+            (stats.refused_bad_control, stats.refused_unknown_endpoint),
+            (3, 1)
+        );
+    }
+
+    #[test]
+    fn json_mode_answers_json_and_rejects_with_http_400() {
+        let h = half(PayneteasySandboxConfig::default());
+        let ep = Endpoint::Id(TEST_ENDPOINT_ID);
+        let req = StatusV2Request::new(
+            TEST_MERCHANT_LOGIN,
+            APPROVED_CLIENT_ORDERID,
+            APPROVED_ORDERID,
+        )
+        .unwrap();
+        let mut request = v2::<StatusV2>(ep, &req, TEST_CONTROL_KEY);
+        request.headers_mut().insert(
+            header::ACCEPT,
+            HeaderValue::from_static("application/vnd.pay+json, */*"),
+        );
+        let r = h.handle(request);
+        assert_eq!(r.status(), 200);
+        assert!(
+            r.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        let s: StatusResponse = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(s.status, Status::Approved);
+        assert_eq!(s.paynet_order_id.as_deref(), Some(APPROVED_ORDERID));
+
+        let mut bad = v2::<StatusV2>(ep, &req, "another-key");
+        bad.headers_mut().insert(
+            header::ACCEPT,
+            HeaderValue::from_static("Application/Vnd.Pay+Json"),
+        );
+        let r = h.handle(bad);
+        assert_eq!(r.status(), 400);
+        let body: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(body["type"], "validation-error");
+        assert_eq!(body["error-code"], 4003, "a number: {body}");
+        assert!(body["error-message"].as_str().unwrap().contains("control"));
+    }
+
+    /// Payneteasy's own example clients send `login` in the v4 status body and ask for JSON.
+    #[test]
+    fn v4_status_with_login_in_the_body_as_payneteasy_examples_send_it() {
+        let h = half(PayneteasySandboxConfig::default());
+        let path = "/paynet/api/v4/status/39915";
+        let body = format!(
+            "login={TEST_MERCHANT_LOGIN}&client_orderid={APPROVED_CLIENT_ORDERID}&orderid={APPROVED_ORDERID}"
+        );
+        let r = h.handle(signed_raw(path, &body, "l1"));
+        let s =
+            decode_response_parts::<StatusCommand>(200, None, r.body(), &DecodeLimits::default())
+                .unwrap();
+        assert_eq!(s.status, Status::Approved);
+        let mut json = signed_raw(path, &body, "l2");
+        json.headers_mut()
+            .insert(header::ACCEPT, HeaderValue::from_static(JSON_ACCEPT));
+        let r = h.handle(json);
+        assert_eq!(r.status(), 200);
+        let s: StatusResponse = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!(
+            s.merchant_order_id.as_deref(),
+            Some(APPROVED_CLIENT_ORDERID)
+        );
+        // Another merchant's login in the body: refused.
+        let body = format!("login=someone-else&client_orderid={APPROVED_CLIENT_ORDERID}");
+        let e = gateway_error(&h.handle(signed_raw(path, &body, "l3")));
+        assert_eq!(e.code.as_deref(), Some(ERR_LOGIN_MISMATCH));
     }
 
     #[test]
@@ -1349,12 +2129,14 @@ mod tests {
     fn routes_and_methods() {
         let h = half(PayneteasySandboxConfig::default());
         assert_eq!(h.route("/paynet/api/v4/status/group/1"), Some("status"));
-        assert_eq!(h.route("/paynet/api/v4/sale/1"), None);
+        assert_eq!(h.route("/paynet/api/v2/status/1"), Some("status"));
+        assert_eq!(h.route("/paynet/api/v4/no-such-command/1"), None);
+        assert_eq!(h.route("/paynet/api/v3/status/1"), None);
         let get = Request::get("/paynet/api/v4/status/39915")
             .body(Bytes::new())
             .unwrap();
         assert_eq!(h.handle(get).status(), 405);
-        let unknown = Request::post("/paynet/api/v4/sale/39915")
+        let unknown = Request::post("/paynet/api/v4/no-such-command/39915")
             .body(Bytes::new())
             .unwrap();
         assert_eq!(h.handle(unknown).status(), 404);
@@ -1362,6 +2144,24 @@ mod tests {
             .body(Bytes::new())
             .unwrap();
         assert_eq!(h.handle(bad_id).status(), 404);
+        assert_eq!(
+            parse_path("/paynet/api/v2/sync/account-verification/group/7"),
+            Some((
+                ApiVersion::V2,
+                "sync/account-verification",
+                Endpoint::Group(7)
+            ))
+        );
+        assert_eq!(
+            parse_path("/paynet/api/v4/tokenize/create-ephemeral-ticket/39915"),
+            Some((
+                ApiVersion::V4,
+                "tokenize/create-ephemeral-ticket",
+                Endpoint::Id(39915)
+            ))
+        );
+        assert_eq!(parse_path("/paynet/api/v2/group/7"), None, "no command");
+        assert_eq!(parse_path("/paynet/api/v2/status/"), None);
     }
 
     #[test]
@@ -1410,11 +2210,11 @@ mod tests {
 
     #[test]
     fn every_command_is_a_fault_route() {
-        for cmd in [Cmd::CreateCardRef, Cmd::Status] {
+        for route in ops::ROUTES {
             assert!(
-                crate::faults::ROUTES.contains(&cmd.path()),
+                crate::faults::ROUTES.contains(&route.path),
                 "{}",
-                cmd.path()
+                route.path
             );
         }
     }

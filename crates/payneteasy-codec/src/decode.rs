@@ -255,7 +255,7 @@ fn not_a_form(reason: &'static str, body: &[u8], limits: &DecodeLimits) -> Decod
     }
 }
 
-fn collect_fields<'a>(
+pub(crate) fn collect_fields<'a>(
     iter: FormFields<'a>,
     limits: &DecodeLimits,
 ) -> Result<Fields<'a>, DecodeError> {

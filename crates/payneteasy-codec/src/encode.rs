@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use oauth1_signer::{OAuthParams, Request, RequestUrl, Signed, SigningKey, sign};
 use payneteasy_proto::{
-    Auth, ControlInput, ControlKey, ControlPart, Endpoint, Environment, Operation,
+    Auth, BodyLogin, ControlInput, ControlKey, ControlPart, Endpoint, Environment, Operation,
     amount_minor_units, sha1_control,
 };
 use serde::Serialize;
@@ -22,6 +22,9 @@ pub const ACCEPT_VALUE: &str = "*/*";
 
 /// The name of the v2 checksum field, appended after the request's own fields.
 const CONTROL_FIELD: &str = "control";
+
+/// The body field that carries the merchant login ([`BodyLogin::ConsumerKey`]).
+const LOGIN_FIELD: &str = "login";
 
 /// A request ready for a transport, with the signer's intermediates for debugging.
 #[non_exhaustive]
@@ -83,8 +86,10 @@ fn form_post(
 /// The URL is [`Operation::url`]; the body is the request's form fields in declaration order,
 /// form-encoded; the `Authorization` header is OAuth 1.0a RSA-SHA256 (or whatever `key` signs
 /// with) over the exact URL and the body parameters, with `oauth_consumer_key = login` and
-/// `oauth_version="1.0"`. `nonce` and `timestamp` (Unix seconds) are inputs: this function
-/// reads no clock and no RNG.
+/// `oauth_version="1.0"`. For an operation whose [`Operation::BODY_LOGIN`] is
+/// [`BodyLogin::ConsumerKey`] (v4 `status`), `login` is also sent first in the body when the
+/// request has no `login` of its own. `nonce` and `timestamp` (Unix seconds) are inputs: this
+/// function reads no clock and no RNG.
 ///
 /// # Errors
 /// [`EncodeError::WrongAuthentication`] for an operation authenticated by `control`;
@@ -107,7 +112,13 @@ pub fn encode_request<O: Operation>(
     }
     check_login(login)?;
     let url = O::url(env, endpoint);
-    let body = encode_request_body::<O>(request)?;
+    let mut fields = to_fields(request)?;
+    if matches!(O::BODY_LOGIN, BodyLogin::ConsumerKey) && !fields.iter().any(|(n, _)| n == "login")
+    {
+        fields.insert(0, (LOGIN_FIELD.to_owned(), login.to_owned()));
+    }
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (&**n, &**v)).collect();
+    let body = encode_form(&pairs);
 
     let signed = {
         let request_url = RequestUrl::parse(&url).map_err(EncodeError::Signing)?;
@@ -192,6 +203,9 @@ fn compute_control_of<O: Operation>(
                 ),
                 None => Cow::Borrowed(""),
             }),
+            ControlPart::FieldIfSent { field, if_sent } => Some(Cow::Borrowed(
+                value(if_sent).and(value(field)).unwrap_or(""),
+            )),
             ControlPart::MerchantControl => None,
             _ => {
                 return Err(EncodeError::Unsupported(

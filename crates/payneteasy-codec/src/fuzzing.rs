@@ -1,6 +1,9 @@
 //! Fuzz harness functions (used by `fuzz/fuzz_targets/`). Not a stable API.
 
-use payneteasy_proto::{CreateCardRef, Operation, StatusCommand};
+use payneteasy_proto::{ControlKey, CreateCardRef, Operation, StatusCommand};
+
+use crate::callback::{parse_customer_return, parse_server_callback};
+use crate::ser::to_fields;
 
 use crate::decode::{DecodeLimits, decode_response_fields, decode_response_parts};
 use crate::encode::{encode_gateway_error, encode_response};
@@ -81,5 +84,46 @@ fn round_trip<O: Operation>(
         let back = decode_response_parts::<O>(200, None, again.as_bytes(), roomy)
             .expect("a re-encoded response decodes");
         assert_eq!(back, r, "{} response survives a round trip", O::PATH);
+    }
+}
+
+/// Parses arbitrary bytes as a server callback query and as a customer-return body, and
+/// checks the invariants:
+/// - no input makes the parsers or the verifier panic;
+/// - a parsed callback re-encodes (as a query) and parses to an equal callback;
+/// - verification with a key is stable, and a callback re-signed with that key verifies.
+///
+/// # Panics
+/// Only when an invariant is broken.
+pub fn payneteasy_callback(data: &[u8]) {
+    let key = ControlKey::new("fuzz-control").expect("a non-empty key");
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(cb) = parse_server_callback(text) {
+            let fields = to_fields(&cb).expect("a callback encodes");
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (&**n, &**v)).collect();
+            let again = crate::form::encode_form(&pairs);
+            let back = parse_server_callback(&again).expect("a re-encoded callback parses");
+            assert_eq!(back, cb, "callback survives a round trip");
+            assert_eq!(back.verify(&key), cb.verify(&key));
+            let _ = cb.dedup_key();
+            if let Some(client) = cb.client_id() {
+                let mut signed = cb.clone();
+                signed.control = payneteasy_proto::compute_control(
+                    cb.status.as_str(),
+                    &cb.orderid,
+                    client,
+                    &key,
+                );
+                assert_eq!(signed.verify(&key), Ok(()), "a signed callback verifies");
+            }
+        }
+    }
+    if let Ok(ret) = parse_customer_return(data) {
+        let fields = to_fields(&ret).expect("a return encodes");
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (&**n, &**v)).collect();
+        let again = crate::form::encode_form(&pairs);
+        let back = parse_customer_return(again.as_bytes()).expect("a re-encoded return parses");
+        assert_eq!(back, ret, "return survives a round trip");
+        let _ = ret.verify(&key);
     }
 }

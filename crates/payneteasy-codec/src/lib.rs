@@ -92,6 +92,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod callback;
 mod de;
 mod decode;
 mod encode;
@@ -102,6 +103,10 @@ mod form;
 pub mod fuzzing;
 mod ser;
 
+pub use callback::{
+    parse_customer_return, parse_customer_return_with, parse_server_callback,
+    parse_server_callback_with,
+};
 pub use de::from_fields;
 pub use decode::{
     DecodeLimits, Fields, decode_request, decode_request_form, decode_response,

@@ -163,9 +163,7 @@ fn computed_control_vectors() {
     let bad = fields(&[("amount", "10.421"), ("currency", "USD")]);
     assert!(matches!(
         compute_control::<MakeRebill>(&endpoint, &bad, &key),
-        Err(EncodeError::InvalidRequest(
-            ProtoError::InvalidAmount { .. }
-        ))
+        Err(EncodeError::InvalidRequest(ProtoError::InvalidAmount(_)))
     ));
 }
 

@@ -3,7 +3,9 @@
 //! mode is not built here.
 
 use payneteasy_codec::{GatewayError, GatewayErrorKind};
-use payneteasy_proto::{CreateCardRefResponse, ResponseType, Status, StatusResponse};
+use payneteasy_proto::{
+    CreateCardRefResponse, ResponseType, Status, StatusResponse, TransactionType,
+};
 
 #[test]
 fn json_bodies_decode_into_the_response_types() {
@@ -16,10 +18,8 @@ fn json_bodies_decode_into_the_response_types() {
     assert_eq!(status.status, Status::Approved);
     assert_eq!(status.paynet_order_id.as_deref(), Some("6868305"));
     assert_eq!(status.amount.as_deref(), Some("10.42"));
-    assert_eq!(
-        status.extra,
-        [("transaction-type".to_owned(), "sale".to_owned())]
-    );
+    assert_eq!(status.transaction_type, Some(TransactionType::Sale));
+    assert!(status.extra.is_empty());
 
     let card_ref: CreateCardRefResponse = serde_json::from_str(
         r#"{"type":"create-card-ref-response","status":"declined","card-ref-id":"1461608","error-code":1234}"#,

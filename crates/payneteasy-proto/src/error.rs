@@ -41,9 +41,16 @@ pub enum ProtoError {
         /// What is wrong with it.
         reason: &'static str,
     },
-    /// An amount cannot be written in minor units of its currency.
-    #[error("invalid amount: {reason}")]
-    InvalidAmount {
+    /// An amount or a currency is not valid, or the amount has no exact value in minor units
+    /// of its currency.
+    #[error("invalid amount: {0}")]
+    InvalidAmount(#[source] crate::values::AmountError),
+    /// A field's value does not have its documented format (a card number that is not
+    /// digits, a `cvv2` of 5 digits, an amount sent without its currency, …).
+    #[error("field `{field}` is invalid: {reason}")]
+    InvalidValue {
+        /// Wire name of the field.
+        field: &'static str,
         /// What is wrong with it.
         reason: &'static str,
     },
@@ -65,19 +72,17 @@ pub enum ProtoError {
 /// identifier this crate validates.
 pub const MAX_ID_CHARS: usize = 128;
 
-/// Checks a short request text field: non-empty, at most [`MAX_ID_CHARS`] characters, no
-/// control characters.
+/// Checks a request text field: non-empty, at most [`field_limit`](crate::field_limit)
+/// characters for its name ([`MAX_ID_CHARS`] unless documented otherwise), no control
+/// characters.
 pub(crate) fn check_text(field: &'static str, value: &str) -> Result<(), ProtoError> {
     if value.is_empty() {
         return Err(ProtoError::Empty { field });
     }
+    let max = crate::values::field_limit(field);
     let len = value.chars().count();
-    if len > MAX_ID_CHARS {
-        return Err(ProtoError::TooLong {
-            field,
-            len,
-            max: MAX_ID_CHARS,
-        });
+    if len > max {
+        return Err(ProtoError::TooLong { field, len, max });
     }
     if value.chars().any(char::is_control) {
         return Err(ProtoError::ControlCharacter { field });

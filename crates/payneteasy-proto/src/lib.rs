@@ -63,24 +63,50 @@
 #![warn(missing_docs)]
 
 mod callback;
+mod catalog;
 mod endpoint;
 mod error;
+mod iso4217;
 mod messages;
 mod operation;
+pub mod requests;
+pub mod responses;
 mod status;
+mod values;
 pub mod wire;
 
 pub use callback::{
-    ControlInput, ControlKey, compute_control, sha1_control, verify_callback_control,
+    CallbackError, ControlInput, ControlKey, CustomerReturn, DedupKey, ServerCallback,
+    compute_control, sha1_control, verify_callback_control,
 };
+pub use catalog::{request_field_names, struct_field_names};
 pub use endpoint::{BaseUrl, Endpoint, Environment, PRODUCTION_BASE_URL, SANDBOX_BASE_URL};
 pub use error::{MAX_ID_CHARS, ProtoError};
+pub use iso4217::ISO_4217;
 pub use messages::{
     Checked, CreateCardRefFields, CreateCardRefRequest, CreateCardRefResponse, StatusFields,
     StatusRequest, StatusResponse, StatusV2Fields, StatusV2Request,
 };
 pub use operation::{
-    ApiVersion, Auth, ControlPart, CreateCardRef, Idempotency, Operation, StatusCommand, StatusV2,
-    amount_minor_units,
+    AccountVerification, ApiVersion, Auth, BodyLogin, Capture, ControlPart, CreateCardRef,
+    CreateCardRefV2, CreateEphemeralTicket, GetCardInfo, Idempotency, MakeRebillPreauth,
+    MakeRebillSale, Operation, Preauth, PreauthForm, Return, Sale, SaleForm, SaleV4, StatusCommand,
+    StatusV2, SyncAccountVerification, TransferByRef, TransferForm, Void,
 };
-pub use status::{ResponseType, Status};
+pub use requests::{
+    AccountVerificationFields, AccountVerificationRequest, CaptureFields, CaptureRequest,
+    CreateCardRefV2Request, CreateEphemeralTicketFields, CreateEphemeralTicketRequest, FormRequest,
+    FormRequestFields, GetCardInfoFields, GetCardInfoRequest, MakeRebillFields, MakeRebillRequest,
+    ReturnFields, ReturnRequest, SaleFields, SaleRequest, SaleV4Fields, SaleV4Request,
+    TransferByRefFields, TransferByRefRequest, VoidFields, VoidRequest,
+};
+pub use responses::{
+    AsyncResponse, EphemeralTicketResponse, FormResponse, GetCardInfoResponse,
+    SyncAccountVerificationResponse,
+};
+pub use status::{ResponseType, Status, TransactionType};
+pub use values::{
+    Amount, AmountError, CardNumber, Currency, Cvv2, MAX_AMOUNT_DIGITS, MAX_CARD_NUMBER_DIGITS,
+    MAX_LONG_TEXT_CHARS, SECRET_FIELDS, amount_minor_units, currency_exponent, field_limit,
+    format_minor_units, is_secret_field,
+};

@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ProtoError;
-use crate::status::{ResponseType, Status};
+use crate::status::{ResponseType, Status, TransactionType};
 use crate::wire::{check_fields, extra, text_or_number};
 
 /// A request whose fields are checked on construction and on deserialization.
@@ -26,12 +26,16 @@ pub trait Checked: Sized {
     /// The same fields, not yet checked.
     type Fields: for<'de> Deserialize<'de>;
 
-    /// Checks the fields: non-empty, at most [`MAX_ID_CHARS`](crate::MAX_ID_CHARS)
-    /// characters, no control characters.
+    /// Checks the fields: every present text is non-empty, within its field's documented
+    /// length ([`field_limit`](crate::field_limit)) and free of control characters; typed values
+    /// ([`Amount`](crate::Amount), [`Currency`](crate::Currency), [`CardNumber`](crate::CardNumber),
+    /// [`Cvv2`](crate::Cvv2)) have their format; an `amount` comes with its `currency` and has
+    /// no more fraction digits than the currency's ISO 4217 minor unit.
     ///
     /// # Errors
-    /// [`ProtoError::Empty`], [`ProtoError::TooLong`] or [`ProtoError::ControlCharacter`],
-    /// naming the first offending field.
+    /// [`ProtoError::Empty`], [`ProtoError::TooLong`], [`ProtoError::ControlCharacter`],
+    /// [`ProtoError::InvalidAmount`] or [`ProtoError::InvalidValue`], naming the first
+    /// offending field where there is one.
     fn check(fields: Self::Fields) -> Result<Self, ProtoError>;
 }
 
@@ -58,8 +62,23 @@ macro_rules! checked_request {
                 Self::try_from(fields)
             }
         }
+
+        impl $name {
+            /// The checked fields.
+            pub fn fields(&self) -> &$fields {
+                &self.0
+            }
+
+            /// The checked fields, by value (to change one and check again with
+            /// `try_from`).
+            pub fn into_fields(self) -> $fields {
+                self.0
+            }
+        }
     };
 }
+
+pub(crate) use checked_request;
 
 // ---------------------------------------------------------------------------------------------
 // create-card-ref
@@ -209,6 +228,8 @@ impl CreateCardRefResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[doc(hidden)]
 pub struct StatusFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    login: Option<String>,
     client_orderid: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     orderid: Option<String>,
@@ -221,8 +242,9 @@ pub struct StatusFields {
 }
 
 checked_request! {
-    /// The v4 `status` request: `client_orderid`, and the gateway's `orderid` and the
-    /// `by-request-sn` serial number when given; other fields are ignored when reading.
+    /// The v4 `status` request: `login` (see [`StatusRequest::with_login`]), `client_orderid`,
+    /// and the gateway's `orderid` and the `by-request-sn` serial number when given; other
+    /// fields are ignored when reading.
     StatusRequest(StatusFields = "StatusFields")
 }
 
@@ -233,6 +255,7 @@ impl StatusRequest {
     /// [`ProtoError::Empty`], [`ProtoError::TooLong`] or [`ProtoError::ControlCharacter`].
     pub fn new(client_orderid: impl Into<String>) -> Result<Self, ProtoError> {
         Self::try_from(StatusFields {
+            login: None,
             client_orderid: client_orderid.into(),
             orderid: None,
             by_request_sn: None,
@@ -259,6 +282,24 @@ impl StatusRequest {
             by_request_sn: Some(serial.into()),
             ..self.0
         })
+    }
+
+    /// Sets `login` in the body. Without it, [`StatusCommand`](crate::StatusCommand)'s
+    /// [`BodyLogin::ConsumerKey`](crate::BodyLogin::ConsumerKey) makes the encoder send the
+    /// OAuth consumer key as `login`, as Payneteasy's own examples do.
+    ///
+    /// # Errors
+    /// As for [`StatusRequest::new`], for `login`.
+    pub fn with_login(self, login: impl Into<String>) -> Result<Self, ProtoError> {
+        Self::try_from(StatusFields {
+            login: Some(login.into()),
+            ..self.0
+        })
+    }
+
+    /// The login set in the request, if any.
+    pub fn login(&self) -> Option<&str> {
+        self.0.login.as_deref()
     }
 
     /// The merchant's order id.
@@ -390,6 +431,10 @@ pub struct StatusResponse {
         deserialize_with = "text_or_number"
     )]
     pub error_code: Option<String>,
+    /// `transaction-type`: `sale`, `reversal`, `chargeback`, … (WooCommerce's plugin reads it
+    /// with `status` to tell a payment from a refund or a chargeback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_type: Option<TransactionType>,
     /// `html`: a 3-D Secure page to show to the payer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
@@ -418,6 +463,7 @@ impl StatusResponse {
             bin: None,
             error_message: None,
             error_code: None,
+            transaction_type: None,
             html: None,
             redirect_to: None,
             extra: Vec::new(),
@@ -496,11 +542,20 @@ mod tests {
             })
         );
         assert_eq!(
-            StatusV2Request::new("m", "c", &*"9".repeat(129)),
+            StatusV2Request::new("m", &*"9".repeat(129), "1"),
             Err(ProtoError::TooLong {
-                field: "orderid",
+                field: "client_orderid",
                 len: 129,
                 max: crate::MAX_ID_CHARS
+            })
+        );
+        // DOC: orderid is 20 characters.
+        assert_eq!(
+            StatusV2Request::new("m", "c", &*"9".repeat(21)),
+            Err(ProtoError::TooLong {
+                field: "orderid",
+                len: 21,
+                max: 20
             })
         );
     }

@@ -96,6 +96,12 @@ pub enum ResponseType {
     CreateCardRefResponse,
     /// `status-response`.
     StatusResponse,
+    /// `async-response`: the command was accepted; poll `status` for its outcome.
+    AsyncResponse,
+    /// `async-form-response`: a form command was accepted; send the payer to `redirect-url`.
+    AsyncFormResponse,
+    /// `get-card-info-response`.
+    GetCardInfoResponse,
     /// `validation-error`: the request was refused before processing.
     ValidationError,
     /// `error`: processing failed.
@@ -105,11 +111,18 @@ pub enum ResponseType {
 }
 
 impl ResponseType {
+    /// The empty type: what a response without `type` reports (the v4 ephemeral ticket's JSON
+    /// answer).
+    pub const UNTYPED: ResponseType = ResponseType::Unknown(String::new());
+
     /// Reads a `type` value; unknown values become [`ResponseType::Unknown`].
     pub fn parse(value: &str) -> Self {
         match value {
             "create-card-ref-response" => Self::CreateCardRefResponse,
             "status-response" => Self::StatusResponse,
+            "async-response" => Self::AsyncResponse,
+            "async-form-response" => Self::AsyncFormResponse,
+            "get-card-info-response" => Self::GetCardInfoResponse,
             "validation-error" => Self::ValidationError,
             "error" => Self::Error,
             other => Self::Unknown(other.to_owned()),
@@ -121,6 +134,9 @@ impl ResponseType {
         match self {
             Self::CreateCardRefResponse => "create-card-ref-response",
             Self::StatusResponse => "status-response",
+            Self::AsyncResponse => "async-response",
+            Self::AsyncFormResponse => "async-form-response",
+            Self::GetCardInfoResponse => "get-card-info-response",
             Self::ValidationError => "validation-error",
             Self::Error => "error",
             Self::Unknown(other) => other,
@@ -148,6 +164,67 @@ impl FromStr for ResponseType {
 }
 
 impl fmt::Display for ResponseType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kind of a transaction: `transaction-type` of a `status-response`, `type` of a server
+/// callback. Open: unknown values are kept.
+///
+/// `sale`, `reversal` and `chargeback` are the callback types of the PHP library
+/// (`CallbackFactory.php`) and the values WooCommerce's plugin reads from
+/// `transaction-type`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransactionType {
+    /// `sale`: a payment.
+    Sale,
+    /// `reversal`: a refund (a `return` of a sale or capture).
+    Reversal,
+    /// `chargeback`: the payer's bank took the money back.
+    Chargeback,
+    /// Any other value, kept as received.
+    Unknown(String),
+}
+
+impl TransactionType {
+    /// Reads a value; unknown values become [`TransactionType::Unknown`].
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "sale" => Self::Sale,
+            "reversal" => Self::Reversal,
+            "chargeback" => Self::Chargeback,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Sale => "sale",
+            Self::Reversal => "reversal",
+            Self::Chargeback => "chargeback",
+            Self::Unknown(other) => other,
+        }
+    }
+}
+
+impl From<&str> for TransactionType {
+    fn from(value: &str) -> Self {
+        Self::parse(value)
+    }
+}
+
+impl FromStr for TransactionType {
+    type Err = Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self::parse(s))
+    }
+}
+
+impl fmt::Display for TransactionType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -182,6 +259,7 @@ macro_rules! open_enum_serde {
 
 open_enum_serde!(Status, "a transaction status");
 open_enum_serde!(ResponseType, "a response type");
+open_enum_serde!(TransactionType, "a transaction type");
 
 #[cfg(test)]
 mod tests {
@@ -231,6 +309,9 @@ mod tests {
                 ResponseType::CreateCardRefResponse,
             ),
             ("status-response", ResponseType::StatusResponse),
+            ("async-response", ResponseType::AsyncResponse),
+            ("async-form-response", ResponseType::AsyncFormResponse),
+            ("get-card-info-response", ResponseType::GetCardInfoResponse),
             ("validation-error", ResponseType::ValidationError),
             ("error", ResponseType::Error),
             (
@@ -246,5 +327,16 @@ mod tests {
         assert!(ResponseType::Error.is_gateway_error());
         assert!(ResponseType::ValidationError.is_gateway_error());
         assert!(!ResponseType::StatusResponse.is_gateway_error());
+        for (wire, ty) in [
+            ("sale", TransactionType::Sale),
+            ("reversal", TransactionType::Reversal),
+            ("chargeback", TransactionType::Chargeback),
+            ("refund", TransactionType::Unknown("refund".into())),
+        ] {
+            assert_eq!(TransactionType::parse(wire), ty);
+            assert_eq!(ty.as_str(), wire);
+            let json = serde_json::to_string(&ty).unwrap();
+            assert_eq!(serde_json::from_str::<TransactionType>(&json).unwrap(), ty);
+        }
     }
 }

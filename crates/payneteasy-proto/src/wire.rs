@@ -97,23 +97,59 @@ pub mod extra {
     }
 }
 
-/// Checks every text field of a request (see [`MAX_ID_CHARS`](crate::MAX_ID_CHARS)), naming
-/// the field by its wire name, which the walk takes from the message's serde declaration.
+/// Checks every text field of a request (the length limit of its name, see
+/// [`field_limit`](crate::field_limit)), the typed values (an [`Amount`](crate::Amount), a
+/// [`Currency`](crate::Currency), a [`CardNumber`](crate::CardNumber), a
+/// [`Cvv2`](crate::Cvv2)), and that an `amount` comes with its `currency` and fits its minor
+/// unit, naming the field by its wire name, which the walk takes from the message's serde
+/// declaration.
 pub(crate) fn check_fields<T: Serialize>(message: &T) -> Result<(), ProtoError> {
-    serialize_fields(message, &mut Check).map_err(|e| e.0)
+    let mut check = Check::default();
+    serialize_fields(message, &mut check).map_err(|e| e.0)?;
+    match (check.amount, check.currency) {
+        (Some(amount), Some(currency)) => {
+            crate::values::amount_minor_units(&amount, &currency).map(|_| ())
+        }
+        (Some(_), None) => Err(ProtoError::InvalidValue {
+            field: "currency",
+            reason: "an amount is sent without its currency",
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// The [`FieldSink`] of [`check_fields`]: every value is checked as text under its field's
-/// name; a map entry (no `&'static` name to report) is refused.
-struct Check;
+/// name, typed values by their type; a map entry (no `&'static` name to report) is refused.
+#[derive(Default)]
+struct Check {
+    amount: Option<String>,
+    currency: Option<String>,
+}
 
 impl FieldSink for Check {
     type Error = CheckError;
     fn field(&mut self, name: Cow<'static, str>, value: String) -> Result<(), CheckError> {
-        match name {
-            Cow::Borrowed(name) => check_text(name, &value).map_err(CheckError),
-            Cow::Owned(_) => Err(ser::Error::custom("a map entry")),
+        self.typed_field(name, None, value)
+    }
+    fn typed_field(
+        &mut self,
+        name: Cow<'static, str>,
+        kind: Option<&'static str>,
+        value: String,
+    ) -> Result<(), CheckError> {
+        let Cow::Borrowed(name) = name else {
+            return Err(ser::Error::custom("a map entry"));
+        };
+        check_text(name, &value).map_err(CheckError)?;
+        if let Some(kind) = kind {
+            crate::values::check_kind(name, kind, &value).map_err(CheckError)?;
         }
+        match name {
+            "amount" => self.amount = Some(value),
+            "currency" => self.currency = Some(value),
+            _ => {}
+        }
+        Ok(())
     }
 }
 
@@ -154,6 +190,22 @@ pub trait FieldSink {
     /// # Errors
     /// Whatever the sink refuses; the walk stops at the first error.
     fn field(&mut self, name: Cow<'static, str>, value: String) -> Result<(), Self::Error>;
+
+    /// One present field with the serde name of the newtype that holds its value, when it is
+    /// one (`payneteasy_proto::Amount`, …): the request check uses it to apply the type's
+    /// rules. By default the kind is ignored and [`FieldSink::field`] is called.
+    ///
+    /// # Errors
+    /// Whatever the sink refuses; the walk stops at the first error.
+    fn typed_field(
+        &mut self,
+        name: Cow<'static, str>,
+        kind: Option<&'static str>,
+        value: String,
+    ) -> Result<(), Self::Error> {
+        let _ = kind;
+        self.field(name, value)
+    }
 }
 
 /// Walks the top level of `message` (a struct, or a map) and hands each present field to
@@ -185,12 +237,19 @@ struct MapPairs<'a, S> {
     key: Option<String>,
 }
 
-/// One value: `Some(text)`, or `None` to leave the field out.
-struct Value<E>(PhantomData<fn() -> E>);
+/// One value: `Some(text)`, or `None` to leave the field out. `kind` receives the serde name
+/// of the outermost newtype struct around the value.
+struct Value<'k, E> {
+    kind: &'k mut Option<&'static str>,
+    error: PhantomData<fn() -> E>,
+}
 
-impl<E> Value<E> {
-    fn new() -> Self {
-        Self(PhantomData)
+impl<'k, E> Value<'k, E> {
+    fn new(kind: &'k mut Option<&'static str>) -> Self {
+        Self {
+            kind,
+            error: PhantomData,
+        }
     }
 }
 
@@ -276,8 +335,9 @@ impl<S: FieldSink> ser::SerializeStruct for Pairs<'_, S> {
         key: &'static str,
         value: &T,
     ) -> Result<(), S::Error> {
-        match value.serialize(Value::new())? {
-            Some(text) => self.sink.field(Cow::Borrowed(key), text),
+        let mut kind = None;
+        match value.serialize(Value::new(&mut kind))? {
+            Some(text) => self.sink.typed_field(Cow::Borrowed(key), kind, text),
             None => Ok(()),
         }
     }
@@ -290,7 +350,7 @@ impl<S: FieldSink> ser::SerializeMap for MapPairs<'_, S> {
     type Ok = ();
     type Error = S::Error;
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), S::Error> {
-        match key.serialize(Value::new())? {
+        match key.serialize(Value::new(&mut None))? {
             Some(key) => {
                 self.key = Some(key);
                 Ok(())
@@ -302,8 +362,9 @@ impl<S: FieldSink> ser::SerializeMap for MapPairs<'_, S> {
         let Some(key) = self.key.take() else {
             return unsupported("a map value without a key");
         };
-        match value.serialize(Value::new())? {
-            Some(text) => self.sink.field(Cow::Owned(key), text),
+        let mut kind = None;
+        match value.serialize(Value::new(&mut kind))? {
+            Some(text) => self.sink.typed_field(Cow::Owned(key), kind, text),
             None => Ok(()),
         }
     }
@@ -320,7 +381,7 @@ macro_rules! display {
     )*};
 }
 
-impl<E: ser::Error> Serializer for Value<E> {
+impl<E: ser::Error> Serializer for Value<'_, E> {
     type Ok = Option<String>;
     type Error = E;
     type SerializeSeq = Impossible<Option<String>, E>;
@@ -353,9 +414,12 @@ impl<E: ser::Error> Serializer for Value<E> {
     }
     fn serialize_newtype_struct<T: ?Sized + Serialize>(
         self,
-        _: &'static str,
+        name: &'static str,
         v: &T,
     ) -> Result<Option<String>, E> {
+        if self.kind.is_none() {
+            *self.kind = Some(name);
+        }
         v.serialize(self)
     }
     refuse! { "a field value that is not text":
