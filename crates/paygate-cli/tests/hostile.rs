@@ -191,7 +191,7 @@ fn gateway_text_reaches_the_terminal_escaped() {
     });
     let cases = [
         ("status rejected", status_args(payneteasy), 3),
-        ("status declined", status_args(payneteasy_status), 3),
+        ("status declined", status_args(payneteasy_status), 6),
         ("create-key in-band", create_key_args(paysecure), 3),
     ];
     for (what, args, code) in &cases {
