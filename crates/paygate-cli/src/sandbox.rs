@@ -339,6 +339,8 @@ fn describe(
         "base_url": sandbox.base_url(),
         "payneteasy_base_url": sandbox.payneteasy_base_url(),
         "paysecure_base_url": sandbox.paysecure_base_url(),
+        "console_url": sandbox.console_url(),
+        "request_log_url": sandbox.console_url().map(|c| format!("{c}log.json")),
         "paysecure": {
             "merchant_id": TEST_MERCHANT_ID,
             "user_name": TEST_USER_NAME,
@@ -359,6 +361,11 @@ fn text(sandbox: &Sandbox, merchants: &[PayneteasyMerchant], ca_file: Option<&Pa
         sandbox.base_url(),
         sandbox.payneteasy_base_url()
     );
+    if let Some(console) = sandbox.console_url() {
+        out = format!(
+            "{out}  console (request builder, request log): {console}\n  request log as JSON: {console}log.json\n"
+        );
+    }
     for m in merchants {
         out.push_str(&format!(
             "  merchant {:<24} endpoint {}  group {}\n",

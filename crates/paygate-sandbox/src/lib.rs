@@ -7,7 +7,10 @@
 //! semantics, and can misbehave on purpose ([`faults`]).
 //!
 //! Routes: Payneteasy under `/paynet/api/v4/` ([`Sandbox::payneteasy_base_url`]), PaySecure
-//! under `/paysecure/` ([`Sandbox::paysecure_base_url`]).
+//! under `/paysecure/` ([`Sandbox::paysecure_base_url`]), and the integrator's [`console`]
+//! under `/console/` ([`Sandbox::console_url`]): a request builder for every Payneteasy
+//! command, and the request log of what the sandbox received, why each request was refused and
+//! hints for the usual mistakes (also [`Sandbox::request_log`] and `GET /console/log.json`).
 //!
 //! # Timeouts and limits
 //!

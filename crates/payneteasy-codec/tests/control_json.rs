@@ -211,14 +211,22 @@ fn every_callback_vector_through_the_parsers() {
                     "{name}"
                 );
                 let forged = parse_server_callback(&format!("?{bad}")).unwrap();
-                assert_eq!(forged.verify(&key), Err(CallbackError::BadControl), "{name}");
+                assert_eq!(
+                    forged.verify(&key),
+                    Err(CallbackError::BadControl),
+                    "{name}"
+                );
                 assert_eq!(forged.dedup_key(), cb.dedup_key());
             }
             "customer_return" => {
                 let ret = parse_customer_return(good.as_bytes()).unwrap();
                 assert_eq!(ret.verify(&key), Ok(()), "{name}");
                 let forged = parse_customer_return(bad.as_bytes()).unwrap();
-                assert_eq!(forged.verify(&key), Err(CallbackError::BadControl), "{name}");
+                assert_eq!(
+                    forged.verify(&key),
+                    Err(CallbackError::BadControl),
+                    "{name}"
+                );
             }
             other => panic!("{name}: kind {other}"),
         }

@@ -805,8 +805,8 @@ fn signature_hints(
             "scheme",
             true,
             format!(
-                "you signed {other}:// but sent the request over {scheme}://: sign the URL \
-                 exactly as you send it ({signed_url})"
+                "you signed {other}:// but sent the request over {scheme}://, so the base \
+                 strings differ: sign the URL exactly as you send it ({signed_url})"
             ),
         ));
     }

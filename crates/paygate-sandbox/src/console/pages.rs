@@ -269,6 +269,20 @@ pub(crate) fn log(entries: &[LoggedRequest], capacity: usize) -> String {
             escape(&entry.method),
             escape(&entry.path)
         );
+        if !entry.hints.is_empty() {
+            html.push_str("<ul class=\"hints\">\n");
+            for hint in &entry.hints {
+                let _ = writeln!(
+                    html,
+                    "<li class=\"hint{}\" data-cause=\"{}\">{}{}</li>",
+                    if hint.confirmed { " confirmed" } else { "" },
+                    escape(&hint.cause),
+                    if hint.confirmed { "Found: " } else { "Hint: " },
+                    escape(&hint.text)
+                );
+            }
+            html.push_str("</ul>\n");
+        }
         html.push_str("<table>\n");
         let mut row = |name: &str, value: &str, id: &str| {
             let _ = writeln!(
@@ -356,20 +370,6 @@ pub(crate) fn log(entries: &[LoggedRequest], capacity: usize) -> String {
             "answer",
         );
         html.push_str("</table>\n");
-        if !entry.hints.is_empty() {
-            html.push_str("<ul class=\"hints\">\n");
-            for hint in &entry.hints {
-                let _ = writeln!(
-                    html,
-                    "<li class=\"hint{}\" data-cause=\"{}\">{}{}</li>",
-                    if hint.confirmed { " confirmed" } else { "" },
-                    escape(&hint.cause),
-                    if hint.confirmed { "Found: " } else { "Hint: " },
-                    escape(&hint.text)
-                );
-            }
-            html.push_str("</ul>\n");
-        }
         html.push_str("</section>\n");
     }
     page("Request log", &html)
