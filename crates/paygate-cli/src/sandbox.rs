@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use paygate_sandbox::faults::parse_route_fault;
 use paygate_sandbox::payneteasy::{
-    APPROVED_CLIENT_ORDERID, APPROVED_ORDERID, TEST_ENDPOINT_GROUP_ID, TEST_ENDPOINT_ID,
+    APPROVED_CLIENT_ORDERID, APPROVED_ORDERID, HOSTED_FIELDS_TOKEN_PREFIX, LONG_PROCESSING_POLLS,
+    TEST_AMOUNTS, TEST_CARDS, TEST_CONTROL_KEY, TEST_ENDPOINT_GROUP_ID, TEST_ENDPOINT_ID,
     TEST_MERCHANT_LOGIN, TEST_MERCHANT_PRIVATE_KEY_FILE,
 };
 use paygate_sandbox::paysecure::{TEST_MERCHANT_ID, TEST_PASSWORD, TEST_USER_NAME, TEST_VERSION};
@@ -19,6 +20,7 @@ use paygate_sandbox::{
     CaCertificateFile, Fault, PaySecureSandboxConfig, PayneteasyMerchant, PayneteasySandboxConfig,
     Sandbox, SeededOrder, ServerLimits,
 };
+use payneteasy_proto::ControlKey;
 
 use oauth1_nonce_redis::{RedisNonceStore, RedisNonceStoreConfig};
 use oauth1_signer::AsyncNonceStore;
@@ -32,12 +34,19 @@ The embedded sandbox: a local emulator on this machine (loopback by default), no
 hosted sandbox (sandbox.payneteasy.com, `--gateway payneteasy-sandbox` of the other commands).\n\
 Payneteasy is served under BASE/paynet/api/v4, PaySecure under BASE/paysecure (test merchant\n\
 PGTEST01, user paygate-test, password sandbox-password, version 1.0).\n\
-The default Payneteasy merchant is `paygate-test-merchant` on endpoint 39915 / group 1144; its\n\
-private key ships in crates/paygate-sandbox/keys/test-merchant-private.pem. Each --merchant gets\n\
-the next endpoint and group ids (39916 / 1145, ...). Seeded orders: 34T43R77N/6868305 (approved),\n\
-PG-DECLINED-1/6868306, PG-PROCESSING-1/6868307, PG-PENDING-1/6868308.\n\
---fault ROUTE:SPEC sets a standing fault for a route: ROUTE is create-card-ref, status,\n\
-CreateKey, TokenizeCard, or * for every route (quote it for the shell); the route is always\n\
+The v2 commands are under BASE/paynet/api/v2, checked with each merchant's control key.\n\
+The default Payneteasy merchant is `paygate-test-merchant` on endpoint 39915 / group 1144, control\n\
+key paygate-test-control; its private key ships in\n\
+crates/paygate-sandbox/keys/test-merchant-private.pem. Each --merchant gets the next endpoint and\n\
+group ids (39916 / 1145, ...) and the control key paygate-test-control-N (N = 1, 2, ...).\n\
+Seeded orders: 34T43R77N/6868305 (approved), PG-DECLINED-1/6868306, PG-PROCESSING-1/6868307,\n\
+PG-PENDING-1/6868308. Test cards: 4111111111111111 approved, 4000000000000002 declined,\n\
+4000000000000069 filtered, 4000000000000119 error, 4000000000003063 3-D Secure challenge,\n\
+4000000000000077 processing for 3 status calls; test amounts 40.05 declined, 40.06 filtered,\n\
+40.07 error, 40.08 processing (--json lists them).\n\
+--fault ROUTE:SPEC sets a standing fault for a route: ROUTE is a Payneteasy command path (sale,\n\
+status, create-card-ref, make-rebill-sale, sync/account-verification, ...), CreateKey,\n\
+TokenizeCard, or * for every route (quote it for the shell); the route is always\n\
 written, e.g. --fault status:delay=2s, --fault create-card-ref:status=503, --fault '*:close'.\n\
 SPEC: delay=D, close, close-mid-body, status=N[-empty][,retry-after=S], garbage,\n\
 wrong-content-type, oversized=N, drip=D (D as 250ms or 2s).\n\
@@ -225,12 +234,32 @@ fn merchants(args: &Args) -> Result<Vec<PayneteasyMerchant>, CliError> {
         merchants.push(PayneteasyMerchant {
             login: login.clone(),
             public_key_pem,
-            control_key: None,
+            control_key: Some(extra_control_key(n)?),
             endpoint_id: TEST_ENDPOINT_ID + n,
             endpoint_group_id: TEST_ENDPOINT_GROUP_ID + n,
         });
     }
     Ok(merchants)
+}
+
+/// The control key of the `n`-th `--merchant`: `paygate-test-control-N` (a public sandbox
+/// credential, like the test merchant's).
+fn extra_control_key(n: u64) -> Result<ControlKey, CliError> {
+    ControlKey::new(extra_control_key_text(n))
+        .map_err(|e| CliError::new("cannot make a control key", &e))
+}
+
+fn extra_control_key_text(n: u64) -> String {
+    format!("{TEST_CONTROL_KEY}-{n}")
+}
+
+/// The control key of each merchant, as text (`merchants` is the test merchant, then one per
+/// `--merchant` in order).
+fn control_key_text(index: usize) -> String {
+    match index {
+        0 => TEST_CONTROL_KEY.to_owned(),
+        n => extra_control_key_text(n as u64),
+    }
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode, CliError> {
@@ -323,21 +352,38 @@ fn describe(
     merchants: &[PayneteasyMerchant],
     ca_file: Option<&Path>,
 ) -> serde_json::Value {
+    // The control keys are printed on purpose, like the PaySecure password below: public
+    // sandbox credentials that scripts need to sign v2 requests and check callbacks.
     let merchants: Vec<serde_json::Value> = merchants
         .iter()
-        .map(|m| {
+        .enumerate()
+        .map(|(i, m)| {
             serde_json::json!({
                 "login": m.login,
                 "endpoint_id": m.endpoint_id,
                 "endpoint_group_id": m.endpoint_group_id,
+                "control_key": control_key_text(i),
             })
         })
+        .collect();
+    let cards: Vec<serde_json::Value> = TEST_CARDS
+        .iter()
+        .map(|c| serde_json::json!({"number": c.number, "outcome": c.outcome.as_str()}))
+        .collect();
+    let amounts: Vec<serde_json::Value> = TEST_AMOUNTS
+        .iter()
+        .map(|a| serde_json::json!({"amount": a.amount, "outcome": a.outcome.as_str()}))
         .collect();
     // The PaySecure test merchant's password is printed on purpose: it is a public sandbox
     // credential, and scripts need it to call the sandbox.
     serde_json::json!({
         "base_url": sandbox.base_url(),
         "payneteasy_base_url": sandbox.payneteasy_base_url(),
+        "payneteasy_v2_base_url": sandbox.payneteasy_v2_base_url(),
+        "payneteasy_test_cards": cards,
+        "payneteasy_test_amounts": amounts,
+        "payneteasy_long_processing_polls": LONG_PROCESSING_POLLS,
+        "payneteasy_hosted_fields_token_prefix": HOSTED_FIELDS_TOKEN_PREFIX,
         "paysecure_base_url": sandbox.paysecure_base_url(),
         "console_url": sandbox.console_url(),
         "request_log_url": sandbox.console_url().map(|c| format!("{c}log.json")),
@@ -357,21 +403,31 @@ fn describe(
 fn text(sandbox: &Sandbox, merchants: &[PayneteasyMerchant], ca_file: Option<&Path>) -> String {
     let mut out = format!(
         "paygate sandbox listening on {}\n(the embedded sandbox on this machine, not Payneteasy's \
-         hosted sandbox.payneteasy.com)\n\nPayneteasy v4 base URL: {}\n",
+         hosted sandbox.payneteasy.com)\n\nPayneteasy v4 base URL: {}\nPayneteasy v2 base URL: {}\n",
         sandbox.base_url(),
-        sandbox.payneteasy_base_url()
+        sandbox.payneteasy_base_url(),
+        sandbox.payneteasy_v2_base_url()
     );
-    if let Some(console) = sandbox.console_url() {
-        out = format!(
-            "{out}  console (request builder, request log): {console}\n  request log as JSON: {console}log.json\n"
-        );
-    }
-    for m in merchants {
+    for (i, m) in merchants.iter().enumerate() {
         out.push_str(&format!(
-            "  merchant {:<24} endpoint {}  group {}\n",
-            m.login, m.endpoint_id, m.endpoint_group_id
+            "  merchant {:<24} endpoint {}  group {}  control key {}\n",
+            m.login,
+            m.endpoint_id,
+            m.endpoint_group_id,
+            control_key_text(i)
         ));
     }
+    out.push_str("  test cards:");
+    for card in TEST_CARDS {
+        out.push_str(&format!(" {} {},", card.number, card.outcome.as_str()));
+    }
+    out.pop();
+    out.push_str("\n  test amounts:");
+    for amount in TEST_AMOUNTS {
+        out.push_str(&format!(" {} {},", amount.amount, amount.outcome.as_str()));
+    }
+    out.pop();
+    out.push('\n');
     out.push_str(&format!(
         "  test merchant private key: {TEST_MERCHANT_PRIVATE_KEY_FILE}\n\
          \x20 seeded orders: {APPROVED_CLIENT_ORDERID}/{APPROVED_ORDERID} approved, \
@@ -383,6 +439,12 @@ fn text(sandbox: &Sandbox, merchants: &[PayneteasyMerchant], ca_file: Option<&Pa
          password {TEST_PASSWORD}, version {TEST_VERSION}\n",
         sandbox.paysecure_base_url()
     ));
+    if let Some(console) = sandbox.console_url() {
+        out.push_str(&format!(
+            "\nConsole (request builder, request log): {console}\n  request log as JSON: \
+             {console}log.json\n"
+        ));
+    }
     let ca = match ca_file {
         Some(path) => {
             out.push_str(&format!("  TLS CA certificate: {}\n", path.display()));
@@ -410,6 +472,56 @@ fn text(sandbox: &Sandbox, merchants: &[PayneteasyMerchant], ca_file: Option<&Pa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_reports_each_merchants_control_key_and_the_test_cards() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut second = PayneteasyMerchant::test();
+            second.login = "second".into();
+            second.endpoint_id += 1;
+            second.endpoint_group_id += 1;
+            second.control_key = Some(extra_control_key(1).unwrap());
+            let merchants = vec![PayneteasyMerchant::test(), second];
+            let sandbox = Sandbox::builder()
+                .payneteasy(PayneteasySandboxConfig {
+                    merchants: merchants.clone(),
+                    ..PayneteasySandboxConfig::default()
+                })
+                .start()
+                .await
+                .unwrap();
+            let json = describe(&sandbox, &merchants, None);
+            assert_eq!(json["merchants"][0]["control_key"], TEST_CONTROL_KEY);
+            assert_eq!(
+                json["merchants"][1]["control_key"],
+                "paygate-test-control-1"
+            );
+            let cards = json["payneteasy_test_cards"].as_array().unwrap();
+            assert_eq!(cards.len(), TEST_CARDS.len());
+            assert!(
+                cards
+                    .iter()
+                    .any(|c| c["number"] == "4000000000003063" && c["outcome"] == "3ds-challenge")
+            );
+            assert_eq!(json["payneteasy_test_amounts"][0]["amount"], "40.05");
+            assert!(
+                json["payneteasy_v2_base_url"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("/paynet/api/v2")
+            );
+            let text = text(&sandbox, &merchants, None);
+            assert!(
+                text.contains("control key paygate-test-control-1"),
+                "{text}"
+            );
+            assert!(text.contains("4111111111111111 approved"), "{text}");
+        });
+    }
 
     #[test]
     fn durations_parse_in_seconds_or_milliseconds() {

@@ -1,16 +1,19 @@
-//! An embedded emulator of the Payneteasy v4 and PaySecure gateways, for tests, demos and
-//! your own integration tests.
+//! An embedded emulator of the Payneteasy (v2 and v4) and PaySecure gateways, for tests,
+//! demos and your own integration tests.
 //!
 //! The sandbox is a real hyper server on a real socket (plain HTTP on loopback, or HTTPS with
 //! a certificate made at start). It uses the same codecs as the client and the signer's
 //! *verify* path, checks every signature and credential, keeps seeded data with real
 //! semantics, and can misbehave on purpose ([`faults`]).
 //!
-//! Routes: Payneteasy under `/paynet/api/v4/` ([`Sandbox::payneteasy_base_url`]), PaySecure
-//! under `/paysecure/` ([`Sandbox::paysecure_base_url`]), and the integrator's [`console`]
-//! under `/console/` ([`Sandbox::console_url`]): a request builder for every Payneteasy
-//! command, and the request log of what the sandbox received, why each request was refused and
-//! hints for the usual mistakes (also [`Sandbox::request_log`] and `GET /console/log.json`).
+//! Routes: Payneteasy under `/paynet/api/v4/` and `/paynet/api/v2/`
+//! ([`Sandbox::payneteasy_base_url`], [`Sandbox::payneteasy_v2_base_url`]) with its payer pages
+//! under `/paynet/acs/` and `/paynet/form/` ([`payneteasy`] lists the commands, the order state
+//! machine, the test cards and the callbacks), PaySecure under `/paysecure/`
+//! ([`Sandbox::paysecure_base_url`]), and the integrator's [`console`] under `/console/`
+//! ([`Sandbox::console_url`]): a request builder for every Payneteasy command, and the request
+//! log of what the sandbox received, why each request was refused and hints for the usual
+//! mistakes (also [`Sandbox::request_log`] and `GET /console/log.json`).
 //!
 //! # Timeouts and limits
 //!
@@ -219,8 +222,8 @@ impl SandboxBuilder {
         }
     }
 
-    /// Mounts the Payneteasy v4 emulator under `/paynet/api/v4/` ([`payneteasy`] lists its
-    /// routes and answers). A bad configuration (an unreadable public key, a duplicate
+    /// Mounts the Payneteasy emulator under `/paynet/` (v2 and v4 commands, payer pages;
+    /// [`payneteasy`] lists its routes and answers). A bad configuration (an unreadable public key, a duplicate
     /// merchant) makes [`Self::start`] fail with [`StartError::Config`].
     pub fn payneteasy(self, config: PayneteasySandboxConfig) -> Self {
         let counters = Arc::new(payneteasy::Counters::default());

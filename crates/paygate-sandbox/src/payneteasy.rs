@@ -1,25 +1,50 @@
-//! The Payneteasy v4 half of the sandbox: `create-card-ref` and `status`, with OAuth 1.0a
-//! RSA-SHA256 verification, seeded orders and real semantics.
+//! The Payneteasy half of the sandbox: every command of `payneteasy-proto` (v2 and v4), with
+//! OAuth 1.0a RSA-SHA256 verification (v4), SHA-1 `control` verification (v2), JSON mode, a
+//! real order state machine per merchant, published test cards, a 3-D Secure ACS page and
+//! server-to-server callbacks.
 //!
-//! Mount it with [`crate::SandboxBuilder::payneteasy`]; it serves
-//! `POST /paynet/api/v4/{create-card-ref|status}/{ENDPOINTID}` and
-//! `POST /paynet/api/v4/{create-card-ref|status}/group/{ENDPOINTGROUPID}`.
+//! Mount it with [`crate::SandboxBuilder::payneteasy`]. Routes (every one `POST`):
+//!
+//! | route | commands |
+//! |---|---|
+//! | `/paynet/api/v2/{command}/{ENDPOINTID}`, `…/{command}/group/{ENDPOINTGROUPID}` | `sale`, `preauth`, `sale-form`, `preauth-form`, `transfer-form`, `capture`, `return`, `void`, `status`, `create-card-ref`, `get-card-info`, `make-rebill-sale` (also PHPLIB's plain `make-rebill`), `make-rebill-preauth`, `account-verification`, `sync/account-verification`, `transfer-by-ref` |
+//! | `/paynet/api/v4/{command}/{ENDPOINTID}`, `…/group/{ENDPOINTGROUPID}` | `sale` (hosted-fields token), `status`, `create-card-ref`, `tokenize/create-ephemeral-ticket` |
+//! | `GET`/`POST` [`ACS_PREFIX`] `{token}` | the 3-D Secure ACS page of a challenge |
+//! | `GET`/`POST` [`FORM_PREFIX`] `{token}` | the payment page of a form command |
+//!
+//! The route table is built from [`payneteasy_proto::for_each_operation!`]: each operation is
+//! routed on its `VERSION` and `PATH`, decoded with the codec's
+//! [`decode_request`] and answered with
+//! [`encode_response`] (or `serde_json`).
 //!
 //! # Authentication
-//! Every request must carry exactly one `Authorization: OAuth …` header. The sandbox parses
-//! it, finds the merchant by `oauth_consumer_key`, verifies the signature with the merchant's
-//! public key over the URL it was reached at and the form body, checks the timestamp against
-//! its clock (± [`PayneteasySandboxConfig::max_skew_secs`]) and refuses a nonce it has seen
-//! (in its own memory store, or in a store shared with other verifiers,
+//! **v4.** Every request must carry exactly one `Authorization: OAuth …` header. The sandbox
+//! parses it, finds the merchant by `oauth_consumer_key`, verifies the signature with the
+//! merchant's public key over the URL it was reached at and the form body, checks the
+//! timestamp against its clock (± [`PayneteasySandboxConfig::max_skew_secs`]) and refuses a
+//! nonce it has seen (in its own memory store, or in a store shared with other verifiers,
 //! [`PayneteasySandboxConfig::nonce_store`]: then the claim is awaited after the signature
 //! check, and a store that cannot answer is an HTTP 503 with `Retry-After: 1`, never an
-//! acceptance). A
-//! merchant is served only on its own endpoint and endpoint group. Every refusal is HTTP 403
-//! with the gateway's HTML "Access is denied" page ([`ACCESS_DENIED_PAGE`]); the reason is
-//! logged with `tracing` (never the header: each refusal at DEBUG, and at most one WARN line
-//! a second with the number of refusals since the previous one, since any client can cause
-//! refusals at will) and counted in [`PayneteasyStats`]. Two
-//! `Authorization` headers are such a refusal, even when the first one is valid.
+//! acceptance). A merchant is served only on its own endpoint and endpoint group. Every
+//! refusal is HTTP 403 with the gateway's HTML "Access is denied" page
+//! ([`ACCESS_DENIED_PAGE`]); the reason is logged with `tracing` (never the header: each
+//! refusal at DEBUG, and at most one WARN line a second with the number of refusals since the
+//! previous one, since any client can cause refusals at will) and counted in
+//! [`PayneteasyStats`]. Two `Authorization` headers are such a refusal, even when the first one
+//! is valid.
+//!
+//! **v2.** The merchant is the one of the endpoint (or group) in the URL. Its
+//! [`control_key`](PayneteasyMerchant::control_key) checks the request's `control`: the
+//! sandbox recomputes it with the codec's
+//! [`compute_control`] over the decoded request (the
+//! operation's formula) and compares in constant time (hex, either case). A missing or wrong
+//! `control` is answered like every other refused request, in band: `type=validation-error`
+//! with [`ERR_INVALID_CONTROL`] (the gateway's own answer to a bad `control` is not
+//! published; a validation error says the request was not acted on). PHPLIB's capture and
+//! return, which sign the order's amount even when they send none (specification R3/R4), are
+//! accepted too. An endpoint no merchant has is [`ERR_UNKNOWN_ENDPOINT`].
+//!
+//! Both versions: a `login` in the body must be the merchant's ([`ERR_LOGIN_MISMATCH`]).
 //!
 //! The verified URL is the routed one: the connection's scheme, the authority the client
 //! addressed (the single `Host` header, or an absolute request target's authority, which must
@@ -29,22 +54,95 @@
 //! disagreeing target are answered HTTP 400 with the [`AuthorityError`] as plain text, before
 //! any signature work, and counted in [`PayneteasyStats::refused_bad_request`].
 //!
-//! # Semantics
-//! | request | answer |
-//! |---|---|
-//! | `create-card-ref` for a final, approved order | `create-card-ref-response`, `status=approved`; the same order always gets the same `card-ref-id`, made once |
-//! | `create-card-ref` for an order in `processing` or an unknown status | `type=error`, [`ERR_ORDER_NOT_FINAL`] |
-//! | `create-card-ref` for a declined, filtered or failed order | `type=error`, [`ERR_ORDER_NOT_APPROVED`] |
-//! | an order the merchant does not have (or whose `orderid` differs) | `type=validation-error`, [`ERR_ORDER_NOT_FOUND`] |
-//! | a body that is not a valid request | `type=validation-error`, [`ERR_INVALID_REQUEST`] |
-//! | `status` of a known order | `status-response` with status, amount, currency, ids, card data, `card-ref-id` once made |
-//! | another HTTP method | 405 |
-//! | another command, or a malformed endpoint | 404 |
+//! # Answers
+//! Form mode (the default) uses the gateway's wire format: HTTP 200, `Content-Type:
+//! text/html;charset=utf-8`, form fields with a line feed after every value but the last, and
+//! a fresh `serial-number` such as `00000000-0000-0000-0000-000002de3113` in every answer;
+//! refusals are HTTP 200 with `type=validation-error` (the request was not acted on) or
+//! `type=error` (it was refused by the order's state).
 //!
-//! Answers use the gateway's wire format: `Content-Type: text/html;charset=utf-8`, form fields
-//! with a line feed after every value but the last, and a fresh `serial-number` such as
-//! `00000000-0000-0000-0000-000002de3113` in every answer. The error codes are the sandbox's
-//! own: the real gateway's list is not published.
+//! **JSON mode**: when the request's `Accept` contains `application/vnd.pay+json`
+//! ([`JSON_ACCEPT`]), the same response types are written as JSON (`application/json`), and a
+//! refusal is HTTP 400 with a JSON body `{"type", "serial-number", "error-message",
+//! "error-code"}`, the code a number. `tokenize/create-ephemeral-ticket` always answers JSON
+//! (`{"ephemeralTicket": …}`). A declined order is still a 200 `status-response` whose
+//! `status` says so.
+//!
+//! # The order state machine
+//! Each merchant has its own book: orders, card references and payer tokens of one merchant
+//! are invisible to another (a lookup is [`ERR_ORDER_NOT_FOUND`] or
+//! [`ERR_CARD_REF_NOT_FOUND`]).
+//!
+//! | command | rule |
+//! |---|---|
+//! | `sale`, `preauth`, v4 `sale`, `account-verification`, `make-rebill-*`, `transfer-by-ref` | creates an order with its amount and currency; `async-response` with `status=processing`; the outcome comes from the card or amount ([`cards`]); poll `status` |
+//! | `sale-form`, `preauth-form`, `transfer-form` | creates an order waiting for its payer; `async-form-response` whose `redirect-url` is the sandbox's payment page ([`FORM_PREFIX`]) |
+//! | repeated `client_orderid` | the gateway's behaviour is not published; the sandbox takes the conservative one: the same command, amount and currency give **the same order back** (no second charge, no new callback); anything else is [`ERR_DUPLICATE_ORDER`] |
+//! | `capture` | only an approved preauth (also `preauth-form`, `make-rebill-preauth`), once, above zero and up to its amount (the whole without `amount`); otherwise [`ERR_CAPTURE_NOT_ALLOWED`] / [`ERR_AMOUNT_ABOVE_REMAINING`] |
+//! | `return` | a preauth not captured is **cancelled** as a whole (an amount other than the whole is refused: "Amount only makes sense for reversals, not cancels"); a sale or a captured preauth is **reversed** by the amount sent (or all that remains), never above what remains ([`ERR_AMOUNT_ABOVE_REMAINING`]); transfers and verifications cannot be returned ([`ERR_RETURN_NOT_ALLOWED`]) |
+//! | `void` | only a sale or a captured preauth in final approved status, nothing returned yet, once, for the whole amount ([`ERR_VOID_NOT_ALLOWED`]); a preauth not captured is cancelled by `return` |
+//! | `status` (v2, v4) | the order now: the status and `transaction-type` of its last transaction (`sale`, `preauth`, `capture`, `reversal`, `cancel`, `void`, `transfer`, `account-verification`), amount, currency, ids, BIN and last four digits, `card-ref-id` once made, `error-code`/`error-message` of a failed payment, and `html` (a form to the ACS page) while a 3-D Secure challenge waits. Each poll of a long-processing order counts down |
+//! | `create-card-ref` (v2, v4) | only for a final approved first payment ([`ERR_ORDER_NOT_FINAL`], [`ERR_ORDER_NOT_APPROVED`]); the same order always gets the same `card-ref-id`, made once |
+//! | `sync/account-verification` | answered at once (`status-response`) with the card data and, when approved, a `card-ref-id` |
+//! | `make-rebill-*` | only with a card reference of this merchant ([`ERR_CARD_REF_NOT_FOUND`]); charges the stored card (never 3-D Secure); `enumerate_amounts` and `recurrent_scenario` are accepted and ignored |
+//! | `get-card-info` | from the stored card: `card-printed-name`, `bin`, `last-four-digits`, `expire-month`, `expire-year` (no CVV or full number is ever kept) |
+//! | `transfer-by-ref` | to the card behind `destination-card-ref-id` (and `source-card-ref-id` when sent), both of this merchant |
+//!
+//! Follow-up transactions (capture, return, void) are approved at once. A v4 `sale`'s
+//! `hosted_fields_token` stands for a card ([`HOSTED_FIELDS_TOKEN_PREFIX`]).
+//!
+//! **Bounded memory.** At most [`MAX_ORDERS_PER_MERCHANT`] orders per merchant (the oldest
+//! non-seeded order is forgotten first), [`MAX_CARD_REFS_PER_MERCHANT`] card references per
+//! merchant, and 10,000 waiting payer tokens in all; an order keeps a few KiB at most (its
+//! URLs are at most 2,048 characters, and no description or address is kept).
+//!
+//! # 3-D Secure and payment forms
+//! A payment with [`CARD_3DS`] stays `processing`; `status` carries `html`, an auto-submitting
+//! form (a small inline script, and a visible button) to the sandbox's ACS page
+//! `/paynet/acs/{token}` (the token is 128 random bits). There the payer authenticates or fails
+//! (a form POST of `result=success` or `result=failure` to the same URL, which a test or a demo
+//! can send directly); the order becomes `approved` or `declined`, and the answer is a page
+//! that POSTs the
+//! customer return `status, orderid, merchant_order, client_orderid, control` to the order's
+//! `redirect_url`, with `control = sha1(status + orderid + client_orderid + control key)`. The
+//! payment page of a form command takes a card number the same way (a POST of
+//! `credit_card_number`, optionally `expire_month`, `expire_year`, `card_printed_name`; a 3-D
+//! Secure card goes on to the ACS page with a `303`). No page loads an external asset; every value is HTML-escaped,
+//! and `redirect_url` / `server_callback_url` must be absolute `http(s)` URLs
+//! ([`ERR_INVALID_URL`], [`check_url`]).
+//!
+//! # Server callbacks
+//! When an order reaches a final status (a payment, a capture, return or void) and it has a
+//! `server_callback_url`, the sandbox GETs it with `orderid`, `merchant_order`,
+//! `client_orderid`, `amount`, `status`, `type` (the transaction type) and `control` appended,
+//! retrying with a doubling backoff, all bounded ([`CallbackPolicy`]; counted in
+//! [`PayneteasyStats`]). A merchant without a control key gets no callbacks. Note that a
+//! sandbox reachable by others will GET the URLs they give it: keep it on loopback or
+//! behind a firewall.
+//!
+//! # Error codes
+//! The codes are the sandbox's own: the real gateway's list is not published.
+//!
+//! | code | type | meaning |
+//! |---|---|---|
+//! | [`ERR_ORDER_NOT_FOUND`] `4001` | validation-error | no such order for this merchant (or its `orderid` differs) |
+//! | [`ERR_INVALID_REQUEST`] `4002` | validation-error | the body is not a valid request |
+//! | [`ERR_INVALID_CONTROL`] `4003` | validation-error | v2 `control` missing or wrong |
+//! | [`ERR_UNKNOWN_ENDPOINT`] `4004` | validation-error | no merchant on this v2 endpoint |
+//! | [`ERR_LOGIN_MISMATCH`] `4005` | validation-error | `login` is another merchant's |
+//! | [`ERR_INVALID_AMOUNT`] `4006` | validation-error | an amount not valid in its currency, or another currency than the order's |
+//! | [`ERR_AMOUNT_ABOVE_REMAINING`] `4007` | validation-error | above what remains (or a partial cancel or void) |
+//! | [`ERR_CARD_REF_NOT_FOUND`] `4008` | validation-error | unknown card reference |
+//! | [`ERR_INVALID_CARD`] `4009` | validation-error | the card number fails the Luhn check |
+//! | [`ERR_DUPLICATE_ORDER`] `4010` | validation-error | `client_orderid` used by a different order |
+//! | [`ERR_INVALID_URL`] `4011` | validation-error | a URL that is not absolute `http(s)` |
+//! | [`ERR_ORDER_NOT_FINAL`] `5001` | error | the order is still processing |
+//! | [`ERR_ORDER_NOT_APPROVED`] `5002` | error | the payment was not approved |
+//! | [`ERR_CAPTURE_NOT_ALLOWED`] `5003` | error | not a preauth, captured already, or cancelled |
+//! | [`ERR_RETURN_NOT_ALLOWED`] `5004` | error | cannot be returned |
+//! | [`ERR_VOID_NOT_ALLOWED`] `5005` | error | cannot be voided |
+//!
+//! Other answers: another HTTP method is a 405, another command or a malformed endpoint a 404.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -74,6 +172,8 @@ use crate::server::{GatewayHalf, HandlerFuture};
 mod callbacks;
 pub mod cards;
 mod console_hook;
+#[cfg(test)]
+mod lifecycle_tests;
 mod ops;
 mod orders;
 mod pages;
@@ -962,7 +1062,7 @@ impl PayneteasyHalf {
     /// The v2 `control` check: the SHA-1 the codec computes for `request` with the
     /// merchant's control key ([`payneteasy_codec::compute_control`]), compared in constant
     /// time with the one sent (hex, either case).
-    fn check_control<O: Operation>(
+    fn check_control<O: Served>(
         &self,
         ctx: &Ctx<'_>,
         request: &O::Request,
@@ -986,7 +1086,13 @@ impl PayneteasyHalf {
         let (mut got, mut want) = ([0u8; 20], [0u8; 20]);
         let readable = hex::decode_to_slice(sent, &mut got).is_ok()
             && hex::decode_to_slice(&expected, &mut want).is_ok();
-        if readable && bool::from(got.ct_eq(&want)) {
+        let legacy_matches = || {
+            O::legacy_control(self, ctx, request, key).is_some_and(|legacy| {
+                let mut want = [0u8; 20];
+                hex::decode_to_slice(&legacy, &mut want).is_ok() && bool::from(got.ct_eq(&want))
+            })
+        };
+        if readable && (bool::from(got.ct_eq(&want)) || legacy_matches()) {
             Ok(())
         } else {
             Err(bad(
@@ -1199,6 +1305,18 @@ pub(crate) trait Served: Operation {
     /// Whether the answer is JSON whatever the `Accept` header says.
     const JSON_ONLY: bool = false;
 
+    /// Another `control` that a published client computes for this request (PHPLIB's
+    /// capture and return sign the order's amount even when they send none, specification
+    /// R3/R4), accepted besides the documented one.
+    fn legacy_control(
+        _half: &PayneteasyHalf,
+        _ctx: &Ctx<'_>,
+        _request: &Self::Request,
+        _key: &ControlKey,
+    ) -> Option<String> {
+        None
+    }
+
     /// Answers a decoded, authenticated request.
     fn serve(
         half: &PayneteasyHalf,
@@ -1264,7 +1382,12 @@ fn serve<O: Served>(half: &PayneteasyHalf, ctx: &Ctx<'_>) -> Response<Bytes> {
         ctx
     };
     let body = ctx.request.body();
-    let fields = match decode_request_form(content_type(ctx.request), body, &half.limits) {
+    // An empty body without a content type (HF's ephemeral-ticket call) is an empty form.
+    let content_type = match content_type(ctx.request) {
+        None if body.is_empty() => Some(payneteasy_codec::FORM_CONTENT_TYPE),
+        content_type => content_type,
+    };
+    let fields = match decode_request_form(content_type, body, &half.limits) {
         Ok(fields) => fields,
         Err(e) => return half.reject(ctx.json, invalid_request(&e)),
     };
@@ -1283,7 +1406,7 @@ fn serve<O: Served>(half: &PayneteasyHalf, ctx: &Ctx<'_>) -> Response<Bytes> {
             ),
         );
     }
-    let request = match decode_request::<O>(content_type(ctx.request), body, &half.limits) {
+    let request = match decode_request::<O>(content_type, body, &half.limits) {
         Ok(request) => request,
         Err(e) => return half.reject(ctx.json, invalid_request(&e)),
     };

@@ -29,6 +29,15 @@
 //!   parsed as a form.
 //! - The body limit is checked before parsing ([`DecodeLimits`]).
 //!
+//! - v2 requests: [`encode_control_request`] appends `control`, the SHA-1 of the operation's
+//!   declared parts ([`payneteasy_proto::Auth::Control`]; amounts in exact minor units);
+//!   [`compute_control`] gives it alone. v4 `status` also sends `login` in the body (the OAuth
+//!   consumer key, [`payneteasy_proto::BodyLogin::ConsumerKey`]).
+//! - Callbacks: [`parse_server_callback`] reads the server-to-server callback's query string and
+//!   [`parse_customer_return`] the payer's POST back to `redirect_url`, into
+//!   [`payneteasy_proto::ServerCallback`] and [`payneteasy_proto::CustomerReturn`], whose
+//!   `verify` checks the `control` in constant time. A parameter given twice is refused.
+//!
 //! The same functions serve a gateway emulator: [`decode_request`] / [`decode_request_form`]
 //! read request bodies, [`encode_response`], [`encode_gateway_error`] and
 //! [`encode_response_body`] write response bodies exactly like the gateway (a line feed after

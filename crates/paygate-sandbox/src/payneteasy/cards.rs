@@ -190,7 +190,7 @@ pub fn luhn_valid(number: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The outcome of a card number (`None`: it fails the Luhn check).

@@ -4,14 +4,14 @@
 
 use payneteasy_proto::{
     AccountVerification, AccountVerificationRequest, AsyncResponse, Capture, CaptureRequest,
-    CardNumber, CreateCardRef, CreateCardRefRequest, CreateCardRefResponse, CreateCardRefV2,
-    CreateCardRefV2Request, CreateEphemeralTicket, CreateEphemeralTicketRequest, Endpoint,
-    EphemeralTicketResponse, FormRequest, FormResponse, GetCardInfo, GetCardInfoRequest,
-    GetCardInfoResponse, MakeRebillPreauth, MakeRebillRequest, MakeRebillSale, Operation, Preauth,
-    PreauthForm, Return, ReturnRequest, Sale, SaleForm, SaleRequest, SaleV4, SaleV4Request, Status,
-    StatusCommand, StatusRequest, StatusResponse, StatusV2, StatusV2Request,
-    SyncAccountVerification, SyncAccountVerificationResponse, TransferByRef, TransferByRefRequest,
-    TransferForm, Void, VoidRequest,
+    CardNumber, ControlInput, ControlKey, CreateCardRef, CreateCardRefRequest,
+    CreateCardRefResponse, CreateCardRefV2, CreateCardRefV2Request, CreateEphemeralTicket,
+    CreateEphemeralTicketRequest, Endpoint, EphemeralTicketResponse, FormRequest, FormResponse,
+    GetCardInfo, GetCardInfoRequest, GetCardInfoResponse, MakeRebillPreauth, MakeRebillRequest,
+    MakeRebillSale, Operation, Preauth, PreauthForm, Return, ReturnRequest, Sale, SaleForm,
+    SaleRequest, SaleV4, SaleV4Request, Status, StatusCommand, StatusRequest, StatusResponse,
+    StatusV2, StatusV2Request, SyncAccountVerification, SyncAccountVerificationResponse,
+    TransferByRef, TransferByRefRequest, TransferForm, Void, VoidRequest, sha1_control,
 };
 
 use super::cards::{CARD_APPROVED, HOSTED_FIELDS_TOKEN_PREFIX};
@@ -204,7 +204,56 @@ impl Served for TransferForm {
     }
 }
 
+/// PHPLIB's capture and return `control` without an amount sent:
+/// `sha1(login + client_orderid + orderid + order amount in minor units + currency + key)`.
+fn phplib_control(
+    half: &PayneteasyHalf,
+    ctx: &Ctx<'_>,
+    (login, client_orderid, orderid): (&str, &str, &str),
+    amount_sent: bool,
+    key: &ControlKey,
+) -> Option<String> {
+    if amount_sent {
+        return None;
+    }
+    let (minor, currency) = half
+        .with_book(ctx.merchant, |book, _| {
+            Ok(book
+                .find(client_orderid, Some(orderid))
+                .map(|o| (o.minor.to_string(), o.currency.clone())))
+        })
+        .ok()
+        .flatten()?;
+    Some(sha1_control(
+        &[
+            ControlInput::Text(login),
+            ControlInput::Text(client_orderid),
+            ControlInput::Text(orderid),
+            ControlInput::Text(&minor),
+            ControlInput::Text(&currency),
+            ControlInput::Key,
+        ],
+        key,
+    ))
+}
+
 impl Served for Capture {
+    fn legacy_control(
+        half: &PayneteasyHalf,
+        ctx: &Ctx<'_>,
+        request: &CaptureRequest,
+        key: &ControlKey,
+    ) -> Option<String> {
+        let f = request.fields();
+        phplib_control(
+            half,
+            ctx,
+            (&f.login, &f.client_orderid, &f.orderid),
+            f.amount.is_some(),
+            key,
+        )
+    }
+
     fn serve(
         half: &PayneteasyHalf,
         ctx: &Ctx<'_>,
@@ -224,6 +273,22 @@ impl Served for Capture {
 }
 
 impl Served for Return {
+    fn legacy_control(
+        half: &PayneteasyHalf,
+        ctx: &Ctx<'_>,
+        request: &ReturnRequest,
+        key: &ControlKey,
+    ) -> Option<String> {
+        let f = request.fields();
+        phplib_control(
+            half,
+            ctx,
+            (&f.login, &f.client_orderid, &f.orderid),
+            f.amount.is_some(),
+            key,
+        )
+    }
+
     fn serve(
         half: &PayneteasyHalf,
         ctx: &Ctx<'_>,
