@@ -47,9 +47,9 @@
 //! | [`Capture`] | capture | v2 | `capture` | login + client_orderid + orderid [+ amt + currency] | DOC capture 3.6 (R3) | `async-response` | no |
 //! | [`Return`] | return | v2 | `return` | login + client_orderid + orderid [+ amt + currency] | DOC return 3.19 (R4) | `async-response` | no |
 //! | [`Void`] | void | v2 | `void` | login + client_orderid + orderid | DOC void 3.25 (R5) | `async-response` | no |
-//! | [`StatusCommand`] | status | v4 | `status` | — (OAuth; `login` in the body) | [PN], HF (R7) | `status-response` | yes |
+//! | [`StatusCommand`] | status | v4 | `status` | — (OAuth; `login` in the body) | the v4 specification (PN), HF (R7) | `status-response` | yes |
 //! | [`StatusV2`] | status | v2 | `status` | login + client_orderid + orderid | PHPLIB `StatusQuery`, NODE | `status-response` | yes |
-//! | [`CreateCardRef`] | create-card-ref | v4 | `create-card-ref` | — (OAuth) | [PN] | `create-card-ref-response` | yes |
+//! | [`CreateCardRef`] | create-card-ref | v4 | `create-card-ref` | — (OAuth) | the v4 specification (PN) | `create-card-ref-response` | yes |
 //! | [`CreateCardRefV2`] | create-card-ref | v2 | `create-card-ref` | login + client_orderid + orderid | DOC 3.7, PHPLIB, NODE | `create-card-ref-response` or `async-response` (R6) | yes |
 //! | [`GetCardInfo`] | get-card-info | v2 | `get-card-info` | login + cardrefid | DOC 3.12, PHPLIB | `get-card-info-response` | yes |
 //! | [`MakeRebillSale`], [`MakeRebillPreauth`] | make-rebill-sale, make-rebill-preauth | v2 | same (DOC, R2) | login + client_orderid + cardrefid + amt + currency | PHPLIB after `484bbc7`, NODE (R1) | `async-response` | no |

@@ -339,7 +339,7 @@ operation! {
 
 operation! {
     /// v4 `status`: the current state of an order (resolves an unknown outcome). Spec A.2 row
-    /// 8 and [PN] §2: `login` is sent in the body (the OAuth consumer key, unless the request
+    /// 8 and the v4 specification (PN) §2: `login` is sent in the body (the OAuth consumer key, unless the request
     /// sets one), as Payneteasy's own examples do (HF `paynet.rs order_status`, spec R7).
     /// Idempotent.
     StatusCommand {
@@ -362,7 +362,7 @@ operation! {
 
 operation! {
     /// v4 `create-card-ref`: turns a finished payment into a card reference for recurring
-    /// payments. Spec A.2 row 9 and [PN]: `login` stays out of the body unless opted in
+    /// payments. Spec A.2 row 9 and the v4 specification (PN): `login` stays out of the body unless opted in
     /// ([`CreateCardRefRequest::with_login`]). Idempotent.
     CreateCardRef {
         path: "create-card-ref", version: V4, auth: Auth::OAuthRsaSha256,
