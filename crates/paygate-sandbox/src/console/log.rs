@@ -544,7 +544,7 @@ fn fallback_decision(status: u16) -> Decision {
     let (verdict, check) = match status {
         404 => (Verdict::Refused, Some(Check::Route)),
         405 => (Verdict::Refused, Some(Check::HttpMethod)),
-        200..=299 | 300..=399 => (Verdict::Accepted, None),
+        200..=399 => (Verdict::Accepted, None),
         _ => (Verdict::Refused, None),
     };
     Decision {
