@@ -233,7 +233,14 @@ async fn the_log_names_the_check_and_finds_the_mistake() {
     assert_eq!(entry.hints[0].cause, "clock");
 
     // No Authorization, a GET, an unknown command.
-    send(&sandbox, "POST", &path(), std::slice::from_ref(&form), &body()).await;
+    send(
+        &sandbox,
+        "POST",
+        &path(),
+        std::slice::from_ref(&form),
+        &body(),
+    )
+    .await;
     assert_eq!(last(&sandbox).check, Some(Check::Authorization));
     send(&sandbox, "GET", &path(), &[], "").await;
     assert_eq!(last(&sandbox).check, Some(Check::HttpMethod));

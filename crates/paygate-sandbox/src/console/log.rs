@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::{Request, Response, header};
@@ -88,7 +88,7 @@ pub enum Check {
 pub struct Hint {
     /// A stable identifier of the mistake: `scheme`, `port`, `plus_encoding`,
     /// `content_type`, `body_not_signed`, `login_in_body`, `login_not_in_body`, `query`,
-    /// `trailing_slash`, `key`, `clock`, `nonce`, `merchant`, `endpoint`, `control`, `login`,
+    /// `trailing_slash`, `key`, `search_skipped`, `clock`, `nonce`, `merchant`, `endpoint`, `control`, `login`,
     /// `method`, `authorization`, `host`, `request`.
     pub cause: String,
     /// Whether the sandbox proved it: the request's signature verifies once this mistake is
@@ -168,11 +168,44 @@ pub struct LoggedRequest {
     pub hints: Vec<Hint>,
 }
 
+/// The most searches for the mistake behind a bad signature in one second (each tries up to
+/// nine variants, one RSA verification each), since any client can send bad signatures at will.
+pub const MAX_SEARCHES_PER_SECOND: u32 = 50;
+
+/// Admits at most [`MAX_SEARCHES_PER_SECOND`] searches in each one-second window.
+#[derive(Default)]
+struct SearchBudget {
+    window: Mutex<Option<(Instant, u32)>>,
+}
+
+impl SearchBudget {
+    fn admit(&self, now: Instant) -> bool {
+        let mut window = crate::lock(&self.window);
+        match &mut *window {
+            Some((start, count))
+                if now.saturating_duration_since(*start) < Duration::from_secs(1) =>
+            {
+                if *count < MAX_SEARCHES_PER_SECOND {
+                    *count += 1;
+                    true
+                } else {
+                    false
+                }
+            }
+            slot => {
+                *slot = Some((now, 1));
+                true
+            }
+        }
+    }
+}
+
 /// The ring of [`LoggedRequest`]s.
 pub(crate) struct RequestLog {
     capacity: usize,
     next_seq: AtomicU64,
     entries: Mutex<VecDeque<LoggedRequest>>,
+    searches: SearchBudget,
 }
 
 impl RequestLog {
@@ -181,6 +214,7 @@ impl RequestLog {
             capacity,
             next_seq: AtomicU64::new(1),
             entries: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
+            searches: SearchBudget::default(),
         }
     }
 
@@ -217,7 +251,7 @@ impl RequestLog {
     /// Records one request and its answer.
     pub(crate) fn record(&self, seen: &Seen, response: &Response<Bytes>, context: &Context<'_>) {
         if self.enabled() {
-            self.push(describe(seen, response, context));
+            self.push(describe(seen, response, context, &self.searches));
         }
     }
 }
@@ -425,7 +459,12 @@ fn api_route(path: &str) -> Option<(&'static Command, String)> {
         .max_by_key(|(c, _)| c.path.len())
 }
 
-fn describe(seen: &Seen, response: &Response<Bytes>, context: &Context<'_>) -> LoggedRequest {
+fn describe(
+    seen: &Seen,
+    response: &Response<Bytes>,
+    context: &Context<'_>,
+    searches: &SearchBudget,
+) -> LoggedRequest {
     let decision = response.extensions().get::<Decision>().cloned();
     let decision = decision.unwrap_or_else(|| fallback_decision(response.status().as_u16()));
     let path = seen.uri.path();
@@ -535,6 +574,7 @@ fn describe(seen: &Seen, response: &Response<Bytes>, context: &Context<'_>) -> L
         authorization.as_ref(),
         route.as_ref().map(|(c, _)| *c),
         context,
+        searches,
     );
     entry
 }
@@ -606,6 +646,7 @@ fn hints(
     authorization: Option<&AuthorizationHeader>,
     command: Option<&'static Command>,
     context: &Context<'_>,
+    searches: &SearchBudget,
 ) -> Vec<Hint> {
     let mut out = Vec::new();
     let merchant = entry.merchant.as_deref().and_then(|m| context.merchant(m));
@@ -614,7 +655,16 @@ fn hints(
             if let (Some(auth), Some(merchant), Some(url)) =
                 (authorization, merchant, entry.signed_url.as_deref())
             {
-                out.extend(signature_hints(seen, auth, merchant.key, url, context.scheme));
+                if searches.admit(Instant::now()) {
+                    out.extend(signature_hints(seen, auth, merchant.key, url, context.scheme));
+                } else {
+                    out.push(hint(
+                        "search_skipped",
+                        false,
+                        "the sandbox searches for the mistake behind at most 50 bad signatures \
+                         a second: this one was not searched; send it again a moment later",
+                    ));
+                }
             }
             if !is_form(entry.content_type.as_deref()) && !seen.body.is_empty() {
                 out.push(hint(
@@ -939,6 +989,17 @@ mod tests {
         let form = redacted_form(&fields);
         assert!(!form.contains("4111111111111111") && !form.contains("123&"));
         assert!(!form.contains("0123abcd") && !form.contains("cvv2"));
+    }
+
+    #[test]
+    fn at_most_50_searches_a_second() {
+        let budget = SearchBudget::default();
+        let t0 = Instant::now();
+        let admitted = (0..1000)
+            .filter(|i| budget.admit(t0 + Duration::from_micros(*i)))
+            .count();
+        assert_eq!(admitted, 50);
+        assert!(budget.admit(t0 + Duration::from_secs(1)));
     }
 
     #[test]

@@ -31,11 +31,39 @@
 //! URL without its port, a `+` signed as a literal plus, a body sent with another content type,
 //! the body left out, `login` in the body but not signed or the reverse, the query left out, a
 //! trailing slash) and marks the one whose variant of the request the signature verifies over
-//! as `confirmed`. Secrets never appear: `oauth_signature` is [`ELIDED`], `control` is only
+//! as `confirmed` (at most [`MAX_SEARCHES_PER_SECOND`] such searches a second; past that the
+//! hint `search_skipped` says so). Secrets never appear: `oauth_signature` is [`ELIDED`], `control` is only
 //! [`PRESENT`], a card number keeps its last four digits, `cvv2` is dropped (from the fields
 //! and from the base string), and any run of 12–19 digits in free text is masked. Read it in
 //! code with [`Sandbox::request_log`](crate::Sandbox::request_log) or as JSON from
 //! `GET /console/log.json` (deserialize the entries into [`LoggedRequest`]).
+//!
+//! An entry of `log.json` (the fields are [`LoggedRequest`]'s; `check`, `error_code`,
+//! `detail`, the clock and the base string are `null` where they do not apply):
+//!
+//! ```json
+//! {"seq": 1, "unix_ms": 1796143633000, "method": "POST",
+//!  "path": "/paynet/api/v4/create-card-ref/39915", "api": "v4", "command": "create-card-ref",
+//!  "endpoint": "39915", "merchant": "paygate-test-merchant", "host": "127.0.0.1:35135",
+//!  "content_type": "application/x-www-form-urlencoded",
+//!  "authorization": "OAuth oauth_consumer_key=\"paygate-test-merchant\", oauth_nonce=\"n-1\", oauth_signature=\"<elided>\", …",
+//!  "fields": [["client_orderid", "34T43R77N"], ["orderid", "6868305"]], "body_bytes": 40,
+//!  "verdict": "refused", "check": "signature", "error_code": null,
+//!  "detail": "the signature does not match the request",
+//!  "clock_difference_secs": 0, "allowed_skew_secs": 300,
+//!  "signed_url": "http://127.0.0.1:35135/paynet/api/v4/create-card-ref/39915",
+//!  "base_string": "POST&http%3A%2F%2F127.0.0.1%3A35135%2Fpaynet…",
+//!  "answer": {"status": 403, "content_type": "text/html", "body": "<!DOCTYPE html>…", "truncated": false},
+//!  "hints": [{"cause": "scheme", "confirmed": true,
+//!             "text": "you signed https:// but sent the request over http://, …"}]}
+//! ```
+//!
+//! `verdict` is `accepted`, `refused` (HTTP 403, 400, 503, 404 or 405, before the command) or
+//! `rejected` (answered in band, `type=validation-error` or `error`, with its `error_code`);
+//! `check` is one of `signature`, `signature_method`, `timestamp`, `replayed_nonce`,
+//! `replay_check_unavailable`, `unknown_merchant`, `wrong_endpoint`, `unknown_endpoint`,
+//! `authorization`, `host`, `control`, `login`, `invalid_request`, `command`, `http_method`,
+//! `route` ([`Check`]); a hint's `cause` is listed at [`Hint::cause`].
 //!
 //! # Security
 //! Every page is rendered on the server (plain HTML forms, no script, no external asset) with
@@ -60,7 +88,8 @@ use payneteasy_codec::{DecodeLimits, decode_request_form};
 use zeroize::Zeroizing;
 
 pub use log::{
-    Check, ELIDED, Hint, LoggedAnswer, LoggedRequest, MAX_ANSWER_BYTES, PRESENT, Verdict,
+    Check, ELIDED, Hint, LoggedAnswer, LoggedRequest, MAX_ANSWER_BYTES, MAX_SEARCHES_PER_SECOND,
+    PRESENT, Verdict,
 };
 pub(crate) use log::{Context, Decision, MerchantView, RequestLog, Seen, mark};
 
