@@ -493,10 +493,14 @@ fn describe(
         .map(|t| i64::try_from(t).unwrap_or(i64::MAX) - i64::try_from(now_secs).unwrap_or(0));
     let host = seen.header(header::HOST).map(str::to_owned);
     let query = seen.uri.query();
-    let signed_url = host.as_ref().map(|h| match query {
-        Some(q) => format!("{}://{h}{path}?{q}", context.scheme),
-        None => format!("{}://{h}{path}", context.scheme),
-    });
+    // The URL a v4 signature is verified over (a v2 request carries no signature).
+    let signed_url = host
+        .as_ref()
+        .filter(|_| authorization.is_some())
+        .map(|h| match query {
+            Some(q) => format!("{}://{h}{path}?{q}", context.scheme),
+            None => format!("{}://{h}{path}", context.scheme),
+        });
     let content_type = seen.header(header::CONTENT_TYPE).map(str::to_owned);
     let base_string = match (&authorization, &signed_url) {
         (Some(auth), Some(url)) => {
@@ -571,6 +575,7 @@ fn describe(
     entry.hints = hints(
         seen,
         &entry,
+        signed_url.as_deref(),
         authorization.as_ref(),
         route.as_ref().map(|(c, _)| *c),
         context,
@@ -643,6 +648,7 @@ fn is_form(content_type: Option<&str>) -> bool {
 fn hints(
     seen: &Seen,
     entry: &LoggedRequest,
+    signed_url: Option<&str>,
     authorization: Option<&AuthorizationHeader>,
     command: Option<&'static Command>,
     context: &Context<'_>,
@@ -653,7 +659,7 @@ fn hints(
     match entry.check {
         Some(Check::Signature) => {
             if let (Some(auth), Some(merchant), Some(url)) =
-                (authorization, merchant, entry.signed_url.as_deref())
+                (authorization, merchant, signed_url)
             {
                 if searches.admit(Instant::now()) {
                     out.extend(signature_hints(seen, auth, merchant.key, url, context.scheme));
