@@ -287,7 +287,7 @@ fn verbose_sends_redacted_tracing_to_stderr() {
 
 #[test]
 fn sandbox_fault_needs_a_known_route() {
-    for fault in ["status=503", "status=delay=2s", "sale:close", "delay=1s"] {
+    for fault in ["status=503", "status=delay=2s", "payout:close", "delay=1s"] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_paygate"))
             .args(["sandbox", "--json", "--fault", fault])
             .current_dir(workspace_root())
