@@ -386,6 +386,8 @@ fn describe(
         "payneteasy_long_processing_polls": LONG_PROCESSING_POLLS,
         "payneteasy_hosted_fields_token_prefix": HOSTED_FIELDS_TOKEN_PREFIX,
         "paysecure_base_url": sandbox.paysecure_base_url(),
+        "console_url": sandbox.console_url(),
+        "request_log_url": sandbox.console_url().map(|c| format!("{c}log.json")),
         "paysecure": {
             "merchant_id": TEST_MERCHANT_ID,
             "user_name": TEST_USER_NAME,
@@ -438,6 +440,12 @@ fn text(sandbox: &Sandbox, merchants: &[PayneteasyMerchant], ca_file: Option<&Pa
          password {TEST_PASSWORD}, version {TEST_VERSION}\n",
         sandbox.paysecure_base_url()
     ));
+    if let Some(console) = sandbox.console_url() {
+        out.push_str(&format!(
+            "\nConsole (request builder, request log): {console}\n  request log as JSON: \
+             {console}log.json\n"
+        ));
+    }
     let ca = match ca_file {
         Some(path) => {
             out.push_str(&format!("  TLS CA certificate: {}\n", path.display()));

@@ -10,7 +10,10 @@
 //! ([`Sandbox::payneteasy_base_url`], [`Sandbox::payneteasy_v2_base_url`]) with its payer pages
 //! under `/paynet/acs/` and `/paynet/form/` ([`payneteasy`] lists the commands, the order state
 //! machine, the test cards and the callbacks), PaySecure under `/paysecure/`
-//! ([`Sandbox::paysecure_base_url`]).
+//! ([`Sandbox::paysecure_base_url`]), and the integrator's [`console`] under `/console/`
+//! ([`Sandbox::console_url`]): a request builder for every Payneteasy command, and the request
+//! log of what the sandbox received, why each request was refused and hints for the usual
+//! mistakes (also [`Sandbox::request_log`] and `GET /console/log.json`).
 //!
 //! # Timeouts and limits
 //!
@@ -37,6 +40,7 @@
 #![warn(missing_docs)]
 
 mod admission;
+pub mod console;
 pub mod faults;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
@@ -117,6 +121,8 @@ pub struct SandboxBuilder {
     payneteasy: Option<(Arc<payneteasy::PayneteasyHalf>, Arc<payneteasy::Counters>)>,
     config_errors: Vec<String>,
     limits: ServerLimits,
+    console: bool,
+    request_log_capacity: usize,
 }
 
 impl Default for SandboxBuilder {
@@ -132,6 +138,8 @@ impl Default for SandboxBuilder {
             payneteasy: None,
             config_errors: Vec::new(),
             limits: ServerLimits::default(),
+            console: true,
+            request_log_capacity: console::DEFAULT_REQUEST_LOG_CAPACITY,
         }
     }
 }
@@ -162,6 +170,20 @@ impl SandboxBuilder {
     /// [`Self::start`] fail with [`StartError::Config`].
     pub fn limits(mut self, limits: ServerLimits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Serve the integrator's console ([`console`]: the request builder and the request log)
+    /// under [`console::CONSOLE_PREFIX`]. Default `true`.
+    pub fn console(mut self, on: bool) -> Self {
+        self.console = on;
+        self
+    }
+
+    /// How many requests the request log keeps ([`Sandbox::request_log`], the console's log
+    /// pages). Default [`console::DEFAULT_REQUEST_LOG_CAPACITY`]; 0 records nothing.
+    pub fn request_log_capacity(mut self, entries: usize) -> Self {
+        self.request_log_capacity = entries;
         self
     }
 
@@ -256,8 +278,16 @@ impl SandboxBuilder {
         } else {
             (None, None, None)
         };
+        let request_log = Arc::new(console::RequestLog::new(self.request_log_capacity));
+        let mut halves = self.halves;
+        if self.console {
+            halves.push(Arc::new(console::ConsoleHalf::new(
+                request_log.clone(),
+                self.tls,
+            )));
+        }
         let shared = Arc::new(Shared {
-            halves: self.halves,
+            halves,
             faults: self.faults.clone(),
             allow_fault_header: self.allow_fault_header,
             counters: Counters::default(),
@@ -266,6 +296,7 @@ impl SandboxBuilder {
         });
         if let Some((half, _)) = &self.payneteasy {
             half.set_tls(self.tls);
+            half.set_request_log(request_log.clone());
             half.start_callbacks();
         }
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -282,6 +313,8 @@ impl SandboxBuilder {
             ca_pem,
             ca_file,
             faults: self.faults,
+            console: self.console,
+            request_log,
             shared,
             shutdown: shutdown_tx,
             task: Some(task),
@@ -295,6 +328,8 @@ pub struct Sandbox {
     ca_pem: Option<String>,
     ca_file: Option<tls::WrittenCaFile>,
     faults: FaultController,
+    console: bool,
+    request_log: Arc<console::RequestLog>,
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -348,6 +383,25 @@ impl Sandbox {
     /// follow it).
     pub fn paysecure_base_url(&self) -> String {
         format!("{}/paysecure", self.base_url())
+    }
+
+    /// The console's URL, `BASE/console/` ([`console`]), when it is served.
+    pub fn console_url(&self) -> Option<String> {
+        self.console
+            .then(|| format!("{}{}", self.base_url(), console::CONSOLE_PREFIX))
+    }
+
+    /// The Payneteasy requests the sandbox received, oldest first: the last
+    /// [`SandboxBuilder::request_log_capacity`] of them, each with its verdict, the base string
+    /// the sandbox computed, the answer and hints, secrets redacted ([`console::LoggedRequest`];
+    /// the same entries as `GET /console/log.json`).
+    pub fn request_log(&self) -> Vec<console::LoggedRequest> {
+        self.request_log.entries()
+    }
+
+    /// Forgets the logged requests (the numbering goes on).
+    pub fn clear_request_log(&self) {
+        self.request_log.clear();
     }
 
     /// The PEM of the throwaway CA that signed the HTTPS certificate (TLS only).

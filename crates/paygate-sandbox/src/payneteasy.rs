@@ -171,11 +171,14 @@ use crate::server::{GatewayHalf, HandlerFuture};
 
 mod callbacks;
 pub mod cards;
+mod console_hook;
 #[cfg(test)]
 mod lifecycle_tests;
 mod ops;
 mod orders;
 mod pages;
+
+pub(crate) use pages::escape as html_escape;
 
 pub use callbacks::{CallbackPolicy, CallbackUrlError, check_url};
 pub use cards::{
@@ -819,6 +822,8 @@ pub(crate) struct PayneteasyHalf {
     scheme: OnceLock<&'static str>,
     limits: DecodeLimits,
     refusal_warnings: WarnLimiter,
+    /// The console's request log, set at start ([`Self::set_request_log`]).
+    request_log: OnceLock<Arc<crate::console::RequestLog>>,
 }
 
 /// A seeded order as an order of the book.
@@ -941,12 +946,18 @@ impl PayneteasyHalf {
             scheme: OnceLock::new(),
             limits: DecodeLimits::default(),
             refusal_warnings: WarnLimiter::default(),
+            request_log: OnceLock::new(),
         })
     }
 
     /// Called once at start: the scheme clients use to reach (and sign for) the sandbox.
     pub(crate) fn set_tls(&self, tls: bool) {
         let _ = self.scheme.set(if tls { "https" } else { "http" });
+    }
+
+    /// Called once at start: where every request and its answer is recorded.
+    pub(crate) fn set_request_log(&self, log: Arc<crate::console::RequestLog>) {
+        let _ = self.request_log.set(log);
     }
 
     /// Called once at start, on the runtime: starts the callback worker.
@@ -1092,17 +1103,22 @@ impl PayneteasyHalf {
 
     /// HTTP 200 with the operation's response, form-encoded, or JSON when asked.
     fn answer<O: Operation>(&self, ctx: &Ctx<'_>, response: &O::Response) -> Response<Bytes> {
-        if ctx.json {
+        console_hook::accepted(if ctx.json {
             json_answer(StatusCode::OK, serde_json::to_vec(response))
         } else {
             form_answer(encode_response::<O>(response))
-        }
+        })
     }
 
     /// A `validation-error` / `error` answer: HTTP 200 and a form (the gateway's form mode),
     /// or HTTP 400 and a JSON body with `type`, `serial-number`, `error-message` and a numeric
     /// `error-code` (JSON mode).
     fn reject(&self, json: bool, refused: Refused) -> Response<Bytes> {
+        let decided = refused.clone();
+        console_hook::rejected(self.reject_unmarked(json, refused), &decided)
+    }
+
+    fn reject_unmarked(&self, json: bool, refused: Refused) -> Response<Bytes> {
         let kind = if refused.validation {
             GatewayErrorKind::ValidationError
         } else {
@@ -1425,7 +1441,8 @@ impl GatewayHalf for PayneteasyHalf {
     }
 
     fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
-        match self.begin(request) {
+        let seen = self.seen(&request);
+        let response = match self.begin(request) {
             Step::Answer(answer) => answer,
             Step::Verified(begun) => match begun.verified {
                 None => self.finish(begun, Ok(())),
@@ -1433,12 +1450,15 @@ impl GatewayHalf for PayneteasyHalf {
                 // a synchronous caller cannot, so the replay check is unavailable: refused.
                 Some(_) => self.finish(begun, Err(Refusal::ReplayCheckUnavailable)),
             },
-        }
+        };
+        self.record(seen, &response);
+        response
     }
 
     fn handle_async<'a>(&'a self, request: Request<Bytes>) -> HandlerFuture<'a> {
         Box::pin(async move {
-            match self.begin(request) {
+            let seen = self.seen(&request);
+            let response = match self.begin(request) {
                 Step::Answer(answer) => answer,
                 Step::Verified(begun) => {
                     let claimed = match &begun.verified {
@@ -1447,7 +1467,9 @@ impl GatewayHalf for PayneteasyHalf {
                     };
                     self.finish(begun, claimed)
                 }
-            }
+            };
+            self.record(seen, &response);
+            response
         })
     }
 }
@@ -1585,11 +1607,12 @@ impl PayneteasyHalf {
                 "Payneteasy request refused (one line a second at most; `suppressed` refusals since the last line are at DEBUG)"
             );
         }
-        match refusal {
+        let response = match refusal {
             Refusal::BadRequest(reason) => bad_request(reason),
             Refusal::ReplayCheckUnavailable => replay_check_unavailable(),
             _ => access_denied(),
-        }
+        };
+        console_hook::refused(response, refusal)
     }
 
     /// The payer pages: the ACS page of a 3-D Secure challenge (`/paynet/acs/{token}`) and

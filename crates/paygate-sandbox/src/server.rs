@@ -189,6 +189,10 @@ pub(crate) trait GatewayHalf: Send + Sync + 'static {
     fn may_block(&self, _route: &str) -> bool {
         false
     }
+    /// Whether faults ([`crate::faults`]) apply to this half (the console's pages: never).
+    fn faultable(&self) -> bool {
+        true
+    }
     /// Bounds how many of this half's [`Self::may_block`] requests hold a blocking thread.
     fn blocking_admission(&self) -> Option<&crate::admission::BlockingAdmission> {
         None
@@ -866,6 +870,7 @@ async fn answer(
     let route = half.route(&path).unwrap_or("*").to_owned();
     let header = Some(FAULT_HEADER).filter(|_| shared.allow_fault_header);
     let fault = match header.and_then(|name| request.headers().get(name)) {
+        _ if !half.faultable() => None,
         Some(value) => match value.to_str().ok().map(str::parse::<Fault>) {
             Some(Ok(fault)) => Some(fault),
             Some(Err(e)) => {
