@@ -69,6 +69,8 @@
 //!
 //! - v4 `transfer` (RPI to PAN, …): field list NOT FOUND.
 //! - `payout` / `payout-by-ref` (v4): field lists NOT FOUND (only example scripts).
+//! - `payout-pay` (v4): its fields are known (`client_orderid`, `orderid`, `login`), but it only
+//!   completes a payout, which is left out above.
 //! - v4 `transfer-by-ref` (deposit to card): the DOC table is cut off after `amount`, the
 //!   answer is NOT FOUND, and sources disagree on the spelling (`client_orderid` vs
 //!   `client-order-id`, R7).
