@@ -167,6 +167,15 @@ fn fuzz(args: &[String]) -> Result<(), String> {
     let max_time = format!("-max_total_time={seconds}");
     let jobs_flag = format!("-jobs={jobs}");
     let workers_flag = format!("-workers={jobs}");
+    if selected.len() > 1 {
+        // One build of every target first: cargo then compiles and links them side by side
+        // (each `cargo fuzz run` below finds its binary up to date) instead of one at a time.
+        run(
+            &cargo(),
+            ["fuzz", "build", "--sanitizer", "none", "--fuzz-dir", "fuzz"],
+            &envs,
+        )?;
+    }
     for name in &selected {
         let corpus = root().join("fuzz/corpus").join(name);
         std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
