@@ -15,7 +15,7 @@ use payneteasy_proto::{
 };
 
 use super::cards::{CARD_APPROVED, HOSTED_FIELDS_TOKEN_PREFIX};
-use super::orders::{Kind, NewPayment, Order, Phase, Refused, StoredCard};
+use super::orders::{Book, Finished, Kind, NewPayment, Order, Phase, Refused, StoredCard};
 use super::{
     Ctx, ERR_CARD_REF_NOT_FOUND, ERR_INVALID_CARD, FORM_PREFIX, PayneteasyHalf, Route, Served,
     route,
@@ -237,6 +237,29 @@ fn phplib_control(
     ))
 }
 
+/// What capture and return share: a book method over the order's ids and the amount and
+/// currency sent (if any), answered with an `async-response`.
+type AmountMove = fn(
+    &mut Book,
+    &str,
+    &str,
+    Option<&str>,
+    Option<&str>,
+) -> Result<(Order, Option<Finished>), Refused>;
+
+fn amount_follow_up(
+    half: &PayneteasyHalf,
+    ctx: &Ctx<'_>,
+    (client_orderid, orderid): (&str, &str),
+    (amount, currency): (Option<&str>, Option<&str>),
+    step: AmountMove,
+) -> Result<AsyncResponse, Refused> {
+    let order = half.follow_up(ctx, |book| {
+        step(book, client_orderid, orderid, amount, currency)
+    })?;
+    Ok(async_response(half, ctx, &order))
+}
+
 impl Served for Capture {
     fn legacy_control(
         half: &PayneteasyHalf,
@@ -260,15 +283,15 @@ impl Served for Capture {
         request: CaptureRequest,
     ) -> Result<AsyncResponse, Refused> {
         let f = request.into_fields();
-        let order = half.follow_up(ctx, |book| {
-            book.capture(
-                &f.client_orderid,
-                &f.orderid,
-                f.amount.as_ref().map(|a| a.as_str()),
-                f.currency.as_ref().map(|c| c.as_str()),
-            )
-        })?;
-        Ok(async_response(half, ctx, &order))
+        let amount = f.amount.as_ref().map(|a| a.as_str());
+        let currency = f.currency.as_ref().map(|c| c.as_str());
+        amount_follow_up(
+            half,
+            ctx,
+            (&f.client_orderid, &f.orderid),
+            (amount, currency),
+            Book::capture,
+        )
     }
 }
 
@@ -295,15 +318,15 @@ impl Served for Return {
         request: ReturnRequest,
     ) -> Result<AsyncResponse, Refused> {
         let f = request.into_fields();
-        let order = half.follow_up(ctx, |book| {
-            book.refund(
-                &f.client_orderid,
-                &f.orderid,
-                f.amount.as_ref().map(|a| a.as_str()),
-                f.currency.as_ref().map(|c| c.as_str()),
-            )
-        })?;
-        Ok(async_response(half, ctx, &order))
+        let amount = f.amount.as_ref().map(|a| a.as_str());
+        let currency = f.currency.as_ref().map(|c| c.as_str());
+        amount_follow_up(
+            half,
+            ctx,
+            (&f.client_orderid, &f.orderid),
+            (amount, currency),
+            Book::refund,
+        )
     }
 }
 
